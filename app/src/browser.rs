@@ -1,0 +1,114 @@
+//! The few browser APIs the pages use, wrapped so components stay readable. Compiled only into the wasm;
+//! every call here runs after hydration, inside an Effect.
+
+use wasm_bindgen::{JsCast, closure::Closure};
+
+/// What the phone's location service told us.
+pub enum PositionReport {
+    Fix { lat: f64, lon: f64, accuracy_m: f64 },
+    Denied,
+    Unavailable,
+}
+
+/// Watches the position with high accuracy until the returned guard is dropped; readings keep improving
+/// while the customer fills in the rest of the form.
+pub fn watch_position(on_report: impl Fn(PositionReport) + 'static) -> Option<WatchGuard> {
+    let geo = web_sys::window()?.navigator().geolocation().ok()?;
+    let on_report = std::rc::Rc::new(on_report);
+    let report = on_report.clone();
+    let success = Closure::<dyn Fn(web_sys::Position)>::new(move |p: web_sys::Position| {
+        let c = p.coords();
+        report(PositionReport::Fix { lat: c.latitude(), lon: c.longitude(), accuracy_m: c.accuracy() });
+    });
+    let failure = Closure::<dyn Fn(web_sys::PositionError)>::new(move |e: web_sys::PositionError| {
+        // 1 = PERMISSION_DENIED; 2 and 3 are "no fix yet" (no signal, timed out).
+        on_report(if e.code() == 1 { PositionReport::Denied } else { PositionReport::Unavailable });
+    });
+    let options = web_sys::PositionOptions::new();
+    options.set_enable_high_accuracy(true);
+    options.set_maximum_age(0);
+    options.set_timeout(20_000);
+    let id = geo
+        .watch_position_with_error_callback_and_options(
+            success.as_ref().unchecked_ref(),
+            Some(failure.as_ref().unchecked_ref()),
+            &options,
+        )
+        .ok()?;
+    Some(WatchGuard { geo, id, _closures: (success, failure) })
+}
+
+pub struct WatchGuard {
+    geo: web_sys::Geolocation,
+    id: i32,
+    _closures: (Closure<dyn Fn(web_sys::Position)>, Closure<dyn Fn(web_sys::PositionError)>),
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.geo.clear_watch(self.id);
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Remembered on this device only (PRODUCT rule 2: the customer never types it twice).
+pub fn remember(key: &str, value: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(&format!("roadcall.{key}"), value);
+    }
+}
+
+pub fn recall(key: &str) -> Option<String> {
+    storage()?.get_item(&format!("roadcall.{key}")).ok()?.filter(|v| !v.is_empty())
+}
+
+/// What the customer typed in the input or textarea named `name`.
+pub fn form_value(form: &web_sys::HtmlFormElement, name: &str) -> Option<String> {
+    let el = form.query_selector(&format!("[name='{name}']")).ok()??;
+    if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        return Some(input.value());
+    }
+    el.dyn_ref::<web_sys::HtmlTextAreaElement>().map(|t| t.value())
+}
+
+/// The input named `name` inside the form, if there is one.
+pub fn form_input(form: &web_sys::HtmlFormElement, name: &str) -> Option<web_sys::HtmlInputElement> {
+    form.query_selector(&format!("[name='{name}']")).ok()??.dyn_into().ok()
+}
+
+/// Opens a server-sent event stream and hands each message's data to `on_message` until the guard drops.
+pub fn listen(url: &str, on_message: impl Fn(String) + 'static) -> Option<EventStream> {
+    let source = web_sys::EventSource::new(url).ok()?;
+    let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(data) = e.data().as_string() {
+            on_message(data);
+        }
+    });
+    source.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    Some(EventStream { source, _handler: handler })
+}
+
+pub struct EventStream {
+    source: web_sys::EventSource,
+    _handler: Closure<dyn Fn(web_sys::MessageEvent)>,
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
+
+/// "05:02" in the phone's own time zone.
+pub fn local_clock(unix_ms: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64));
+    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+}
+
+/// A fresh idempotency key when the form is drawn in the browser rather than by the server.
+pub fn fresh_key() -> String {
+    format!("{:016x}{:016x}", (js_sys::Math::random() * 2f64.powi(53)) as u64, (js_sys::Math::random() * 2f64.powi(53)) as u64)
+}

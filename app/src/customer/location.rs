@@ -1,0 +1,63 @@
+//! The location quality meter: the fix, its accuracy in metres, and what the customer should do about it.
+
+use leptos::prelude::*;
+
+/// Only the browser ever finds a position; the server always renders "Locating".
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fix {
+    Locating,
+    Found { lat: f64, lon: f64, accuracy_m: f64 },
+    Denied,
+    Unavailable,
+}
+
+impl Fix {
+    pub fn coordinates(self) -> Option<(f64, f64, f64)> {
+        match self {
+            Fix::Found { lat, lon, accuracy_m } => Some((lat, lon, accuracy_m)),
+            _ => None,
+        }
+    }
+
+    /// A class for the meter's colour and the words beside it.
+    fn reading(self) -> (&'static str, String) {
+        match self {
+            Fix::Locating => ("locating", "Finding your location…".into()),
+            Fix::Found { accuracy_m, .. } if accuracy_m <= 25.0 => {
+                ("good", format!("Location found, accurate to {} m", accuracy_m.round()))
+            }
+            Fix::Found { accuracy_m, .. } if accuracy_m <= 150.0 => (
+                "fair",
+                format!("Location found within {} m. Keep this page open: it is getting better.", accuracy_m.round()),
+            ),
+            Fix::Found { accuracy_m, .. } => (
+                "poor",
+                format!("Location is rough (within {} m). Please add a landmark below.", accuracy_m.round()),
+            ),
+            Fix::Denied => (
+                "none",
+                "Location is off for this site. Describe where you are below, or allow location and reload.".into(),
+            ),
+            Fix::Unavailable => ("none", "No location signal yet. Describe where you are below.".into()),
+        }
+    }
+}
+
+/// The meter, and the hidden fields that carry the fix with the form.
+#[component]
+pub fn LocationMeter(fix: ReadSignal<Fix>) -> impl IntoView {
+    let reading = move || fix.get().reading();
+    let field = move |pick: fn((f64, f64, f64)) -> f64| move || fix.get().coordinates().map(pick).map(|v| v.to_string()).unwrap_or_default();
+    view! {
+        <div class="meter" data-quality=move || reading().0 role="status" aria-live="polite">
+            <span class="meter-dot" aria-hidden="true"></span>
+            <span class="meter-text">{move || reading().1}</span>
+        </div>
+        // Without JavaScript there is no location service: say so instead of "Finding…" forever.
+        <noscript inner_html="<p class='meter' data-quality='none'>Your browser is not sharing a location. Describe where you are below.</p><style>.meter[data-quality=locating]{display:none}</style>"></noscript>
+        <input type="hidden" name="lat" prop:value=field(|c| c.0) />
+        <input type="hidden" name="lon" prop:value=field(|c| c.1) />
+        <input type="hidden" name="accuracy_m" prop:value=field(|c| c.2) />
+    }
+}

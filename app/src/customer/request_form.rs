@@ -1,0 +1,285 @@
+//! "What happened?": the one screen a stranded customer fills in. It is a plain HTML form that posts to
+//! `/request`; the wasm only adds the location fix, remembers the phone and vehicle, and checks before sending.
+//! A refused plain post comes back here with the values and the reasons in the query string, so the page
+//! renders them identically on the server and in the browser.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::location::{Fix, LocationMeter};
+use crate::domain::{MAX_NOTES, MAX_PLACE, MAX_SHORT, Problem};
+
+/// Fields remembered on the device for the next time (PRODUCT rule 2).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const REMEMBERED: [&str; 6] = ["phone", "name", "vehicle_make", "vehicle_model", "vehicle_colour", "vehicle_plate"];
+
+#[component]
+pub fn RequestHelpPage() -> impl IntoView {
+    let query = use_query_map();
+    let echo = move |name: &str| query.read_untracked().get(name).unwrap_or_default();
+    let error = move |field: &str| query.read_untracked().get(&format!("e.{field}"));
+    let errors: Vec<String> =
+        query.get_untracked().into_iter().filter(|(k, _)| k.starts_with("e.")).map(|(_, v)| v).collect();
+
+    let (fix, set_fix) = signal(Fix::Locating);
+    let place_missing = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    let form = NodeRef::<leptos::html::Form>::new();
+
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::browser::{self, PositionReport};
+        // Watch the position while the page is open; each better reading replaces the last.
+        let guard = browser::watch_position(move |report| {
+            set_fix.update(|current| {
+                *current = match report {
+                    PositionReport::Fix { lat, lon, accuracy_m } => match *current {
+                        Fix::Found { accuracy_m: best, .. } if best < accuracy_m => return,
+                        _ => Fix::Found { lat, lon, accuracy_m },
+                    },
+                    PositionReport::Denied => Fix::Denied,
+                    // A lost signal does not erase a fix we already have.
+                    PositionReport::Unavailable if matches!(*current, Fix::Found { .. }) => return,
+                    PositionReport::Unavailable => Fix::Unavailable,
+                }
+            })
+        });
+        if guard.is_none() {
+            set_fix.set(Fix::Unavailable);
+        }
+        // Dropped with the page, which stops the watch.
+        StoredValue::new_local(guard);
+        // Fill what this phone remembers, without overwriting what the customer already typed.
+        Effect::new(move |_| {
+            if let Some(form) = form.get() {
+                for name in REMEMBERED {
+                    if let (Some(input), Some(value)) = (browser::form_input(&form, name), browser::recall(name))
+                        && input.value().is_empty()
+                    {
+                        input.set_value(&value);
+                    }
+                }
+                if let Some(key) = browser::form_input(&form, "key").filter(|k| k.value().is_empty()) {
+                    key.set_value(&browser::fresh_key());
+                }
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_fix;
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let has_place = {
+            #[cfg(feature = "hydrate")]
+            {
+                form.get().is_some_and(|f| {
+                    ["place", "coords"]
+                        .iter()
+                        .any(|n| crate::browser::form_value(&f, n).is_some_and(|v| !v.trim().is_empty()))
+                })
+            }
+            #[cfg(not(feature = "hydrate"))]
+            {
+                true
+            }
+        };
+        if fix.get_untracked().coordinates().is_none() && !has_place {
+            ev.prevent_default();
+            place_missing.set(true);
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        if let Some(f) = form.get() {
+            for name in REMEMBERED {
+                if let Some(input) = crate::browser::form_input(&f, name) {
+                    crate::browser::remember(name, input.value().trim());
+                }
+            }
+        }
+        sending.set(true);
+    };
+
+    let chosen = echo("problem");
+    let key = echo("key");
+    view! {
+        <form class="request" method="post" action="/request" node_ref=form on:submit=on_submit>
+            {(!errors.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="errors" role="alert">
+                            <p>"Please check:"</p>
+                            <ul>{errors.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+                        </div>
+                    }
+                })}
+            <input type="hidden" name="key" value=initial_key(key) />
+
+            <fieldset class="problem">
+                <legend>
+                    <h1>"What happened?"</h1>
+                </legend>
+                <div class="tiles">
+                    {Problem::CUSTOMER_CHOICES
+                        .into_iter()
+                        .map(|p| {
+                            view! {
+                                <label class="tile">
+                                    <input
+                                        type="radio"
+                                        name="problem"
+                                        value=p.as_str()
+                                        required
+                                        checked=chosen == p.as_str()
+                                    />
+                                    <span class="tile-icon" aria-hidden="true">{icon(p)}</span>
+                                    <span class="tile-label">{p.label()}</span>
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <label class="field other-detail">
+                    <span>"In a few words (out of fuel, needs a tow, …)"</span>
+                    <input name="problem_detail" maxlength=MAX_SHORT value=echo("problem_detail") />
+                </label>
+                <FieldError message=error("problem") />
+            </fieldset>
+
+            <fieldset>
+                <legend>
+                    <h2>"Where are you?"</h2>
+                </legend>
+                <LocationMeter fix />
+                <label class="field">
+                    <span>"Place or landmark"</span>
+                    <textarea
+                        name="place"
+                        rows="2"
+                        maxlength=MAX_PLACE
+                        placeholder="Road, exit or marker post, landmark, direction of travel"
+                    >
+                        {echo("place")}
+                    </textarea>
+                </label>
+                <FieldError message=error("place") />
+                {move || {
+                    place_missing
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class="field-error" role="alert">
+                                    "We do not have your location yet. Describe where you are, so we can find you."
+                                </p>
+                            }
+                        })
+                }}
+                <details class="coords" open=error("location").is_some()>
+                    <summary>"I know my coordinates"</summary>
+                    <label class="field">
+                        <span>"Latitude, longitude"</span>
+                        <input name="coords" inputmode="decimal" placeholder="52.5200, 13.4050" value=echo("coords") />
+                    </label>
+                </details>
+                <FieldError message=error("location") />
+                <label class="field">
+                    <span>"How to reach you (optional)"</span>
+                    <textarea
+                        name="access_notes"
+                        rows="2"
+                        maxlength=MAX_PLACE
+                        placeholder="Gate code, closed yard, which side of the road"
+                    >
+                        {echo("access_notes")}
+                    </textarea>
+                </label>
+                <FieldError message=error("access_notes") />
+            </fieldset>
+
+            <fieldset>
+                <legend>
+                    <h2>"How do we reach you?"</h2>
+                </legend>
+                <label class="field">
+                    <span>"Phone number"</span>
+                    <input
+                        name="phone"
+                        type="tel"
+                        autocomplete="tel"
+                        inputmode="tel"
+                        required
+                        maxlength="40"
+                        value=echo("phone")
+                    />
+                </label>
+                <FieldError message=error("phone") />
+                <label class="field">
+                    <span>"Name (optional)"</span>
+                    <input name="name" autocomplete="name" maxlength=MAX_SHORT value=echo("name") />
+                </label>
+                <FieldError message=error("name") />
+            </fieldset>
+
+            <fieldset class="vehicle">
+                <legend>
+                    <h2>"Your vehicle (optional)"</h2>
+                </legend>
+                <div class="pair">
+                    {[("make", "Make"), ("model", "Model"), ("colour", "Colour"), ("plate", "Plate")]
+                        .into_iter()
+                        .map(|(part, label)| {
+                            let name = format!("vehicle_{part}");
+                            view! {
+                                <label class="field">
+                                    <span>{label}</span>
+                                    <input name=name.clone() maxlength=MAX_SHORT value=echo(&name) />
+                                    <FieldError message=error(&format!("vehicle.{part}")) />
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <label class="field">
+                    <span>"Anything else we should know? (optional)"</span>
+                    <textarea name="notes" rows="2" maxlength=MAX_NOTES placeholder="Injuries, children or pets inside, hazards">
+                        {echo("notes")}
+                    </textarea>
+                </label>
+                <FieldError message=error("notes") />
+            </fieldset>
+
+            <div class="send-bar">
+                <button type="submit" class="send" disabled=move || sending.get()>
+                    {move || if sending.get() { "Sending…" } else { "Send request" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn FieldError(message: Option<String>) -> impl IntoView {
+    message.map(|m| view! { <p class="field-error">{m}</p> })
+}
+
+fn icon(p: Problem) -> &'static str {
+    match p {
+        Problem::FlatTire => "🛞",
+        Problem::Battery => "🔋",
+        Problem::Lockout => "🔑",
+        Problem::Fuel => "⛽",
+        Problem::Tow => "🚛",
+        Problem::Other => "❓",
+    }
+}
+
+/// The idempotency key that makes a double tap or a retried post harmless. The server draws it so the form
+/// works without JavaScript; in the browser the attribute is left as the server wrote it.
+fn initial_key(echoed: String) -> String {
+    #[cfg(feature = "ssr")]
+    if echoed.is_empty() {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        return format!("{:032x}", rng.random::<u128>());
+    }
+    echoed
+}

@@ -1,0 +1,136 @@
+//! The customer's status page at `/r/{token}`: the request number to read out, where things stand, and every
+//! step with its time. It follows the live feed while open; without JavaScript it refreshes itself.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::request_status,
+    domain::StatusView,
+    ui::{Clock, NotFound},
+};
+
+#[component]
+pub fn StatusPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let status = Resource::new(token, request_status);
+    view! {
+        <Suspense fallback=|| view! { <p class="card">"Loading your request…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(Some(view)) => view! { <StatusCard token=token() initial=view /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <section class="card errors" role="alert">
+                                <p>{e.to_string()}</p>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
+    let current = RwSignal::new(initial);
+
+    #[cfg(feature = "hydrate")]
+    {
+        // Each message is the whole view again, so a missed message can never leave the page wrong.
+        let stream = crate::browser::listen(&format!("/r/{token}/events"), move |data| {
+            if let Ok(view) = serde_json::from_str::<StatusView>(&data) {
+                current.set(view);
+            }
+        });
+        StoredValue::new_local(stream);
+    }
+
+    let v = move || current.get();
+    let open = move || current.with(|v| v.status.is_open());
+    let callback_url = format!("/r/{token}/callback");
+    let cancel_url = format!("/r/{token}/cancel");
+    view! {
+        <Title text=move || format!("{} · roadcall", current.with(|v| v.number.clone())) />
+        // Without JavaScript the page cannot follow the live feed: it reloads itself instead.
+        <noscript inner_html="<meta http-equiv='refresh' content='20'>"></noscript>
+        <section class="card status" data-status=move || v().status.as_str()>
+            <p class="number-label">"Your request number"</p>
+            <p class="number">{move || v().number}</p>
+            <h1 class="headline">{move || v().status.headline()}</h1>
+            <dl class="facts">
+                <dt>"Problem"</dt>
+                <dd>
+                    {move || {
+                        let v = v();
+                        match v.problem_detail {
+                            Some(d) => format!("{}: {d}", v.problem.label()),
+                            None => v.problem.label().to_owned(),
+                        }
+                    }}
+                </dd>
+                <dt>"Where"</dt>
+                <dd>{move || where_text(&v())}</dd>
+                {move || {
+                    v().vehicle.describe().map(|d| view! { <dt>"Vehicle"</dt> <dd>{d}</dd> })
+                }}
+                <dt>"We call"</dt>
+                <dd>{move || v().phone}</dd>
+            </dl>
+        </section>
+
+        <section class="card">
+            <h2>"What has happened"</h2>
+            <ol class="timeline" aria-live="polite">
+                <For
+                    each=move || v().timeline.into_iter().enumerate()
+                    key=|(i, e)| (*i, e.at)
+                    children=|(_, e)| {
+                        view! {
+                            <li data-kind=e.kind.as_str()>
+                                <Clock unix_ms=e.at />
+                                <span>{e.kind.describe()}</span>
+                            </li>
+                        }
+                    }
+                />
+            </ol>
+        </section>
+
+        <section class="card actions" class:hidden=move || !open()>
+            {move || {
+                if v().callback_requested {
+                    view! { <p class="note">"We will call you back on " {v().phone} "."</p> }.into_any()
+                } else {
+                    view! {
+                        <form method="post" action=callback_url.clone()>
+                            <button class="button" type="submit">"Call me back"</button>
+                        </form>
+                    }
+                        .into_any()
+                }
+            }}
+            <details class="cancel">
+                <summary>"Cancel request"</summary>
+                <form method="post" action=cancel_url>
+                    <p>"Only if you no longer need help. We will not come."</p>
+                    <button class="button danger" type="submit">"Yes, cancel my request"</button>
+                </form>
+            </details>
+        </section>
+    }
+}
+
+fn where_text(v: &StatusView) -> String {
+    let coords = v.lat.zip(v.lon).map(|(lat, lon)| match v.accuracy_m {
+        Some(a) => format!("{lat:.5}, {lon:.5} (±{} m)", a.round()),
+        None => format!("{lat:.5}, {lon:.5}"),
+    });
+    [v.place.clone(), coords].into_iter().flatten().collect::<Vec<_>>().join(" · ")
+}
+

@@ -1,0 +1,65 @@
+//! roadcall: pages grouped by who uses them (`customer`; technician and dispatch follow), over a domain core
+//! (`domain`), one store (`store`, server only) and the services that tie them (`services`, server only).
+
+pub mod api;
+pub mod customer;
+pub mod domain;
+mod ui;
+
+#[cfg(feature = "hydrate")]
+mod browser;
+#[cfg(feature = "ssr")]
+pub mod live;
+#[cfg(feature = "ssr")]
+pub mod services;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app; rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="theme-color" content="#0b0d10" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="leptos" />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Pages render completely on the server (SsrMode::Async): the customer's phone may never run the wasm.
+    view! {
+        <Title text="roadcall · roadside help" />
+        <Router>
+            <ui::Header />
+            <main>
+                <Routes fallback=ui::NotFound>
+                    <Route path=path!("/") view=customer::RequestHelpPage ssr=SsrMode::Async />
+                    <Route path=path!("/r/:token") view=customer::StatusPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,121 @@
+//! What every request handler and server function reaches for: the store, the live feed and the settings.
+//! Built once at start-up; cheap to clone.
+
+use std::sync::Arc;
+
+use crate::{
+    domain::{Actor, EventKind, FieldError, HelpRequestDraft, Region, StatusToken, StatusView},
+    live::{LiveFeed, RequestChanged},
+    store::{Created, NewRecord, Store, StoreError},
+};
+
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub live: Arc<dyn LiveFeed>,
+    pub settings: Arc<Settings>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Numbers typed without a country code are read as this country's.
+    pub default_region: Region,
+    /// The number behind every "Call us" button.
+    pub call_us: String,
+}
+
+/// Where a request came from: the customer's page, a partner's system, or a dispatcher taking a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Web,
+    Api,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Web => "web",
+            Source::Api => "api",
+        }
+    }
+
+    fn actor(self) -> Actor {
+        match self {
+            Source::Web => Actor::Customer,
+            Source::Api => Actor::Partner,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the request is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("no request has this link")]
+    UnknownToken,
+    #[error("this request is closed")]
+    Closed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a customer can do on their status page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustomerAction {
+    Cancel,
+    CallMeBack,
+}
+
+impl Services {
+    /// The one way a request enters the system, whoever sends it.
+    pub async fn submit(
+        &self,
+        draft: &HelpRequestDraft,
+        source: Source,
+        idempotency_key: Option<&str>,
+    ) -> Result<Created, SubmitError> {
+        let request = draft.validate(self.settings.default_region).map_err(SubmitError::Invalid)?;
+        let created = self
+            .store
+            .create_request(NewRecord {
+                request: &request,
+                source: source.as_str(),
+                idempotency_key: idempotency_key.filter(|k| !k.is_empty()),
+                actor: source.actor(),
+            })
+            .await?;
+        if !created.replayed {
+            self.live.publish(RequestChanged { request_id: created.id });
+        }
+        Ok(created)
+    }
+
+    pub async fn status_by_token(&self, token: &str) -> Result<Option<(i64, StatusView)>, StoreError> {
+        let Some(token) = StatusToken::parse(token) else { return Ok(None) };
+        let Some(id) = self.store.request_id_by_token(token.as_str()).await? else { return Ok(None) };
+        Ok(self.store.status_view(id).await?.map(|view| (id, view)))
+    }
+
+    /// Records the customer's cancel or callback. Repeating one is harmless: a second "call me back" while the
+    /// first is pending adds nothing.
+    pub async fn customer_action(&self, token: &str, action: CustomerAction) -> Result<(), ActionError> {
+        let (id, view) = self.status_by_token(token).await?.ok_or(ActionError::UnknownToken)?;
+        if !view.status.is_open() {
+            return Err(ActionError::Closed);
+        }
+        let kind = match action {
+            CustomerAction::Cancel => EventKind::Cancelled,
+            CustomerAction::CallMeBack if view.callback_requested => return Ok(()),
+            CustomerAction::CallMeBack => EventKind::CallbackRequested,
+        };
+        self.store.append_event(id, kind, &Actor::Customer, None).await?;
+        self.live.publish(RequestChanged { request_id: id });
+        Ok(())
+    }
+}

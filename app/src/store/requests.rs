@@ -1,0 +1,221 @@
+//! Help requests and their events.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, is_unique_violation, now_ms};
+use crate::domain::{
+    Actor, EventKind, NewHelpRequest, Problem, RequestNumber, RequestStatus, StatusToken, StatusView, TimelineEntry,
+    Vehicle,
+};
+
+/// What is stored with a validated request: how it reached us, and the key that makes a retry harmless.
+pub struct NewRecord<'a> {
+    pub request: &'a NewHelpRequest,
+    pub source: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub actor: Actor,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Created {
+    pub id: i64,
+    pub number: String,
+    pub token: String,
+    /// True when the idempotency key was seen before and this is the first request again.
+    pub replayed: bool,
+}
+
+/// Four readable characters give 390,625 numbers; after a few collisions in a row we lengthen.
+const NUMBER_ATTEMPTS: usize = 8;
+
+impl Store {
+    /// Stores the request and its `received` event in one transaction, committed (and synced) before returning.
+    pub async fn create_request(&self, record: NewRecord<'_>) -> Result<Created, StoreError> {
+        if let Some(key) = record.idempotency_key
+            && let Some(existing) = self.by_idempotency_key(key).await?
+        {
+            return Ok(existing);
+        }
+        let mut attempt = 0;
+        loop {
+            let (number, token) = {
+                let mut rng = rand::rng();
+                let len = if attempt < NUMBER_ATTEMPTS / 2 { 4 } else { 5 };
+                (RequestNumber::random(&mut rng, len), StatusToken::random(&mut rng))
+            };
+            match self.insert(&record, number.as_str(), token.as_str()).await {
+                Ok(id) => {
+                    return Ok(Created {
+                        id,
+                        number: number.as_str().to_owned(),
+                        token: token.as_str().to_owned(),
+                        replayed: false,
+                    });
+                }
+                Err(e) if is_unique_violation(&e, "number") && attempt + 1 < NUMBER_ATTEMPTS => attempt += 1,
+                // Two identical retries raced each other: the other one won, and its request is ours.
+                Err(e) if is_unique_violation(&e, "idempotency_key") => {
+                    if let Some(key) = record.idempotency_key
+                        && let Some(existing) = self.by_idempotency_key(key).await?
+                    {
+                        return Ok(existing);
+                    }
+                    return Err(e.into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn insert(&self, record: &NewRecord<'_>, number: &str, token: &str) -> Result<i64, sqlx::Error> {
+        let r = record.request;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO help_requests (number, token, idempotency_key, source, problem, problem_detail, phone, \
+             name, lat, lon, accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, \
+             vehicle_plate, notes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+             RETURNING id",
+        )
+        .bind(number)
+        .bind(token)
+        .bind(record.idempotency_key)
+        .bind(record.source)
+        .bind(r.problem.as_str())
+        .bind(&r.problem_detail)
+        .bind(r.phone.e164())
+        .bind(&r.name)
+        .bind(r.coordinates.map(|c| c.lat))
+        .bind(r.coordinates.map(|c| c.lon))
+        .bind(r.coordinates.and_then(|c| c.accuracy_m))
+        .bind(&r.place)
+        .bind(&r.access_notes)
+        .bind(&r.vehicle.make)
+        .bind(&r.vehicle.model)
+        .bind(&r.vehicle.colour)
+        .bind(&r.vehicle.plate)
+        .bind(&r.notes)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        insert_event(&mut tx, id, now, EventKind::Received, &record.actor, None).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn by_idempotency_key(&self, key: &str) -> Result<Option<Created>, StoreError> {
+        let row = sqlx::query("SELECT id, number, token FROM help_requests WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => Some(Created {
+                id: row.try_get("id")?,
+                number: row.try_get("number")?,
+                token: row.try_get("token")?,
+                replayed: true,
+            }),
+            None => None,
+        })
+    }
+
+    pub async fn request_id_by_token(&self, token: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query("SELECT id FROM help_requests WHERE token = $1")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.try_get("id"))
+            .transpose()?)
+    }
+
+    pub async fn append_event(
+        &self,
+        request_id: i64,
+        kind: EventKind,
+        actor: &Actor,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_event(&mut tx, request_id, now_ms(), kind, actor, detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The customer's view of one request, timeline included.
+    pub async fn status_view(&self, request_id: i64) -> Result<Option<StatusView>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT number, problem, problem_detail, phone, lat, lon, accuracy_m, place, access_notes, \
+             vehicle_make, vehicle_model, vehicle_colour, vehicle_plate FROM help_requests WHERE id = $1",
+        )
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let problem: String = row.try_get("problem")?;
+        let events = sqlx::query("SELECT at, kind, actor, detail FROM request_events WHERE request_id = $1 ORDER BY id")
+            .bind(request_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let timeline = events
+            .iter()
+            .map(|e| {
+                let kind: String = e.try_get("kind")?;
+                Ok(TimelineEntry {
+                    kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
+                    actor: Actor::parse(e.try_get("actor")?),
+                    at: e.try_get("at")?,
+                    detail: e.try_get("detail")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut view = StatusView {
+            number: row.try_get("number")?,
+            status: RequestStatus::Received,
+            problem: Problem::parse(&problem).ok_or_else(|| StoreError::Corrupt(format!("problem {problem}")))?,
+            problem_detail: row.try_get("problem_detail")?,
+            place: row.try_get("place")?,
+            lat: row.try_get("lat")?,
+            lon: row.try_get("lon")?,
+            accuracy_m: row.try_get("accuracy_m")?,
+            access_notes: row.try_get("access_notes")?,
+            vehicle: Vehicle {
+                make: row.try_get("vehicle_make")?,
+                model: row.try_get("vehicle_model")?,
+                colour: row.try_get("vehicle_colour")?,
+                plate: row.try_get("vehicle_plate")?,
+            },
+            phone: row.try_get("phone")?,
+            callback_requested: false,
+            timeline,
+        };
+        view.derive_status();
+        Ok(Some(view))
+    }
+
+    pub async fn count_requests(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM help_requests").fetch_one(&self.pool).await?.try_get("n")?)
+    }
+}
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    request_id: i64,
+    at: i64,
+    kind: EventKind,
+    actor: &Actor,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO request_events (request_id, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(request_id)
+        .bind(at)
+        .bind(kind.as_str())
+        .bind(actor.as_str())
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

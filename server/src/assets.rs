@@ -1,0 +1,87 @@
+//! Static files: compressed once at start-up (brotli and gzip beside each file), then served as they are,
+//! with a year of caching for the hashed files under /pkg.
+
+use std::path::{Path, PathBuf};
+
+use axum::http::{HeaderValue, header};
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
+
+const COMPRESSIBLE: [&str; 8] = ["wasm", "js", "css", "svg", "html", "json", "webmanifest", "txt"];
+
+/// Writes `file.br` and `file.gz` where they are missing or older than the file. Failures only cost bytes.
+pub async fn precompress(site_root: &Path) {
+    let root = site_root.to_owned();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut files = Vec::new();
+        collect(&root, &mut files);
+        files.iter().filter(|f| stale(f, "br") || stale(f, "gz")).filter_map(|f| compress(f).err()).count()
+    })
+    .await;
+    if let Ok(failures) = done
+        && failures > 0
+    {
+        tracing::warn!(failures, "some static files could not be precompressed");
+    }
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| COMPRESSIBLE.contains(&e)) {
+            out.push(path);
+        }
+    }
+}
+
+fn sibling(file: &Path, ext: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    PathBuf::from(name)
+}
+
+fn stale(file: &Path, ext: &str) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(file), modified(&sibling(file, ext))) {
+        (Some(original), Some(compressed)) => compressed < original,
+        _ => true,
+    }
+}
+
+fn compress(file: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let data = std::fs::read(file)?;
+    let mut br = Vec::new();
+    {
+        let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+        brotli::BrotliCompress(&mut data.as_slice(), &mut br, &params)?;
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&data)?;
+    // Write under a temporary name first so a half-written file is never served.
+    for (ext, bytes) in [("br", br), ("gz", gz.finish()?)] {
+        let target = sibling(file, ext);
+        let tmp = sibling(file, &format!("{ext}.tmp"));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(tmp, target)?;
+    }
+    Ok(())
+}
+
+/// `/pkg`: wasm, JS and CSS. With hashed names a file never changes, so browsers keep it for a year.
+pub fn pkg_service(
+    site_root: &Path,
+    pkg_dir: &str,
+    hashed: bool,
+) -> SetResponseHeaderLayerService {
+    let cache = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
+    tower::Layer::layer(
+        &SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ServeDir::new(site_root.join(pkg_dir)).precompressed_br().precompressed_gzip(),
+    )
+}
+
+pub type SetResponseHeaderLayerService =
+    tower_http::set_header::SetResponseHeader<ServeDir, HeaderValue>;

@@ -1,0 +1,52 @@
+//! Settings from flags and environment. The `LEPTOS_*` names are the ones cargo-leptos sets, so the built
+//! binary runs the same under `cargo leptos serve` and on its own.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::Parser;
+
+#[derive(Clone, Debug, Parser)]
+#[command(name = "server", version, about = "roadcall: roadside help requests, from the customer's phone to the truck")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Database. SQLite by default: one file, created with its folder if missing.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/roadcall.db")]
+    pub database_url: String,
+
+    /// Folder with the built site (wasm, JS, CSS, icons), as cargo-leptos writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// The number behind every "Call us" button.
+    #[arg(long, env = "ROADCALL_CALL_US", default_value = "+1 202 555 0100")]
+    pub call_us: String,
+
+    /// Country assumed for phone numbers typed without a country code (ISO 3166 code).
+    #[arg(long, env = "ROADCALL_DEFAULT_REGION", default_value = "US")]
+    pub default_region: String,
+
+    /// Base URL used in links handed to partners (status_url). Defaults to http://<addr>.
+    #[arg(long, env = "ROADCALL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Requests sent (forms, API creates, cancels, callbacks) per client address per minute.
+    #[arg(long, env = "ROADCALL_SEND_LIMIT", default_value_t = 30)]
+    pub send_limit_per_minute: u32,
+
+    /// Status reads (pages, API, live feeds) per client address per minute.
+    #[arg(long, env = "ROADCALL_READ_LIMIT", default_value_t = 300)]
+    pub read_limit_per_minute: u32,
+
+    /// Take the client address from X-Forwarded-For (only behind a proxy you run).
+    #[arg(long, env = "ROADCALL_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+}
+
+impl Config {
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr)).trim_end_matches('/').to_owned()
+    }
+}

@@ -1,0 +1,133 @@
+//! The thin server: reads the configuration, opens the store, and wires routes to the app and the services.
+//! Everything with rules in it lives in `app`.
+
+mod assets;
+mod config;
+mod limits;
+mod routes;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use app::{
+    domain::Region,
+    live::LocalFeed,
+    services::{Services, Settings},
+    store::{Store, StoreError},
+};
+use axum::extract::FromRef;
+use leptos::prelude::*;
+
+pub use config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every route handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+    pub limits: Arc<limits::Limits>,
+    pub public_url: Arc<str>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// A server bound to its address, ready to serve.
+pub struct Server {
+    pub addr: SocketAddr,
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+}
+
+impl Server {
+    pub async fn bind(config: &Config) -> Result<Server, StartError> {
+        let default_region = Region::parse(&config.default_region).ok_or_else(|| {
+            StartError::Config(format!("unknown region {:?}: use an ISO code like US or DE", config.default_region))
+        })?;
+        let store = Store::open(&config.database_url).await?;
+        let services = Services {
+            store,
+            live: Arc::new(LocalFeed::new()),
+            settings: Arc::new(Settings { default_region, call_us: config.call_us.clone() }),
+        };
+        let leptos_options = leptos_options(config)?;
+        assets::precompress(&config.site_root).await;
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let state = AppState {
+            leptos_options,
+            services,
+            limits: Arc::new(limits::Limits::new(config)),
+            public_url: config.public_url.clone().map_or_else(|| format!("http://{addr}"), |u| u).into(),
+        };
+        Ok(Server { addr, listener, router: routes::router(state) })
+    }
+
+    /// Serves until SIGINT/SIGTERM.
+    pub async fn serve(self) -> Result<(), StartError> {
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        Ok(())
+    }
+}
+
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let server = Server::bind(&config).await?;
+    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{}", server.addr));
+    let base = base.trim_end_matches('/');
+    tracing::info!(database = %config.database_url, "roadcall is listening on {}", server.addr);
+    println!("roadcall is running. Open:");
+    println!("  customer     {base}/");
+    println!("  partner API  {base}/api/v1/requests");
+    println!("  health       {base}/healthz");
+    server.serve().await
+}
+
+fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
+    let mut options = leptos::config::get_configuration(None)
+        .map_err(|e| StartError::Config(e.to_string()))?
+        .leptos_options;
+    options.site_addr = config.addr;
+    options.site_root = config.site_root.to_string_lossy().as_ref().into();
+    // cargo-leptos writes hash.txt beside the binary when file hashing is on; honour it when run directly too.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        options.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref()).exists()))
+            .unwrap_or(false);
+    }
+    Ok(options)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = interrupt => {}, _ = terminate => {} }
+    // Live feeds never end by themselves: give answers in flight a moment, then leave.
+    tokio::spawn(async {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        std::process::exit(0);
+    });
+}

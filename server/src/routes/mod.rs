@@ -1,0 +1,99 @@
+//! Routes: the Leptos pages and server functions, the plain-HTML form posts, the partner API, live feeds,
+//! static files and health.
+
+mod api;
+mod forms;
+mod live;
+
+use std::path::Path;
+
+use app::{App, shell};
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
+};
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer};
+
+use crate::{AppState, assets, limits};
+
+/// Forms and API bodies are small; anything bigger is a mistake or an attack.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let services = state.services.clone();
+    let context = move || leptos::prelude::provide_context(services.clone());
+    let options = state.leptos_options.clone();
+    let pkg = assets::pkg_service(
+        Path::new(options.site_root.as_ref()),
+        &options.site_pkg_dir,
+        options.hash_files,
+    );
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/request", post(forms::send))
+        .route("/r/{token}/cancel", post(forms::cancel))
+        .route("/r/{token}/callback", post(forms::call_me_back))
+        .route("/r/{token}/events", get(live::status_events))
+        .route("/api/v1/requests", post(api::create))
+        .route("/api/v1/requests/{token}", get(api::show))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::enforce))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        // A status link is a secret: never leak it to another site in a Referer header.
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match state.services.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// A small page for what went wrong with a plain form post: what happened, what to do, and the way to a person.
+pub fn problem_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body \
+         style=\"font:1.2rem/1.5 system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem\">\
+         <h1>{title}</h1><p>{message}</p><p><a href=\"/\">Back to roadcall</a></p></body></html>",
+        title = escape(title),
+        message = escape(message),
+    );
+    (status, Html(body)).into_response()
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
