@@ -74,6 +74,12 @@ pub fn form_value(form: &web_sys::HtmlFormElement, name: &str) -> Option<String>
     el.dyn_ref::<web_sys::HtmlTextAreaElement>().map(|t| t.value())
 }
 
+/// The value of the checked radio button named `name`.
+pub fn checked_value(form: &web_sys::HtmlFormElement, name: &str) -> Option<String> {
+    let el = form.query_selector(&format!("[name='{name}']:checked")).ok()??;
+    el.dyn_ref::<web_sys::HtmlInputElement>().map(|i| i.value())
+}
+
 /// The input named `name` inside the form, if there is one.
 pub fn form_input(form: &web_sys::HtmlFormElement, name: &str) -> Option<web_sys::HtmlInputElement> {
     form.query_selector(&format!("[name='{name}']")).ok()??.dyn_into().ok()
@@ -110,5 +116,38 @@ pub fn local_clock(unix_ms: i64) -> String {
 
 /// A fresh idempotency key when the form is drawn in the browser rather than by the server.
 pub fn fresh_key() -> String {
-    format!("{:016x}{:016x}", (js_sys::Math::random() * 2f64.powi(53)) as u64, (js_sys::Math::random() * 2f64.powi(53)) as u64)
+    format!(
+        "{:016x}{:016x}",
+        (js_sys::Math::random() * 2f64.powi(53)) as u64,
+        (js_sys::Math::random() * 2f64.powi(53)) as u64
+    )
+}
+
+/// False when the phone knows it has no connection (a "true" can still be a dead link).
+pub fn online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// Submits the form again, once, when the phone's connection comes back.
+pub fn submit_when_online(form: web_sys::HtmlFormElement) {
+    let Some(window) = web_sys::window() else { return };
+    let retry = Closure::once_into_js(move || {
+        let _ = form.request_submit();
+    });
+    let options = web_sys::AddEventListenerOptions::new();
+    options.set_once(true);
+    let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
+        "online",
+        retry.unchecked_ref(),
+        &options,
+    );
+}
+
+/// An `sms:` link to the number behind "Call us", with the request written out: text messages often get
+/// through where data does not.
+pub fn sms_href(body: &str) -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    let tel = document.query_selector("a.call").ok()??.get_attribute("href")?;
+    let number = tel.strip_prefix("tel:")?;
+    Some(format!("sms:{number}?body={}", String::from(js_sys::encode_uri_component(body))))
 }

@@ -71,11 +71,7 @@ fn compress(file: &Path) -> std::io::Result<()> {
 }
 
 /// `/pkg`: wasm, JS and CSS. With hashed names a file never changes, so browsers keep it for a year.
-pub fn pkg_service(
-    site_root: &Path,
-    pkg_dir: &str,
-    hashed: bool,
-) -> SetResponseHeaderLayerService {
+pub fn pkg_service(site_root: &Path, pkg_dir: &str, hashed: bool) -> SetResponseHeaderLayerService {
     let cache = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
     tower::Layer::layer(
         &SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache)),
@@ -83,5 +79,4 @@ pub fn pkg_service(
     )
 }
 
-pub type SetResponseHeaderLayerService =
-    tower_http::set_header::SetResponseHeader<ServeDir, HeaderValue>;
+pub type SetResponseHeaderLayerService = tower_http::set_header::SetResponseHeader<ServeDir, HeaderValue>;

@@ -96,9 +96,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 }
 
 fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
-    let mut options = leptos::config::get_configuration(None)
-        .map_err(|e| StartError::Config(e.to_string()))?
-        .leptos_options;
+    let mut options =
+        leptos::config::get_configuration(None).map_err(|e| StartError::Config(e.to_string()))?.leptos_options;
     options.site_addr = config.addr;
     options.site_root = config.site_root.to_string_lossy().as_ref().into();
     // cargo-leptos writes hash.txt beside the binary when file hashing is on; honour it when run directly too.

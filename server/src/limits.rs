@@ -91,7 +91,10 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         let api = request.uri().path().starts_with("/api/");
         let message = "Too many requests from your connection. Wait a minute and try again, or call us.";
         let mut response = if api {
-            (StatusCode::TOO_MANY_REQUESTS, axum::Json(serde_json::json!({"error": "rate_limited", "message": message})))
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                axum::Json(serde_json::json!({"error": "rate_limited", "message": message})),
+            )
                 .into_response()
         } else {
             crate::routes::problem_page(StatusCode::TOO_MANY_REQUESTS, "Please wait a moment", message)

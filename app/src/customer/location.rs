@@ -31,10 +31,9 @@ impl Fix {
                 "fair",
                 format!("Location found within {} m. Keep this page open: it is getting better.", accuracy_m.round()),
             ),
-            Fix::Found { accuracy_m, .. } => (
-                "poor",
-                format!("Location is rough (within {} m). Please add a landmark below.", accuracy_m.round()),
-            ),
+            Fix::Found { accuracy_m, .. } => {
+                ("poor", format!("Location is rough (within {} m). Please add a landmark below.", accuracy_m.round()))
+            }
             Fix::Denied => (
                 "none",
                 "Location is off for this site. Describe where you are below, or allow location and reload.".into(),
@@ -48,7 +47,9 @@ impl Fix {
 #[component]
 pub fn LocationMeter(fix: ReadSignal<Fix>) -> impl IntoView {
     let reading = move || fix.get().reading();
-    let field = move |pick: fn((f64, f64, f64)) -> f64| move || fix.get().coordinates().map(pick).map(|v| v.to_string()).unwrap_or_default();
+    let field = move |pick: fn((f64, f64, f64)) -> f64| {
+        move || fix.get().coordinates().map(pick).map(|v| v.to_string()).unwrap_or_default()
+    };
     view! {
         <div class="meter" data-quality=move || reading().0 role="status" aria-live="polite">
             <span class="meter-dot" aria-hidden="true"></span>

@@ -24,6 +24,8 @@ pub fn RequestHelpPage() -> impl IntoView {
     let (fix, set_fix) = signal(Fix::Locating);
     let place_missing = RwSignal::new(false);
     let sending = RwSignal::new(false);
+    // Set when Send was tapped without a connection: the text of an SMS that says the same.
+    let offline_sms = RwSignal::new(None::<String>);
     let form = NodeRef::<leptos::html::Form>::new();
 
     #[cfg(feature = "hydrate")]
@@ -95,7 +97,16 @@ pub fn RequestHelpPage() -> impl IntoView {
                     crate::browser::remember(name, input.value().trim());
                 }
             }
+            if !crate::browser::online() {
+                // Keep everything on screen, send by itself when the signal returns, offer SMS meanwhile.
+                ev.prevent_default();
+                let body = sms_text(&f, fix.get_untracked());
+                offline_sms.set(Some(crate::browser::sms_href(&body).unwrap_or_default()));
+                crate::browser::submit_when_online(f);
+                return;
+            }
         }
+        offline_sms.set(None);
         sending.set(true);
     };
 
@@ -247,6 +258,23 @@ pub fn RequestHelpPage() -> impl IntoView {
                 <FieldError message=error("notes") />
             </fieldset>
 
+            {move || {
+                offline_sms
+                    .get()
+                    .map(|href| {
+                        view! {
+                            <div class="offline" role="alert">
+                                <p>
+                                    <strong>"No connection right now."</strong>
+                                    " Keep this page open: your request goes out by itself when the phone has signal again."
+                                </p>
+                                <a class="button" href=href>
+                                    "Send it by text message instead"
+                                </a>
+                            </div>
+                        }
+                    })
+            }}
             <div class="send-bar">
                 <button type="submit" class="send" disabled=move || sending.get()>
                     {move || if sending.get() { "Sending…" } else { "Send request" }}
@@ -259,6 +287,25 @@ pub fn RequestHelpPage() -> impl IntoView {
 #[component]
 fn FieldError(message: Option<String>) -> impl IntoView {
     message.map(|m| view! { <p class="field-error">{m}</p> })
+}
+
+/// The request as one text message: what, where (with the fix), who.
+#[cfg(feature = "hydrate")]
+fn sms_text(form: &web_sys::HtmlFormElement, fix: Fix) -> String {
+    let value = |name: &str| crate::browser::form_value(form, name).unwrap_or_default().trim().to_owned();
+    let problem = Problem::parse(&crate::browser::checked_value(form, "problem").unwrap_or_default())
+        .map_or("Help needed", |p| p.label());
+    let mut lines = vec![format!("roadcall: {problem}")];
+    if let Some((lat, lon, accuracy)) = fix.coordinates() {
+        lines.push(format!("Location {lat:.5},{lon:.5} (±{} m)", accuracy.round()));
+    }
+    for (label, name) in [("Place", "place"), ("Coordinates", "coords"), ("Access", "access_notes"), ("Phone", "phone")] {
+        let v = value(name);
+        if !v.is_empty() {
+            lines.push(format!("{label}: {v}"));
+        }
+    }
+    lines.join("\n")
 }
 
 fn icon(p: Problem) -> &'static str {

@@ -133,4 +133,3 @@ fn where_text(v: &StatusView) -> String {
     });
     [v.place.clone(), coords].into_iter().flatten().collect::<Vec<_>>().join(" · ")
 }
-

@@ -14,14 +14,8 @@ pub enum Problem {
 }
 
 impl Problem {
-    pub const ALL: [Problem; 6] = [
-        Problem::FlatTire,
-        Problem::Battery,
-        Problem::Lockout,
-        Problem::Fuel,
-        Problem::Tow,
-        Problem::Other,
-    ];
+    pub const ALL: [Problem; 6] =
+        [Problem::FlatTire, Problem::Battery, Problem::Lockout, Problem::Fuel, Problem::Tow, Problem::Other];
 
     /// The four large choices on the customer's page, in the order of how often they happen.
     pub const CUSTOMER_CHOICES: [Problem; 4] = [Problem::Battery, Problem::FlatTire, Problem::Lockout, Problem::Other];

@@ -156,10 +156,11 @@ impl Store {
             return Ok(None);
         };
         let problem: String = row.try_get("problem")?;
-        let events = sqlx::query("SELECT at, kind, actor, detail FROM request_events WHERE request_id = $1 ORDER BY id")
-            .bind(request_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let events =
+            sqlx::query("SELECT at, kind, actor, detail FROM request_events WHERE request_id = $1 ORDER BY id")
+                .bind(request_id)
+                .fetch_all(&self.pool)
+                .await?;
         let timeline = events
             .iter()
             .map(|e| {

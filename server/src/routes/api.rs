@@ -44,7 +44,9 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(e) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
             }
-            JsonRejection::JsonSyntaxError(e) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+            }
             JsonRejection::MissingJsonContentType(_) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -62,7 +64,11 @@ impl From<JsonRejection> for ApiError {
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "partner API failed");
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The request could not be stored. Retry with the same Idempotency-Key.")
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "The request could not be stored. Retry with the same Idempotency-Key.",
+    )
 }
 
 #[derive(Debug, Serialize)]
@@ -129,8 +135,11 @@ pub struct StatusResponse {
 
 /// `GET /api/v1/requests/{token}`: where the request stands and every event so far.
 pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Result<Json<StatusResponse>, ApiError> {
-    let (_, view) = state.services.status_by_token(&token).await.map_err(internal)?.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "No request has this token.")
-    })?;
+    let (_, view) = state
+        .services
+        .status_by_token(&token)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "No request has this token."))?;
     Ok(Json(StatusResponse { view, status_url: format!("{}/r/{token}", state.public_url) }))
 }

@@ -42,7 +42,9 @@ pub async fn status_events(State(state): State<AppState>, Path(token): Path<Stri
     });
     let events = events.filter_map(|view| async move {
         match view {
-            Ok(Some(view)) => serde_json::to_string(&view).ok().map(|json| Ok::<_, Infallible>(Event::default().data(json))),
+            Ok(Some(view)) => {
+                serde_json::to_string(&view).ok().map(|json| Ok::<_, Infallible>(Event::default().data(json)))
+            }
             Ok(None) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "reloading a status for its live feed failed");

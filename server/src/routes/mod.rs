@@ -28,11 +28,7 @@ pub fn router(state: AppState) -> Router {
     let services = state.services.clone();
     let context = move || leptos::prelude::provide_context(services.clone());
     let options = state.leptos_options.clone();
-    let pkg = assets::pkg_service(
-        Path::new(options.site_root.as_ref()),
-        &options.site_pkg_dir,
-        options.hash_files,
-    );
+    let pkg = assets::pkg_service(Path::new(options.site_root.as_ref()), &options.site_pkg_dir, options.hash_files);
     Router::new()
         .route("/healthz", get(health))
         .route("/request", post(forms::send))
@@ -53,10 +49,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         // A status link is a secret: never leak it to another site in a Referer header.
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .with_state(state)
 }
 

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up what is missing, builds the release, and runs roadcall with its SQLite file under data/.
+# Extra arguments go to the server (see: bash server/run.sh --help).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash server/setup.sh
+cargo leptos build --release
+exec env LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg ./target/release/server "$@"

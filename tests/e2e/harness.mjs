@@ -1,0 +1,82 @@
+// Starts the real release server on a free port with a fresh SQLite file, and a real Chromium shaped like a
+// phone. Shared by every browser test.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+export async function startServer(extraArgs = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'roadcall-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const proc = spawn(join(root, 'target/release/server'), [
+    '--addr', `127.0.0.1:${port}`,
+    '--database-url', `sqlite://${dir}/roadcall.db`,
+    '--site-root', join(root, 'target/site'),
+    '--call-us', '+1 202 555 0100',
+    ...extraArgs,
+  ], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    base,
+    async stop() {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/// A 390×844 phone. Options: javaScriptEnabled, geolocation ({latitude, longitude, accuracy}) or null for
+/// "permission denied".
+export async function phone(browser, base, { javaScriptEnabled = true, geolocation = null } = {}) {
+  const context = await browser.newContext({
+    baseURL: base,
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 3,
+    isMobile: true,
+    hasTouch: true,
+    javaScriptEnabled,
+    userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36',
+    ...(geolocation ? { geolocation, permissions: ['geolocation'] } : { permissions: [] }),
+  });
+  return context;
+}
+
+/// The page has hydrated when the wasm has run: the location meter leaves its server-rendered state.
+export async function hydrated(page) {
+  await page.waitForFunction(() => document.querySelector('.meter')?.dataset.quality !== 'locating', null, { timeout: 15000 });
+}
+
+export async function post(base, path) {
+  return fetch(`${base}${path}`, { method: 'POST', redirect: 'manual' });
+}
+
+export const screenshots = join(root, 'target', 'e2e-screens');

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every test roadcall has: formatting, lints, unit and integration tests (real SQLite, real HTTP), the crash
+# test (kill -9), then the browser tests (real Chromium, phone-sized, JavaScript on and off) against the
+# release build. Installs whatever is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash server/setup.sh --browser
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "format"
+cargo fmt --all --check
+
+step "lints (server, app, wasm)"
+cargo clippy -p server -p app --features app/ssr --all-targets -- -D warnings
+cargo clippy -p hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "unit, integration and crash tests"
+cargo test -p server -p app --features app/ssr
+
+step "release build"
+cargo leptos build --release
+
+step "browser tests"
+node --test --test-concurrency=1 tests/e2e/
