@@ -35,13 +35,15 @@ pub fn watch_position(on_report: impl Fn(PositionReport) + 'static) -> Option<Wa
             &options,
         )
         .ok()?;
-    Some(WatchGuard { geo, id, _closures: (success, failure) })
+    Some(WatchGuard { geo, id, _success: success, _failure: failure })
 }
 
 pub struct WatchGuard {
     geo: web_sys::Geolocation,
     id: i32,
-    _closures: (Closure<dyn Fn(web_sys::Position)>, Closure<dyn Fn(web_sys::PositionError)>),
+    // Kept alive for as long as the browser may call them.
+    _success: Closure<dyn Fn(web_sys::Position)>,
+    _failure: Closure<dyn Fn(web_sys::PositionError)>,
 }
 
 impl Drop for WatchGuard {

@@ -47,6 +47,8 @@ impl FromRef<AppState> for LeptosOptions {
 /// A server bound to its address, ready to serve.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The base of links handed out (the configured public URL, or this address).
+    pub public_url: String,
     listener: tokio::net::TcpListener,
     router: axum::Router,
 }
@@ -66,13 +68,15 @@ impl Server {
         assets::precompress(&config.site_root).await;
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
         let state = AppState {
             leptos_options,
             services,
             limits: Arc::new(limits::Limits::new(config)),
-            public_url: config.public_url.clone().map_or_else(|| format!("http://{addr}"), |u| u).into(),
+            public_url: public_url.as_str().into(),
         };
-        Ok(Server { addr, listener, router: routes::router(state) })
+        Ok(Server { addr, public_url, listener, router: routes::router(state) })
     }
 
     /// Serves until SIGINT/SIGTERM.
@@ -85,8 +89,7 @@ impl Server {
 
 pub async fn run(config: Config) -> Result<(), StartError> {
     let server = Server::bind(&config).await?;
-    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{}", server.addr));
-    let base = base.trim_end_matches('/');
+    let base = server.public_url.clone();
     tracing::info!(database = %config.database_url, "roadcall is listening on {}", server.addr);
     println!("roadcall is running. Open:");
     println!("  customer     {base}/");

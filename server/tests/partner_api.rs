@@ -41,7 +41,7 @@ async fn a_created_request_has_a_readable_number_a_secret_token_and_a_status_lin
 
 #[tokio::test]
 async fn numbers_and_tokens_are_unique_across_many_requests() {
-    let app = spawn_app().await;
+    let app = common::spawn_app_with(&["--send-limit-per-minute", "1000"]).await;
     let mut numbers = std::collections::HashSet::new();
     let mut tokens = std::collections::HashSet::new();
     for _ in 0..60 {

@@ -299,7 +299,8 @@ fn sms_text(form: &web_sys::HtmlFormElement, fix: Fix) -> String {
     if let Some((lat, lon, accuracy)) = fix.coordinates() {
         lines.push(format!("Location {lat:.5},{lon:.5} (±{} m)", accuracy.round()));
     }
-    for (label, name) in [("Place", "place"), ("Coordinates", "coords"), ("Access", "access_notes"), ("Phone", "phone")] {
+    for (label, name) in [("Place", "place"), ("Coordinates", "coords"), ("Access", "access_notes"), ("Phone", "phone")]
+    {
         let v = value(name);
         if !v.is_empty() {
             lines.push(format!("{label}: {v}"));
