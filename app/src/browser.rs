@@ -153,3 +153,37 @@ pub fn sms_href(body: &str) -> Option<String> {
     let number = tel.strip_prefix("tel:")?;
     Some(format!("sms:{number}?body={}", String::from(js_sys::encode_uri_component(body))))
 }
+
+/// The content of `<meta name="{name}">`, written by the server into every page.
+pub fn meta_content(name: &str) -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    let meta = document.query_selector(&format!("meta[name='{name}']")).ok()??;
+    meta.dyn_ref::<web_sys::HtmlMetaElement>().map(|m| m.content())
+}
+
+/// GETs JSON: `Ok(None)` for 404, the body's message for other failures.
+pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<Option<T>, String> {
+    let url = url.to_owned();
+    // Browser futures are not Send; this one never leaves the browser's single thread.
+    send_wrapper::SendWrapper::new(async move {
+        use wasm_bindgen_futures::JsFuture;
+        let offline =
+            || "No connection. Your request is safe with us; this page updates when you are back online.".to_owned();
+        let window = web_sys::window().ok_or_else(offline)?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+            .await
+            .map_err(|_| offline())?
+            .dyn_into()
+            .map_err(|_| offline())?;
+        if response.status() == 404 {
+            return Ok(None);
+        }
+        let text = JsFuture::from(response.text().map_err(|_| offline())?).await.map_err(|_| offline())?;
+        let text = text.as_string().unwrap_or_default();
+        if !response.ok() {
+            return Err(format!("The server answered {}. Please try again, or call us.", response.status()));
+        }
+        serde_json::from_str(&text).map(Some).map_err(|e| e.to_string())
+    })
+    .await
+}

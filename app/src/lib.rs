@@ -34,6 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <meta name="theme-color" content="#0b0d10" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // Read by the wasm, so server and browser draw the same "Call us" link.
+                <meta name=api::CALL_US_META content=api::call_us_number() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options=options.clone() />
                 <HashedStylesheet options id="leptos" />

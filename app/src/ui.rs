@@ -2,20 +2,15 @@
 
 use leptos::prelude::*;
 
-use crate::api::site_info;
+use crate::api::call_us_number;
 
 /// A live person is one tap away on every page.
 #[component]
 pub fn Header() -> impl IntoView {
-    let site = OnceResource::new(site_info());
     view! {
         <header class="bar">
             <a href="/" class="brand">"roadcall"</a>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    site.await.ok().map(|s| view! { <CallUs number=s.call_us /> })
-                })}
-            </Suspense>
+            <CallUs number=call_us_number() />
         </header>
     }
 }
@@ -25,7 +20,9 @@ pub fn CallUs(number: String, #[prop(optional)] big: bool) -> impl IntoView {
     let dial: String = number.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
     view! {
         <a class=if big { "call call-big" } else { "call" } href=format!("tel:{dial}")>
-            <span aria-hidden="true">"📞 "</span>
+            <svg class="call-icon" viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M6.6 10.8a15 15 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z" />
+            </svg>
             "Call us"
             {big.then(|| view! { <span class="call-number">{number.clone()}</span> })}
         </a>

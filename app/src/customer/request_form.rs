@@ -142,7 +142,9 @@ pub fn RequestHelpPage() -> impl IntoView {
                                         required
                                         checked=chosen == p.as_str()
                                     />
-                                    <span class="tile-icon" aria-hidden="true">{icon(p)}</span>
+                                    <svg class="tile-icon" viewBox="0 0 24 24" aria-hidden="true">
+                                        <path d=icon(p) />
+                                    </svg>
                                     <span class="tile-label">{p.label()}</span>
                                 </label>
                             }
@@ -309,14 +311,23 @@ fn sms_text(form: &web_sys::HtmlFormElement, fix: Fix) -> String {
     lines.join("\n")
 }
 
+/// Simple line icons (24×24 paths): emoji differ between phones and are missing on some.
 fn icon(p: Problem) -> &'static str {
     match p {
-        Problem::FlatTire => "🛞",
-        Problem::Battery => "🔋",
-        Problem::Lockout => "🔑",
-        Problem::Fuel => "⛽",
-        Problem::Tow => "🚛",
-        Problem::Other => "❓",
+        // A wheel: tyre, rim, hub.
+        Problem::FlatTire => {
+            "M12 2a10 10 0 1 0 0 20a10 10 0 1 0 0-20zm0 5a5 5 0 1 1 0 10a5 5 0 1 1 0-10zm0 3.5a1.5 1.5 0 1 0 0 3a1.5 1.5 0 1 0 0-3z"
+        }
+        // A battery with its two terminals and a plus.
+        Problem::Battery => "M3 7h18v13H3zM6 4h3v3H6zm9 0h3v3h-3zM7 13h4m-2-2v4m6-2h3",
+        // A key.
+        Problem::Lockout => "M8 9a4 4 0 1 0 0.01 0zM11.5 12.5 21 12.5m-3 0v3m-3-3v2",
+        Problem::Fuel => "M4 21V4h9v17zM13 9h3l2 2v7a1.5 1.5 0 0 0 3 0V8l-3-3M6 7h5v4H6z",
+        Problem::Tow => "M2 16h12V9H2zm12 0h6v-4l-3-3h-3M5 19a2 2 0 1 0 0.01 0M17 19a2 2 0 1 0 0.01 0",
+        // A question mark in a circle.
+        Problem::Other => {
+            "M12 2a10 10 0 1 0 0 20a10 10 0 1 0 0-20zM9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.7.4-1 1-1 1.7v.5M12 17v.5"
+        }
     }
 }
 
