@@ -33,6 +33,7 @@ async fn a_created_request_has_a_readable_number_a_secret_token_and_a_status_lin
     assert_eq!(status["number"], number);
     assert_eq!(status["status"], "received");
     assert_eq!(status["phone"], "+12015550123");
+    assert_eq!(status["phone_display"], "+1 201-555-0123");
     assert_eq!(status["access_notes"], "Gate code 4711");
     assert_eq!(status["timeline"].as_array().unwrap().len(), 1);
     assert_eq!(status["timeline"][0]["kind"], "received");

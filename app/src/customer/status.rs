@@ -80,7 +80,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                     v().vehicle.describe().map(|d| view! { <dt>"Vehicle"</dt> <dd>{d}</dd> })
                 }}
                 <dt>"We call"</dt>
-                <dd>{move || v().phone}</dd>
+                <dd>{move || v().phone_display}</dd>
             </dl>
         </section>
 
@@ -105,7 +105,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
         <section class="card actions" class:hidden=move || !open()>
             {move || {
                 if v().callback_requested {
-                    view! { <p class="note">"We will call you back on " {v().phone} "."</p> }.into_any()
+                    view! { <p class="note">"We will call you back on " {v().phone_display} "."</p> }.into_any()
                 } else {
                     view! {
                         <form method="post" action=callback_url.clone()>

@@ -43,6 +43,13 @@ impl Phone {
     pub fn e164(&self) -> &str {
         &self.e164
     }
+
+    /// "+1 201-555-0123": grouped the way people read it back on the phone.
+    pub fn international(&self) -> String {
+        phonenumber::parse(None, &self.e164)
+            .map(|n| n.format().mode(Mode::International).to_string())
+            .unwrap_or_else(|_| self.e164.clone())
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +83,11 @@ mod tests {
         assert!(Phone::parse("hello", region("US")).is_err());
         assert!(Phone::parse("123", region("US")).is_err());
         assert!(Phone::parse(&"1".repeat(41), region("US")).is_err());
+    }
+
+    #[test]
+    fn numbers_read_back_grouped() {
+        assert_eq!(Phone::from_stored("+12015550123".into()).international(), "+1 201-555-0123");
     }
 
     #[test]

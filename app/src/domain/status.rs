@@ -125,7 +125,10 @@ pub struct StatusView {
     pub accuracy_m: Option<f64>,
     pub access_notes: Option<String>,
     pub vehicle: Vehicle,
+    /// E.164, for machines and `tel:` links.
     pub phone: String,
+    /// The same number grouped for reading.
+    pub phone_display: String,
     pub callback_requested: bool,
     pub timeline: Vec<TimelineEntry>,
 }

@@ -4,8 +4,8 @@ use sqlx::Row;
 
 use super::{Store, StoreError, is_unique_violation, now_ms};
 use crate::domain::{
-    Actor, EventKind, NewHelpRequest, Problem, RequestNumber, RequestStatus, StatusToken, StatusView, TimelineEntry,
-    Vehicle,
+    Actor, EventKind, NewHelpRequest, Phone, Problem, RequestNumber, RequestStatus, StatusToken, StatusView,
+    TimelineEntry, Vehicle,
 };
 
 /// What is stored with a validated request: how it reached us, and the key that makes a retry harmless.
@@ -190,10 +190,12 @@ impl Store {
                 plate: row.try_get("vehicle_plate")?,
             },
             phone: row.try_get("phone")?,
+            phone_display: String::new(),
             callback_requested: false,
             timeline,
         };
         view.derive_status();
+        view.phone_display = Phone::from_stored(view.phone.clone()).international();
         Ok(Some(view))
     }
 
