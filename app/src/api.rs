@@ -53,3 +53,88 @@ pub async fn request_status(token: String) -> Result<Option<StatusView>, String>
         }
     }
 }
+
+/// What every staff page loads: who is looking, the token its forms carry, and the page's data.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StaffPage<T> {
+    pub me: crate::domain::StaffMember,
+    pub csrf: String,
+    pub data: T,
+}
+
+/// The technician's board. Without a login the server answers with a redirect to the login page.
+pub async fn tech_board() -> Result<StaffPage<crate::domain::Board>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        staff_page("/tech", |services, me| async move {
+            services.board(&me).await.map_err(|e| {
+                tracing::error!(error = %e, "reading the board failed");
+                "The board could not be loaded just now. Reload in a moment.".to_owned()
+            })
+        })
+        .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_get("/staff/api/board").await
+    }
+}
+
+/// One job's screen.
+pub async fn tech_job(number: String) -> Result<StaffPage<crate::domain::JobView>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        let next = format!("/tech/jobs/{number}");
+        staff_page(&next, |services, me| async move { services.job(&me, &number).await.map_err(|e| e.to_string()) })
+            .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_get(&format!("/staff/api/jobs/{number}")).await
+    }
+}
+
+/// Reads the session behind the page being rendered; sends the browser to log in when there is none.
+#[cfg(feature = "ssr")]
+async fn staff_page<T, F>(
+    next: &str,
+    load: impl FnOnce(crate::services::Services, crate::domain::StaffMember) -> F,
+) -> Result<StaffPage<T>, String>
+where
+    F: std::future::Future<Output = Result<T, String>>,
+{
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "reading the staff session failed");
+        "Your session could not be read just now. Reload in a moment.".to_owned()
+    };
+    let services = leptos::prelude::use_context::<crate::services::Services>()
+        .ok_or_else(|| "the server is not set up".to_owned())?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|e| unavailable(&e))?;
+    let Some(me) = crate::session::current(&session, &services).await.map_err(|e| unavailable(&e))? else {
+        let query = serde_urlencoded_next(next);
+        leptos_axum::redirect(&format!("/login?{query}"));
+        return Err("Log in first.".to_owned());
+    };
+    let csrf = crate::session::csrf_token(&session).await.map_err(|e| unavailable(&e))?;
+    let data = load(services, me.clone()).await?;
+    Ok(StaffPage { me, csrf, data })
+}
+
+#[cfg(feature = "ssr")]
+fn serde_urlencoded_next(next: &str) -> String {
+    let safe: String = next.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_')).collect();
+    format!("next={safe}")
+}
+
+#[cfg(not(feature = "ssr"))]
+async fn browser_get<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, String> {
+    #[cfg(feature = "hydrate")]
+    {
+        crate::browser::get_json(url).await?.ok_or_else(|| "Not found.".to_owned())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = url;
+        Err("no browser".to_owned())
+    }
+}

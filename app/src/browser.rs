@@ -178,6 +178,12 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<Optio
         if response.status() == 404 {
             return Ok(None);
         }
+        if response.status() == 401 {
+            // The staff session ended: log in again and come back.
+            let here = window.location().pathname().unwrap_or_default();
+            let _ = window.location().set_href(&format!("/login?next={here}"));
+            return Err("Log in again.".to_owned());
+        }
         let text = JsFuture::from(response.text().map_err(|_| offline())?).await.map_err(|_| offline())?;
         let text = text.as_string().unwrap_or_default();
         if !response.ok() {
@@ -186,4 +192,57 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<Optio
         serde_json::from_str(&text).map(Some).map_err(|e| e.to_string())
     })
     .await
+}
+
+/// Posts a form in place (the page stays; the live feed redraws it) with the session's CSRF token.
+/// `Err` carries the server's message for the person holding the phone.
+pub async fn post_form(form: web_sys::HtmlFormElement) -> Result<(), String> {
+    send_wrapper::SendWrapper::new(async move {
+        use wasm_bindgen_futures::JsFuture;
+        let offline = || "No connection: not saved. Try again when you have signal.".to_owned();
+        let window = web_sys::window().ok_or_else(offline)?;
+        let data = web_sys::FormData::new_with_form(&form).map_err(|_| offline())?;
+        let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).map_err(|_| offline())?;
+        let csrf = data.get("csrf").as_string().unwrap_or_default();
+        let headers = web_sys::Headers::new().map_err(|_| offline())?;
+        let _ = headers.set("content-type", "application/x-www-form-urlencoded");
+        let _ = headers.set("accept", "application/json");
+        let _ = headers.set("x-csrf-token", &csrf);
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(&String::from(body.to_string()).into());
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&form.action(), &init))
+            .await
+            .map_err(|_| offline())?
+            .dyn_into()
+            .map_err(|_| offline())?;
+        if response.ok() {
+            return Ok(());
+        }
+        let text = JsFuture::from(response.text().map_err(|_| offline())?).await.map_err(|_| offline())?;
+        let message = serde_json::from_str::<serde_json::Value>(&text.as_string().unwrap_or_default())
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_owned));
+        Err(message.unwrap_or_else(|| format!("Not saved (the server answered {}).", response.status())))
+    })
+    .await
+}
+
+/// A short loud beep and a buzz: a new job has come in. Browsers only let a page make sound after a tap on
+/// it; the "On duty" switch is that tap.
+pub fn alert_new_job() {
+    let Some(window) = web_sys::window() else { return };
+    let _ = window.navigator().vibrate_with_pattern(&js_sys::Array::of3(&400.into(), &150.into(), &400.into()));
+    let Ok(audio) = web_sys::AudioContext::new() else { return };
+    for (start, freq) in [(0.0, 880.0), (0.3, 660.0), (0.6, 880.0)] {
+        let (Ok(osc), Ok(gain)) = (audio.create_oscillator(), audio.create_gain()) else { return };
+        osc.frequency().set_value(freq);
+        gain.gain().set_value(0.4);
+        let _ = osc.connect_with_audio_node(&gain);
+        let _ = gain.connect_with_audio_node(&audio.destination());
+        let t = audio.current_time() + start;
+        let _ = osc.start_with_when(t);
+        let _ = osc.stop_with_when(t + 0.22);
+    }
 }

@@ -1,9 +1,11 @@
-//! roadcall: pages grouped by who uses them (`customer`; technician and dispatch follow), over a domain core
+//! roadcall: pages grouped by who uses them (`customer`, `technician`, `staff` login; dispatch follows), over a domain core
 //! (`domain`), one store (`store`, server only) and the services that tie them (`services`, server only).
 
 pub mod api;
 pub mod customer;
 pub mod domain;
+mod staff;
+mod technician;
 mod ui;
 
 #[cfg(feature = "hydrate")]
@@ -12,6 +14,8 @@ mod browser;
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod services;
+#[cfg(feature = "ssr")]
+pub mod session;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -60,6 +64,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=ui::NotFound>
                     <Route path=path!("/") view=customer::RequestHelpPage ssr=SsrMode::Async />
                     <Route path=path!("/r/:token") view=customer::StatusPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=staff::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/tech") view=technician::BoardPage ssr=SsrMode::Async />
+                    <Route path=path!("/tech/jobs/:number") view=technician::JobPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

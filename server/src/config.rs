@@ -3,17 +3,26 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 #[derive(Clone, Debug, Parser)]
 #[command(name = "server", version, about = "roadcall: roadside help requests, from the customer's phone to the truck")]
 pub struct Config {
+    /// Without a command: serve.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Also create a demo technician and dispatcher (fresh passwords at every start, printed). Never on by
+    /// default: demo accounts exist only when asked for.
+    #[arg(long, env = "ROADCALL_DEMO")]
+    pub demo: bool,
+
     /// Address to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
     /// Database. SQLite by default: one file, created with its folder if missing.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/roadcall.db")]
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://data/roadcall.db")]
     pub database_url: String,
 
     /// Folder with the built site (wasm, JS, CSS, icons), as cargo-leptos writes it.
@@ -43,4 +52,32 @@ pub struct Config {
     /// Take the client address from X-Forwarded-For (only behind a proxy you run).
     #[arg(long, env = "ROADCALL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a member of staff. The password is read from standard input (one line), never from the command line.
+    Add {
+        /// Login name: letters, digits, dots, dashes, underscores, @.
+        login: String,
+        /// Full name; customers see the first name.
+        #[arg(long)]
+        name: String,
+        /// technician, dispatcher or admin.
+        #[arg(long, value_parser = ["technician", "dispatcher", "admin"])]
+        role: String,
+    },
+    /// Disable an account: it can no longer log in, and goes off duty at once.
+    Disable { login: String },
+    /// Enable a disabled account again.
+    Enable { login: String },
+    /// List staff.
+    List,
 }

@@ -2,6 +2,8 @@
 //! Everything with rules in it lives in `app`.
 
 mod assets;
+mod auth;
+mod cli;
 mod config;
 mod limits;
 mod routes;
@@ -16,6 +18,8 @@ use app::{
 };
 use axum::extract::FromRef;
 use leptos::prelude::*;
+use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::SqliteStore;
 
 pub use config::Config;
 
@@ -47,6 +51,7 @@ impl FromRef<AppState> for LeptosOptions {
 /// A server bound to its address, ready to serve.
 pub struct Server {
     pub addr: SocketAddr,
+    pub services: Services,
     /// The base of links handed out (the configured public URL, or this address).
     pub public_url: String,
     listener: tokio::net::TcpListener,
@@ -55,15 +60,8 @@ pub struct Server {
 
 impl Server {
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
-        let default_region = Region::parse(&config.default_region).ok_or_else(|| {
-            StartError::Config(format!("unknown region {:?}: use an ISO code like US or DE", config.default_region))
-        })?;
-        let store = Store::open(&config.database_url).await?;
-        let services = Services {
-            store,
-            live: Arc::new(LocalFeed::new()),
-            settings: Arc::new(Settings { default_region, call_us: config.call_us.clone() }),
-        };
+        let services = services(config).await?;
+        let sessions = sessions(&services.store, config).await?;
         let leptos_options = leptos_options(config)?;
         assets::precompress(&config.site_root).await;
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
@@ -76,7 +74,13 @@ impl Server {
             limits: Arc::new(limits::Limits::new(config)),
             public_url: public_url.as_str().into(),
         };
-        Ok(Server { addr, public_url, listener, router: routes::router(state) })
+        Ok(Server {
+            addr,
+            public_url,
+            listener,
+            services: state.services.clone(),
+            router: routes::router(state, sessions),
+        })
     }
 
     /// Serves until SIGINT/SIGTERM.
@@ -87,15 +91,63 @@ impl Server {
     }
 }
 
+/// The store (migrated), the live feed and the settings: what both the server and the CLI work on.
+async fn services(config: &Config) -> Result<Services, StartError> {
+    let default_region = Region::parse(&config.default_region).ok_or_else(|| {
+        StartError::Config(format!("unknown region {:?}: use an ISO code like US or DE", config.default_region))
+    })?;
+    Ok(Services {
+        store: Store::open(&config.database_url).await?,
+        live: Arc::new(LocalFeed::new()),
+        settings: Arc::new(Settings { default_region, call_us: config.call_us.clone() }),
+    })
+}
+
 pub async fn run(config: Config) -> Result<(), StartError> {
+    if let Some(config::Command::User(command)) = config.command.clone() {
+        return cli::user(&services(&config).await?, command).await;
+    }
     let server = Server::bind(&config).await?;
     let base = server.public_url.clone();
     tracing::info!(database = %config.database_url, "roadcall is listening on {}", server.addr);
     println!("roadcall is running. Open:");
     println!("  customer     {base}/");
+    println!("  technician   {base}/tech");
     println!("  partner API  {base}/api/v1/requests");
     println!("  health       {base}/healthz");
+    if config.demo {
+        println!("Demo accounts (new passwords at every start; log in at {base}/login):");
+        for (role, login, password) in cli::seed_demo(&server.services).await? {
+            println!("  {:<11}  login {login:<9} password {password}", role.as_str());
+        }
+    }
     server.serve().await
+}
+
+/// Staff sessions in the database, so a restart logs nobody out. The cookie is HttpOnly and SameSite=Lax
+/// (a link from a push notification or a text message still arrives logged in), and Secure when served over
+/// https. A technician's phone stays logged in for two weeks of inactivity.
+async fn sessions(store: &Store, config: &Config) -> Result<SessionManagerLayer<SqliteStore>, StartError> {
+    let sessions = store.session_store().await?;
+    let cleanup = sessions.clone();
+    tokio::spawn(async move {
+        if let Err(e) = cleanup.continuously_delete_expired(std::time::Duration::from_secs(3600)).await {
+            tracing::warn!(error = %e, "removing expired sessions stopped");
+        }
+    });
+    let secure = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    if !secure {
+        tracing::warn!(
+            "session cookies are not marked Secure: set --public-url https://… when serving beyond this machine"
+        );
+    }
+    Ok(SessionManagerLayer::new(sessions)
+        .with_name(if secure { "__Host-roadcall" } else { "roadcall" })
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14))))
 }
 
 fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {

@@ -65,7 +65,10 @@ impl Limits {
     fn bucket(&self, method: &Method, path: &str) -> Option<&Bucket> {
         let status_page = path.starts_with("/r/") || path.starts_with("/api/v1/requests/");
         match *method {
-            Method::POST if path == "/request" || path == "/api/v1/requests" || path.starts_with("/r/") => {
+            // Logging in counts as sending: it is where passwords are guessed.
+            Method::POST
+                if path == "/request" || path == "/api/v1/requests" || path.starts_with("/r/") || path == "/login" =>
+            {
                 Some(&self.send)
             }
             Method::GET if status_page => Some(&self.read),

@@ -63,6 +63,17 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
             <p class="number-label">"Your request number"</p>
             <p class="number">{move || v().number}</p>
             <h1 class="headline">{move || v().status.headline()}</h1>
+            {move || {
+                let v = v();
+                v.technician.filter(|_| v.status.is_open()).map(|name| {
+                    view! {
+                        <p class="coming">
+                            <span class="technician">{name}</span>
+                            {v.eta_at.map(|at| view! { " · arrives about " <Clock unix_ms=at /> })}
+                        </p>
+                    }
+                })
+            }}
             <dl class="facts">
                 <dt>"Problem"</dt>
                 <dd>
@@ -94,7 +105,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                         view! {
                             <li data-kind=e.kind.as_str()>
                                 <Clock unix_ms=e.at />
-                                <span>{e.kind.describe()}</span>
+                                <span>{e.describe()}</span>
                             </li>
                         }
                     }

@@ -1,7 +1,9 @@
-//! The domain core: what a help request is and what makes one valid. Knows nothing of HTTP, HTML or SQL.
+//! The domain core: what a help request is, what makes one valid, and the order of a job's steps. Knows nothing of HTTP, HTML or SQL.
 
 mod draft;
+mod job;
 mod problem;
+mod staff;
 mod status;
 mod text;
 
@@ -11,8 +13,12 @@ mod phone;
 mod reference;
 
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
+pub use job::{
+    Board, CheckLine, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, Step, distance_m, navigation_links,
+};
 pub use problem::Problem;
-pub use status::{Actor, EventKind, RequestStatus, StatusView, TimelineEntry};
+pub use staff::{MIN_PASSWORD, NewStaff, Role, StaffMember};
+pub use status::{Actor, EventKind, Progress, RequestStatus, StatusView, TimelineEntry, first_name};
 pub use text::{MAX_NOTES, MAX_PLACE, MAX_SHORT};
 
 #[cfg(feature = "ssr")]

@@ -14,48 +14,69 @@ pub enum EventKind {
     CallbackRequested,
     /// The customer no longer needs help.
     Cancelled,
+    /// A technician owns the request.
+    Accepted,
+    /// The technician is driving there; carries the ETA.
+    OnTheWay,
+    /// A new ETA while on the way: honest news when something slips.
+    EtaChanged,
+    Arrived,
+    /// The job is finished; carries the technician's resolution note.
+    Done,
+    /// The technician can not take it after all ("can't take"); it goes back to the pool with the reason.
+    Released,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 3] = [EventKind::Received, EventKind::CallbackRequested, EventKind::Cancelled];
+    pub const ALL: [EventKind; 9] = [
+        EventKind::Received,
+        EventKind::CallbackRequested,
+        EventKind::Cancelled,
+        EventKind::Accepted,
+        EventKind::OnTheWay,
+        EventKind::EtaChanged,
+        EventKind::Arrived,
+        EventKind::Done,
+        EventKind::Released,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Received => "received",
             EventKind::CallbackRequested => "callback_requested",
             EventKind::Cancelled => "cancelled",
+            EventKind::Accepted => "accepted",
+            EventKind::OnTheWay => "on_the_way",
+            EventKind::EtaChanged => "eta_changed",
+            EventKind::Arrived => "arrived",
+            EventKind::Done => "done",
+            EventKind::Released => "released",
         }
     }
 
     pub fn parse(s: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
-
-    /// The line the customer reads in their timeline.
-    pub fn describe(self) -> &'static str {
-        match self {
-            EventKind::Received => "Request received. We are finding the nearest technician.",
-            EventKind::CallbackRequested => "You asked us to call you back. We will call you shortly.",
-            EventKind::Cancelled => "Request cancelled.",
-        }
-    }
 }
 
 /// Who did it: recorded with every event so dispatch can trust the timeline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     Customer,
     Partner,
     System,
+    /// A technician or dispatcher; the entry names them.
+    Staff,
 }
 
 impl Actor {
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Actor::Customer => "customer",
             Actor::Partner => "partner",
             Actor::System => "system",
+            Actor::Staff => "staff",
         }
     }
 
@@ -63,43 +84,62 @@ impl Actor {
         match s {
             "customer" => Actor::Customer,
             "partner" => Actor::Partner,
+            "staff" => Actor::Staff,
             _ => Actor::System,
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestStatus {
+    /// Waiting for a technician to accept.
     Received,
+    Accepted,
+    OnTheWay,
+    Arrived,
+    Done,
     Cancelled,
 }
 
 impl RequestStatus {
-    /// Folds the timeline: the latest event that moves the request decides.
-    pub fn from_events<'a>(kinds: impl IntoIterator<Item = &'a EventKind>) -> RequestStatus {
-        kinds.into_iter().fold(RequestStatus::Received, |status, kind| match kind {
-            EventKind::Received | EventKind::CallbackRequested => status,
-            EventKind::Cancelled => RequestStatus::Cancelled,
-        })
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             RequestStatus::Received => "received",
+            RequestStatus::Accepted => "accepted",
+            RequestStatus::OnTheWay => "on_the_way",
+            RequestStatus::Arrived => "arrived",
+            RequestStatus::Done => "done",
             RequestStatus::Cancelled => "cancelled",
         }
     }
 
+    /// What the customer reads in big letters.
     pub fn headline(self) -> &'static str {
         match self {
             RequestStatus::Received => "Help is being arranged",
+            RequestStatus::Accepted => "A technician has your request",
+            RequestStatus::OnTheWay => "Your technician is on the way",
+            RequestStatus::Arrived => "Your technician has arrived",
+            RequestStatus::Done => "Done. Safe travels!",
             RequestStatus::Cancelled => "Request cancelled",
         }
     }
 
+    /// The short word on a staff board.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestStatus::Received => "New",
+            RequestStatus::Accepted => "Accepted",
+            RequestStatus::OnTheWay => "On the way",
+            RequestStatus::Arrived => "Arrived",
+            RequestStatus::Done => "Done",
+            RequestStatus::Cancelled => "Cancelled",
+        }
+    }
+
     pub fn is_open(self) -> bool {
-        !matches!(self, RequestStatus::Cancelled)
+        !matches!(self, RequestStatus::Cancelled | RequestStatus::Done)
     }
 }
 
@@ -110,6 +150,96 @@ pub struct TimelineEntry {
     /// Unix milliseconds.
     pub at: i64,
     pub detail: Option<String>,
+    /// With `on_the_way` and `eta_changed`.
+    pub eta_minutes: Option<u32>,
+    /// The member of staff who did it, by name (customers see the first name only).
+    pub by: Option<String>,
+    /// Kept on the server for deciding who owns the job; never sent to a browser.
+    #[serde(skip)]
+    pub staff_id: Option<i64>,
+}
+
+impl TimelineEntry {
+    /// The line the customer reads in their timeline.
+    pub fn describe(&self) -> String {
+        let who = self.by.as_deref().unwrap_or("Your technician");
+        let eta = |m: Option<u32>| m.map(|m| format!(", about {m} min")).unwrap_or_default();
+        match self.kind {
+            EventKind::Received => "Request received. We are finding the nearest technician.".to_owned(),
+            EventKind::CallbackRequested => "You asked us to call you back. We will call you shortly.".to_owned(),
+            EventKind::Cancelled => "Request cancelled.".to_owned(),
+            EventKind::Accepted => format!("{who} has accepted your request."),
+            EventKind::OnTheWay => format!("{who} is on the way{}.", eta(self.eta_minutes)),
+            EventKind::EtaChanged => format!("New arrival time{}.", eta(self.eta_minutes)),
+            EventKind::Arrived => format!("{who} has arrived."),
+            EventKind::Done => match &self.detail {
+                Some(note) => format!("Job done: {note}"),
+                None => "Job done.".to_owned(),
+            },
+            EventKind::Released => {
+                "Your technician could not come after all. We are finding another one now.".to_owned()
+            }
+        }
+    }
+}
+
+/// Where a request stands, folded from its timeline: the one place the order of a job's steps is known.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Progress {
+    pub status: Option<RequestStatus>,
+    /// The technician who owns it: (staff id, name).
+    pub owner: Option<(i64, String)>,
+    /// When the technician expects to arrive, unix ms.
+    pub eta_at: Option<i64>,
+    pub callback_requested: bool,
+}
+
+impl Progress {
+    pub fn from_timeline(timeline: &[TimelineEntry]) -> Progress {
+        let mut p = Progress::default();
+        for e in timeline {
+            p.apply(e);
+        }
+        p
+    }
+
+    pub fn status(&self) -> RequestStatus {
+        self.status.unwrap_or(RequestStatus::Received)
+    }
+
+    fn apply(&mut self, e: &TimelineEntry) {
+        use RequestStatus as S;
+        let closed = !self.status().is_open();
+        let eta_at = |e: &TimelineEntry| e.eta_minutes.map(|m| e.at + i64::from(m) * 60_000);
+        match e.kind {
+            EventKind::Received => self.status = Some(S::Received),
+            EventKind::CallbackRequested => self.callback_requested = true,
+            _ if closed => {}
+            EventKind::Cancelled => {
+                self.status = Some(S::Cancelled);
+                self.eta_at = None;
+            }
+            EventKind::Accepted => {
+                self.status = Some(S::Accepted);
+                self.owner = e.staff_id.map(|id| (id, e.by.clone().unwrap_or_default()));
+            }
+            EventKind::OnTheWay => {
+                self.status = Some(S::OnTheWay);
+                self.eta_at = eta_at(e);
+            }
+            EventKind::EtaChanged => self.eta_at = eta_at(e),
+            EventKind::Arrived => {
+                self.status = Some(S::Arrived);
+                self.eta_at = None;
+            }
+            EventKind::Done => self.status = Some(S::Done),
+            EventKind::Released => {
+                self.status = Some(S::Received);
+                self.owner = None;
+                self.eta_at = None;
+            }
+        }
+    }
 }
 
 /// Everything the customer's status page shows, and what the live feed sends when it changes.
@@ -130,28 +260,93 @@ pub struct StatusView {
     /// The same number grouped for reading.
     pub phone_display: String,
     pub callback_requested: bool,
+    /// The first name of the technician who has the job.
+    pub technician: Option<String>,
+    /// When the technician expects to arrive, unix ms.
+    pub eta_at: Option<i64>,
     pub timeline: Vec<TimelineEntry>,
 }
 
 impl StatusView {
-    pub fn derive_status(&mut self) {
-        let kinds: Vec<EventKind> = self.timeline.iter().map(|e| e.kind).collect();
-        self.status = RequestStatus::from_events(&kinds);
-        self.callback_requested = kinds.contains(&EventKind::CallbackRequested);
+    /// Sets the status, owner and ETA from the timeline: they are never stored apart from it.
+    pub fn derive(&mut self) {
+        let progress = Progress::from_timeline(&self.timeline);
+        self.status = progress.status();
+        self.callback_requested = progress.callback_requested;
+        self.technician = progress.owner.map(|(_, name)| name);
+        self.eta_at = progress.eta_at;
+    }
+
+    /// The customer needs to know who is coming, not the staff list: first names only.
+    pub fn for_customer(mut self) -> StatusView {
+        let short = |n: &mut Option<String>| *n = n.as_deref().map(|n| first_name(n).to_owned());
+        short(&mut self.technician);
+        for e in &mut self.timeline {
+            short(&mut e.by);
+        }
+        self
     }
 }
 
+pub fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    pub(crate) fn entry(kind: EventKind, at: i64, staff: Option<(i64, &str)>, eta: Option<u32>) -> TimelineEntry {
+        TimelineEntry {
+            kind,
+            actor: if staff.is_some() { Actor::Staff } else { Actor::Customer },
+            at,
+            detail: None,
+            eta_minutes: eta,
+            by: staff.map(|(_, n)| n.to_owned()),
+            staff_id: staff.map(|(id, _)| id),
+        }
+    }
+
+    fn status_of(kinds: &[EventKind]) -> RequestStatus {
+        let timeline: Vec<_> = kinds.iter().map(|k| entry(*k, 0, Some((7, "Ana Lima")), Some(20))).collect();
+        Progress::from_timeline(&timeline).status()
+    }
 
     #[test]
     fn status_follows_the_events() {
         use EventKind::*;
-        assert_eq!(RequestStatus::from_events(&[Received]), RequestStatus::Received);
-        assert_eq!(RequestStatus::from_events(&[Received, CallbackRequested]), RequestStatus::Received);
-        assert_eq!(RequestStatus::from_events(&[Received, Cancelled]), RequestStatus::Cancelled);
-        assert_eq!(RequestStatus::from_events(&[Received, Cancelled, CallbackRequested]), RequestStatus::Cancelled);
+        use RequestStatus as S;
+        assert_eq!(status_of(&[Received]), S::Received);
+        assert_eq!(status_of(&[Received, CallbackRequested]), S::Received);
+        assert_eq!(status_of(&[Received, Cancelled]), S::Cancelled);
+        assert_eq!(status_of(&[Received, Cancelled, CallbackRequested]), S::Cancelled);
+        assert_eq!(status_of(&[Received, Accepted, OnTheWay]), S::OnTheWay);
+        assert_eq!(status_of(&[Received, Accepted, Released]), S::Received);
+        assert_eq!(status_of(&[Received, Accepted, OnTheWay, Arrived, Done]), S::Done);
+        // Nothing moves a closed request.
+        assert_eq!(status_of(&[Received, Accepted, Done, Cancelled]), S::Done);
+        assert_eq!(status_of(&[Received, Cancelled, Accepted]), S::Cancelled);
+    }
+
+    #[test]
+    fn the_customer_sees_first_names_and_the_latest_eta() {
+        use EventKind::*;
+        let timeline = vec![
+            entry(Received, 0, None, None),
+            entry(Accepted, 1_000, Some((7, "Ana Lima")), None),
+            entry(OnTheWay, 2_000, Some((7, "Ana Lima")), Some(30)),
+            entry(EtaChanged, 62_000, Some((7, "Ana Lima")), Some(40)),
+        ];
+        let progress = Progress::from_timeline(&timeline);
+        assert_eq!(progress.owner, Some((7, "Ana Lima".to_owned())));
+        assert_eq!(progress.eta_at, Some(62_000 + 40 * 60_000));
+        assert_eq!(timeline[2].describe(), "Ana Lima is on the way, about 30 min.");
+        let released = Progress::from_timeline(
+            &[timeline.clone(), vec![entry(Released, 9, Some((7, "Ana Lima")), None)]].concat(),
+        );
+        assert_eq!((released.owner, released.eta_at), (None, None));
+        assert_eq!(first_name("  Ana   Lima "), "Ana");
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! functions) so a PostgreSQL pool can stand beside the SQLite one without changing any caller.
 
 mod requests;
+mod staff;
 
 use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use requests::{Created, NewRecord};
+pub use requests::{Created, Loaded, NewEvent, NewRecord};
+pub use staff::StaffRecord;
 
 pub type Pool = sqlx::SqlitePool;
 
@@ -45,6 +47,13 @@ impl Store {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Store { pool })
+    }
+
+    /// Where staff sessions live: the same database, so a restart logs nobody out.
+    pub async fn session_store(&self) -> Result<tower_sessions_sqlx_store::SqliteStore, StoreError> {
+        let sessions = tower_sessions_sqlx_store::SqliteStore::new(self.pool.clone());
+        sessions.migrate().await?;
+        Ok(sessions)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -8,6 +8,34 @@ use crate::domain::{
     TimelineEntry, Vehicle,
 };
 
+/// One event to append: what, who, and the step's details.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub actor: Actor,
+    pub staff_id: Option<i64>,
+    pub detail: Option<String>,
+    pub eta_minutes: Option<u32>,
+}
+
+impl NewEvent {
+    pub fn by(kind: EventKind, actor: Actor) -> NewEvent {
+        NewEvent { kind, actor, staff_id: None, detail: None, eta_minutes: None }
+    }
+}
+
+/// A request as read, with the version an append must match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    pub id: i64,
+    pub version: i64,
+    pub created_at: i64,
+    pub customer_name: Option<String>,
+    pub notes: Option<String>,
+    /// Full staff names; `for_customer` shortens them.
+    pub view: StatusView,
+}
+
 /// What is stored with a validated request: how it reached us, and the key that makes a retry harmless.
 pub struct NewRecord<'a> {
     pub request: &'a NewHelpRequest,
@@ -100,7 +128,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
-        insert_event(&mut tx, id, now, EventKind::Received, &record.actor, None).await?;
+        insert_event(&mut tx, id, now, &NewEvent::by(EventKind::Received, record.actor)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -130,24 +158,39 @@ impl Store {
             .transpose()?)
     }
 
-    pub async fn append_event(
-        &self,
-        request_id: i64,
-        kind: EventKind,
-        actor: &Actor,
-        detail: Option<&str>,
-    ) -> Result<(), StoreError> {
+    /// Appends an event unless another was appended since `version` was read: then `Ok(false)`, and the caller
+    /// reads again and decides again (the first accept wins; the second sees who took it).
+    pub async fn append_event(&self, request_id: i64, version: i64, event: &NewEvent) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        insert_event(&mut tx, request_id, now_ms(), kind, actor, detail).await?;
+        let bumped = sqlx::query("UPDATE help_requests SET version = version + 1 WHERE id = $1 AND version = $2")
+            .bind(request_id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if bumped == 0 {
+            return Ok(false);
+        }
+        insert_event(&mut tx, request_id, now_ms(), event).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
-    /// The customer's view of one request, timeline included.
-    pub async fn status_view(&self, request_id: i64) -> Result<Option<StatusView>, StoreError> {
+    pub async fn request_id_by_number(&self, number: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query("SELECT id FROM help_requests WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.try_get("id"))
+            .transpose()?)
+    }
+
+    /// One request with its whole timeline.
+    pub async fn load(&self, request_id: i64) -> Result<Option<Loaded>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT number, problem, problem_detail, phone, lat, lon, accuracy_m, place, access_notes, \
-             vehicle_make, vehicle_model, vehicle_colour, vehicle_plate FROM help_requests WHERE id = $1",
+            "SELECT number, problem, problem_detail, phone, name, notes, lat, lon, accuracy_m, place, \
+             access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, version, created_at \
+             FROM help_requests WHERE id = $1",
         )
         .bind(request_id)
         .fetch_optional(&self.pool)
@@ -156,23 +199,30 @@ impl Store {
             return Ok(None);
         };
         let problem: String = row.try_get("problem")?;
-        let events =
-            sqlx::query("SELECT at, kind, actor, detail FROM request_events WHERE request_id = $1 ORDER BY id")
-                .bind(request_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let events = sqlx::query(
+            "SELECT e.at, e.kind, e.actor, e.detail, e.eta_minutes, e.staff_id, s.name AS staff_name \
+             FROM request_events e LEFT JOIN staff s ON s.id = e.staff_id WHERE e.request_id = $1 ORDER BY e.id",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
         let timeline = events
             .iter()
             .map(|e| {
                 let kind: String = e.try_get("kind")?;
+                let eta: Option<i64> = e.try_get("eta_minutes")?;
                 Ok(TimelineEntry {
                     kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
                     actor: Actor::parse(e.try_get("actor")?),
                     at: e.try_get("at")?,
                     detail: e.try_get("detail")?,
+                    eta_minutes: eta.and_then(|m| u32::try_from(m).ok()),
+                    by: e.try_get("staff_name")?,
+                    staff_id: e.try_get("staff_id")?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let phone: String = row.try_get("phone")?;
         let mut view = StatusView {
             number: row.try_get("number")?,
             status: RequestStatus::Received,
@@ -189,14 +239,40 @@ impl Store {
                 colour: row.try_get("vehicle_colour")?,
                 plate: row.try_get("vehicle_plate")?,
             },
-            phone: row.try_get("phone")?,
-            phone_display: String::new(),
+            phone_display: Phone::from_stored(phone.clone()).international(),
+            phone,
             callback_requested: false,
+            technician: None,
+            eta_at: None,
             timeline,
         };
-        view.derive_status();
-        view.phone_display = Phone::from_stored(view.phone.clone()).international();
-        Ok(Some(view))
+        view.derive();
+        Ok(Some(Loaded {
+            id: request_id,
+            version: row.try_get("version")?,
+            created_at: row.try_get("created_at")?,
+            customer_name: row.try_get("name")?,
+            notes: row.try_get("notes")?,
+            view,
+        }))
+    }
+
+    /// Requests not yet done or cancelled, oldest first: nobody waits behind a newer request.
+    pub async fn open_requests(&self) -> Result<Vec<Loaded>, StoreError> {
+        // Done and cancelled are final, so "open" is "has neither".
+        let ids = sqlx::query(
+            "SELECT r.id FROM help_requests r WHERE NOT EXISTS (SELECT 1 FROM request_events e \
+             WHERE e.request_id = r.id AND e.kind IN ('done', 'cancelled')) ORDER BY r.created_at, r.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut open = Vec::with_capacity(ids.len());
+        for row in ids {
+            if let Some(loaded) = self.load(row.try_get("id")?).await? {
+                open.push(loaded);
+            }
+        }
+        Ok(open)
     }
 
     pub async fn count_requests(&self) -> Result<i64, StoreError> {
@@ -208,17 +284,20 @@ async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     request_id: i64,
     at: i64,
-    kind: EventKind,
-    actor: &Actor,
-    detail: Option<&str>,
+    event: &NewEvent,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO request_events (request_id, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(request_id)
-        .bind(at)
-        .bind(kind.as_str())
-        .bind(actor.as_str())
-        .bind(detail)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO request_events (request_id, at, kind, actor, detail, eta_minutes, staff_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(request_id)
+    .bind(at)
+    .bind(event.kind.as_str())
+    .bind(event.actor.as_str())
+    .bind(&event.detail)
+    .bind(event.eta_minutes.map(i64::from))
+    .bind(event.staff_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

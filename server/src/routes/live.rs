@@ -1,6 +1,7 @@
-//! Server-sent events for a customer's status page: the whole status view at connect and after each change.
+//! Server-sent events: a page's whole view at connect and again after each change that may touch it. Each
+//! message is complete, so a missed one can never leave a page wrong.
 
-use std::{convert::Infallible, time::Duration};
+use std::{convert::Infallible, future::Future, time::Duration};
 
 use app::live::RequestChanged;
 use axum::{
@@ -12,10 +13,12 @@ use axum::{
     },
 };
 use futures::{StreamExt, stream};
+use serde::Serialize;
 use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 
-use crate::AppState;
+use crate::{AppState, auth::Staff};
 
+/// The customer's status page.
 pub async fn status_events(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     // Subscribe before the first read so no change can slip between the two.
     let changes = BroadcastStream::new(state.services.live.subscribe());
@@ -27,27 +30,84 @@ pub async fn status_events(State(state): State<AppState>, Path(token): Path<Stri
             return (StatusCode::SERVICE_UNAVAILABLE, "Try again shortly.").into_response();
         }
     };
-    let ours = changes.filter_map(move |change| async move {
-        match change {
-            Ok(RequestChanged { request_id }) if request_id == id => Some(()),
-            // Fell behind: something may have been ours, so reload.
-            Err(BroadcastStreamRecvError::Lagged(_)) => Some(()),
-            Ok(_) => None,
-        }
+    let services = state.services.clone();
+    feed(
+        changes,
+        move |c| c.request_id == id,
+        move || {
+            let services = services.clone();
+            let token = token.clone();
+            async move { services.status_by_token(&token).await.map(|found| found.map(|(_, view)| view)) }
+        },
+    )
+}
+
+/// The technician's board: any request may appear on it or leave it.
+pub async fn board_events(State(state): State<AppState>, staff: Staff) -> Response {
+    let changes = BroadcastStream::new(state.services.live.subscribe());
+    let services = state.services.clone();
+    let id = staff.member.id;
+    feed(
+        changes,
+        |_| true,
+        move || {
+            let services = services.clone();
+            async move {
+                // Read the member again: going off duty in another tab shows here too.
+                let Some(me) = services.staff_member(id).await? else { return Ok(None) };
+                services.board(&me).await.map(Some)
+            }
+        },
+    )
+}
+
+/// One job's screen.
+pub async fn job_events(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Response {
+    let changes = BroadcastStream::new(state.services.live.subscribe());
+    let id = match state.services.job(&staff.member, &number).await {
+        Ok(_) => state.services.store.request_id_by_number(&number.to_uppercase()).await.ok().flatten(),
+        Err(e) => return (StatusCode::FORBIDDEN, e.to_string()).into_response(),
+    };
+    let services = state.services.clone();
+    feed(
+        changes,
+        move |c| Some(c.request_id) == id,
+        move || {
+            let services = services.clone();
+            let member = staff.member.clone();
+            let number = number.clone();
+            async move { Ok(services.job(&member, &number).await.ok()) }
+        },
+    )
+}
+
+/// Streams `load()` at once and after every change `ours` accepts (and after falling behind, which may have
+/// hidden one). `Ok(None)` sends nothing.
+fn feed<T, F, L>(
+    changes: BroadcastStream<RequestChanged>,
+    ours: impl Fn(&RequestChanged) -> bool + Send + 'static,
+    load: L,
+) -> Response
+where
+    T: Serialize + Send + 'static,
+    F: Future<Output = Result<Option<T>, app::store::StoreError>> + Send + 'static,
+    L: Fn() -> F + Send + Sync + 'static,
+{
+    let ticks = changes.filter_map(move |change| {
+        let hit = match change {
+            Ok(c) => ours(&c),
+            Err(BroadcastStreamRecvError::Lagged(_)) => true,
+        };
+        async move { hit.then_some(()) }
     });
-    let store = state.services.store.clone();
-    let events = stream::once(async {}).chain(ours).then(move |()| {
-        let store = store.clone();
-        async move { store.status_view(id).await }
-    });
-    let events = events.filter_map(|view| async move {
+    let events = stream::once(async {}).chain(ticks).then(move |()| load()).filter_map(|view| async move {
         match view {
             Ok(Some(view)) => {
                 serde_json::to_string(&view).ok().map(|json| Ok::<_, Infallible>(Event::default().data(json)))
             }
             Ok(None) => None,
             Err(e) => {
-                tracing::warn!(error = %e, "reloading a status for its live feed failed");
+                tracing::warn!(error = %e, "reloading a view for its live feed failed");
                 None
             }
         }

@@ -4,6 +4,7 @@
 mod api;
 mod forms;
 mod live;
+mod staff;
 
 use std::path::Path;
 
@@ -18,18 +19,34 @@ use axum::{
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
-use crate::{AppState, assets, limits};
+use tower_sessions::SessionManagerLayer;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::{AppState, assets, auth, limits};
 
 /// Forms and API bodies are small; anything bigger is a mistake or an attack.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Router {
     let routes = generate_route_list(App);
     let services = state.services.clone();
     let context = move || leptos::prelude::provide_context(services.clone());
     let options = state.leptos_options.clone();
     let pkg = assets::pkg_service(Path::new(options.site_root.as_ref()), &options.site_pkg_dir, options.hash_files);
+    // Staff posts change state: each must carry the session's CSRF token.
+    let staff_posts = Router::new()
+        .route("/logout", post(staff::log_out))
+        .route("/tech/duty", post(staff::duty))
+        .route("/tech/jobs/{number}/step", post(staff::step))
+        .route("/tech/jobs/{number}/check", post(staff::check))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::verify_csrf));
     Router::new()
+        .merge(staff_posts)
+        .route("/login", post(staff::log_in))
+        .route("/staff/api/board", get(staff::board))
+        .route("/staff/api/board/events", get(live::board_events))
+        .route("/staff/api/jobs/{number}", get(staff::job))
+        .route("/staff/api/jobs/{number}/events", get(live::job_events))
         .route("/healthz", get(health))
         .route("/request", post(forms::send))
         .route("/r/{token}/cancel", post(forms::cancel))
@@ -43,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         })
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::enforce))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
@@ -66,13 +84,19 @@ async fn health(State(state): State<AppState>) -> Response {
 
 /// A small page for what went wrong with a plain form post: what happened, what to do, and the way to a person.
 pub fn problem_page(status: StatusCode, title: &str, message: &str) -> Response {
+    problem_page_back(status, title, message, "/")
+}
+
+/// The same, with the way back to where the form was.
+pub fn problem_page_back(status: StatusCode, title: &str, message: &str, back: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body \
          style=\"font:1.2rem/1.5 system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>{title}</h1><p>{message}</p><p><a href=\"/\">Back to roadcall</a></p></body></html>",
+         <h1>{title}</h1><p>{message}</p><p><a href=\"{back}\">Back</a></p></body></html>",
         title = escape(title),
         message = escape(message),
+        back = escape(back),
     );
     (status, Html(body)).into_response()
 }

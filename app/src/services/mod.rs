@@ -1,13 +1,20 @@
 //! What every request handler and server function reaches for: the store, the live feed and the settings.
 //! Built once at start-up; cheap to clone.
 
+mod jobs;
+mod staff;
+
 use std::sync::Arc;
 
 use crate::{
     domain::{Actor, EventKind, FieldError, HelpRequestDraft, Region, StatusToken, StatusView},
     live::{LiveFeed, RequestChanged},
-    store::{Created, NewRecord, Store, StoreError},
+    store::{Created, NewEvent, NewRecord, Store, StoreError},
 };
+
+pub use crate::domain::StaffMember;
+pub use jobs::JobError;
+pub use staff::{LoginError, StaffError};
 
 #[derive(Clone)]
 pub struct Services {
@@ -96,26 +103,33 @@ impl Services {
         Ok(created)
     }
 
+    /// The customer's view of the request behind a status link.
     pub async fn status_by_token(&self, token: &str) -> Result<Option<(i64, StatusView)>, StoreError> {
         let Some(token) = StatusToken::parse(token) else { return Ok(None) };
         let Some(id) = self.store.request_id_by_token(token.as_str()).await? else { return Ok(None) };
-        Ok(self.store.status_view(id).await?.map(|view| (id, view)))
+        Ok(self.store.load(id).await?.map(|loaded| (id, loaded.view.for_customer())))
     }
 
     /// Records the customer's cancel or callback. Repeating one is harmless: a second "call me back" while the
     /// first is pending adds nothing.
     pub async fn customer_action(&self, token: &str, action: CustomerAction) -> Result<(), ActionError> {
-        let (id, view) = self.status_by_token(token).await?.ok_or(ActionError::UnknownToken)?;
-        if !view.status.is_open() {
-            return Err(ActionError::Closed);
+        let token = StatusToken::parse(token).ok_or(ActionError::UnknownToken)?;
+        let id = self.store.request_id_by_token(token.as_str()).await?.ok_or(ActionError::UnknownToken)?;
+        // A technician may append at the same moment: read, decide, append only if nothing changed meanwhile.
+        loop {
+            let loaded = self.store.load(id).await?.ok_or(ActionError::UnknownToken)?;
+            if !loaded.view.status.is_open() {
+                return Err(ActionError::Closed);
+            }
+            let kind = match action {
+                CustomerAction::Cancel => EventKind::Cancelled,
+                CustomerAction::CallMeBack if loaded.view.callback_requested => return Ok(()),
+                CustomerAction::CallMeBack => EventKind::CallbackRequested,
+            };
+            if self.store.append_event(id, loaded.version, &NewEvent::by(kind, Actor::Customer)).await? {
+                self.live.publish(RequestChanged { request_id: id });
+                return Ok(());
+            }
         }
-        let kind = match action {
-            CustomerAction::Cancel => EventKind::Cancelled,
-            CustomerAction::CallMeBack if view.callback_requested => return Ok(()),
-            CustomerAction::CallMeBack => EventKind::CallbackRequested,
-        };
-        self.store.append_event(id, kind, &Actor::Customer, None).await?;
-        self.live.publish(RequestChanged { request_id: id });
-        Ok(())
     }
 }

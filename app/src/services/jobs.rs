@@ -1,0 +1,138 @@
+//! The technician's side of a request: the board, the job screen, the steps and the checklist ticks.
+//! Every check of who may see or do what is here, on the server, whatever page or API asked.
+
+use super::{Services, StaffMember};
+use crate::{
+    domain::{Actor, Board, JobAction, JobCard, JobView, Progress, Refusal, RequestStatus},
+    live::RequestChanged,
+    store::{Loaded, NewEvent, StoreError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("No request has the number {0}.")]
+    NotFound(String),
+    /// Technicians see open requests and their own jobs, nothing else.
+    #[error("This job is {0}'s. You see open requests and your own jobs.")]
+    Hidden(String),
+    #[error("Only technicians work jobs.")]
+    NotTechnician,
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    #[error("That checklist item is not on this job's list.")]
+    UnknownItem,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// May `who` see this request? Open requests nobody has yet, and their own jobs (open or closed).
+fn visible_to(who: &StaffMember, loaded: &Loaded) -> Result<(), JobError> {
+    // Dispatchers and admins watch everything.
+    if !who.role.works_jobs() {
+        return Ok(());
+    }
+    let progress = Progress::from_timeline(&loaded.view.timeline);
+    match progress.owner {
+        _ if progress.status() == RequestStatus::Received => Ok(()),
+        Some((id, _)) if id == who.id => Ok(()),
+        Some((_, name)) => Err(JobError::Hidden(name)),
+        None => Err(Refusal::Closed("cancelled").into()),
+    }
+}
+
+fn card(loaded: &Loaded, who: &StaffMember) -> JobCard {
+    let v = &loaded.view;
+    JobCard {
+        number: v.number.clone(),
+        status: v.status,
+        problem: v.problem,
+        place: v.place.clone(),
+        lat: v.lat,
+        lon: v.lon,
+        created_at: loaded.created_at,
+        technician: v.technician.clone(),
+        eta_at: v.eta_at,
+        mine: is_mine(loaded, who),
+    }
+}
+
+fn is_mine(loaded: &Loaded, who: &StaffMember) -> bool {
+    Progress::from_timeline(&loaded.view.timeline).owner.is_some_and(|(id, _)| id == who.id)
+}
+
+impl Services {
+    /// Open requests nobody has yet, oldest first, and the technician's own open jobs.
+    pub async fn board(&self, who: &StaffMember) -> Result<Board, StoreError> {
+        let mut board = Board { on_duty: who.on_duty, ..Board::default() };
+        for loaded in self.store.open_requests().await? {
+            if loaded.view.status == RequestStatus::Received {
+                board.open.push(card(&loaded, who));
+            } else if is_mine(&loaded, who) {
+                board.mine.push(card(&loaded, who));
+            }
+        }
+        Ok(board)
+    }
+
+    async fn visible(&self, who: &StaffMember, number: &str) -> Result<Loaded, JobError> {
+        let not_found = || JobError::NotFound(number.chars().take(12).collect());
+        let id = self.store.request_id_by_number(&number.to_uppercase()).await?.ok_or_else(not_found)?;
+        let loaded = self.store.load(id).await?.ok_or_else(not_found)?;
+        visible_to(who, &loaded)?;
+        Ok(loaded)
+    }
+
+    /// The job screen: the request, the customer's details and the truck checklist with this job's ticks.
+    pub async fn job(&self, who: &StaffMember, number: &str) -> Result<JobView, JobError> {
+        let loaded = self.visible(who, number).await?;
+        let checklist = self.store.checklist(loaded.id, loaded.view.problem).await?;
+        Ok(JobView {
+            mine: is_mine(&loaded, who),
+            customer_name: loaded.customer_name,
+            notes: loaded.notes,
+            created_at: loaded.created_at,
+            checklist,
+            request: loaded.view,
+        })
+    }
+
+    /// One step on a job. Decided on the latest timeline and appended only if nothing changed in between, so
+    /// of two technicians pressing Accept together exactly one wins and the other is told who.
+    pub async fn job_step(&self, who: &StaffMember, number: &str, action: JobAction) -> Result<(), JobError> {
+        if !who.role.works_jobs() {
+            return Err(JobError::NotTechnician);
+        }
+        loop {
+            let loaded = self.visible(who, number).await?;
+            let progress = Progress::from_timeline(&loaded.view.timeline);
+            let step = progress.decide(who.id, action.clone())?;
+            let event = NewEvent {
+                kind: step.kind,
+                actor: Actor::Staff,
+                staff_id: Some(who.id),
+                detail: step.detail,
+                eta_minutes: step.eta_minutes,
+            };
+            if self.store.append_event(loaded.id, loaded.version, &event).await? {
+                self.live.publish(RequestChanged { request_id: loaded.id });
+                return Ok(());
+            }
+        }
+    }
+
+    /// Ticks or unticks a checklist line; only the technician who has the job.
+    pub async fn tick(&self, who: &StaffMember, number: &str, item: i64, checked: bool) -> Result<(), JobError> {
+        if !who.role.works_jobs() {
+            return Err(JobError::NotTechnician);
+        }
+        let loaded = self.visible(who, number).await?;
+        if !is_mine(&loaded, who) {
+            return Err(Refusal::NotAccepted.into());
+        }
+        if !self.store.set_check(loaded.id, loaded.view.problem, item, who.id, checked).await? {
+            return Err(JobError::UnknownItem);
+        }
+        self.live.publish(RequestChanged { request_id: loaded.id });
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+//! Staff accounts, who is on duty, and the truck checklist ticks.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, is_unique_violation, now_ms};
+use crate::domain::{CheckLine, Problem, Role};
+
+/// A member of staff as stored. The password hash never leaves the services layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StaffRecord {
+    pub id: i64,
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub on_duty_since: Option<i64>,
+    pub disabled: bool,
+}
+
+const STAFF_COLUMNS: &str = "id, login, name, role, password_hash, on_duty_since, disabled_at";
+
+fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreError> {
+    let role: String = row.try_get("role")?;
+    Ok(StaffRecord {
+        id: row.try_get("id")?,
+        login: row.try_get("login")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+        password_hash: row.try_get("password_hash")?,
+        on_duty_since: row.try_get("on_duty_since")?,
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+    })
+}
+
+impl Store {
+    /// Adds a member of staff; `Ok(None)` when the login is taken.
+    pub async fn add_staff(
+        &self,
+        login: &str,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO staff (login, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id",
+        )
+        .bind(login)
+        .bind(name)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await;
+        match inserted {
+            Ok(row) => Ok(Some(row.try_get("id")?)),
+            Err(e) if is_unique_violation(&e, "login") => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `Ok(false)` when there is no such login.
+    pub async fn set_password(&self, login: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE staff SET password_hash = $2 WHERE login = $1")
+            .bind(login)
+            .bind(password_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn staff_by_login(&self, login: &str) -> Result<Option<StaffRecord>, StoreError> {
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE login = $1");
+        let row = sqlx::query(&sql).bind(login).fetch_optional(&self.pool).await?;
+        row.as_ref().map(staff_from_row).transpose()
+    }
+
+    pub async fn staff_by_id(&self, id: i64) -> Result<Option<StaffRecord>, StoreError> {
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(staff_from_row).transpose()
+    }
+
+    pub async fn list_staff(&self) -> Result<Vec<StaffRecord>, StoreError> {
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff ORDER BY role, name");
+        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(staff_from_row).collect()
+    }
+
+    /// Disables (or enables again) an account; a disabled account can not log in and goes off duty.
+    /// `Ok(false)` when there is no such login.
+    pub async fn set_staff_disabled(&self, login: &str, disabled: bool) -> Result<bool, StoreError> {
+        let query = if disabled {
+            sqlx::query("UPDATE staff SET disabled_at = $2, on_duty_since = NULL WHERE login = $1")
+                .bind(login)
+                .bind(now_ms())
+        } else {
+            sqlx::query("UPDATE staff SET disabled_at = NULL WHERE login = $1").bind(login)
+        };
+        Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    pub async fn set_on_duty(&self, staff_id: i64, on_duty: bool) -> Result<(), StoreError> {
+        // Keep the first "on" time when pressed twice: it says how long the shift has run.
+        let query = if on_duty {
+            sqlx::query("UPDATE staff SET on_duty_since = COALESCE(on_duty_since, $2) WHERE id = $1")
+                .bind(staff_id)
+                .bind(now_ms())
+        } else {
+            sqlx::query("UPDATE staff SET on_duty_since = NULL WHERE id = $1").bind(staff_id)
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The checklist for a problem (items for every job first) with this job's ticks.
+    pub async fn checklist(&self, request_id: i64, problem: Problem) -> Result<Vec<CheckLine>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.kind, c.label, j.checked_at FROM checklist_items c \
+             LEFT JOIN job_checks j ON j.item_id = c.id AND j.request_id = $1 \
+             WHERE c.retired_at IS NULL AND c.problem IN ('always', $2) \
+             ORDER BY CASE c.kind WHEN 'question' THEN 0 ELSE 1 END, CASE c.problem WHEN 'always' THEN 1 ELSE 0 END, \
+             c.position, c.id",
+        )
+        .bind(request_id)
+        .bind(problem.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CheckLine {
+                    id: r.try_get("id")?,
+                    question: r.try_get::<String, _>("kind")? == "question",
+                    label: r.try_get("label")?,
+                    checked: r.try_get::<Option<i64>, _>("checked_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Ticks or unticks one line of a job's checklist. `Ok(false)` when the item is not on this problem's list.
+    pub async fn set_check(
+        &self,
+        request_id: i64,
+        problem: Problem,
+        item_id: i64,
+        staff_id: i64,
+        checked: bool,
+    ) -> Result<bool, StoreError> {
+        let exists = sqlx::query(
+            "SELECT 1 AS one FROM checklist_items WHERE id = $1 AND retired_at IS NULL AND problem IN ('always', $2)",
+        )
+        .bind(item_id)
+        .bind(problem.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some();
+        if !exists {
+            return Ok(false);
+        }
+        if checked {
+            sqlx::query(
+                "INSERT INTO job_checks (request_id, item_id, staff_id, checked_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (request_id, item_id) DO NOTHING",
+            )
+            .bind(request_id)
+            .bind(item_id)
+            .bind(staff_id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        } else {
+            sqlx::query("DELETE FROM job_checks WHERE request_id = $1 AND item_id = $2")
+                .bind(request_id)
+                .bind(item_id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,113 @@
+//! `/tech`: on or off duty, open requests (oldest first) and the technician's own jobs, live. A new request
+//! beeps and buzzes while the page is open and the technician is on duty.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    api::{StaffPage, tech_board},
+    domain::{Board, JobCard},
+    staff::{StaffForm, now_ms, waited},
+};
+
+#[component]
+pub fn BoardPage() -> impl IntoView {
+    let page = Resource::new(|| (), |()| tech_board());
+    view! {
+        <Title text="Jobs · roadcall" />
+        <Suspense fallback=|| view! { <p class="card">"Loading jobs…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <BoardView page /> }.into_any(),
+                    Err(e) => view! { <p class="card refusal" role="alert">{e}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn BoardView(page: StaffPage<Board>) -> impl IntoView {
+    let StaffPage { me, csrf, data } = page;
+    let board = RwSignal::new(data);
+    let on_duty = RwSignal::new(board.with_untracked(|b| b.on_duty));
+
+    #[cfg(feature = "hydrate")]
+    {
+        let seen = std::cell::RefCell::new(
+            board.with_untracked(|b| b.open.iter().map(|c| c.number.clone()).collect::<std::collections::HashSet<_>>()),
+        );
+        let stream = crate::browser::listen("/staff/api/board/events", move |data| {
+            let Ok(next) = serde_json::from_str::<Board>(&data) else { return };
+            let fresh = next.open.iter().any(|c| seen.borrow_mut().insert(c.number.clone()));
+            if fresh && next.on_duty {
+                crate::browser::alert_new_job();
+            }
+            on_duty.set(next.on_duty);
+            board.set(next);
+        });
+        StoredValue::new_local(stream);
+    }
+
+    let duty_done = Callback::new(move |()| on_duty.update(|d| *d = !*d));
+    let first = crate::domain::first_name(&me.name).to_owned();
+    view! {
+        <section class="card duty" class:on=on_duty data-on-duty=move || on_duty.get().to_string()>
+            <p class="hello">"Hello " {first}</p>
+            <h1>{move || if on_duty.get() { "You are on duty" } else { "You are off duty" }}</h1>
+            <p class="note">
+                {move || {
+                    if on_duty.get() {
+                        "New requests come to this phone. Keep this page open for sound."
+                    } else {
+                        "Go on duty to receive new requests."
+                    }
+                }}
+            </p>
+            <StaffForm action="/tech/duty".into() csrf=csrf.clone() on_done=duty_done>
+                <input type="hidden" name="on" value=move || if on_duty.get() { "0" } else { "1" } />
+                <button class="button" class:danger=on_duty type="submit">
+                    {move || if on_duty.get() { "Go off duty" } else { "Go on duty" }}
+                </button>
+            </StaffForm>
+        </section>
+
+        <section class="card">
+            <h2>"Your jobs"</h2>
+            <JobList cards=Signal::derive(move || board.with(|b| b.mine.clone())) empty="No jobs yet." />
+        </section>
+
+        <section class="card">
+            <h2>"Waiting for a technician"</h2>
+            <JobList
+                cards=Signal::derive(move || board.with(|b| b.open.clone()))
+                empty="Nobody is waiting. Good."
+            />
+        </section>
+
+        <StaffForm action="/logout".into() csrf class="logout" plain=true>
+            <button class="link" type="submit">"Log out"</button>
+        </StaffForm>
+    }
+}
+
+#[component]
+fn JobList(cards: Signal<Vec<JobCard>>, empty: &'static str) -> impl IntoView {
+    let now = now_ms();
+    view! {
+        <ul class="jobs">
+            <For each=move || cards.get() key=|c| (c.number.clone(), c.status) let(card)>
+                <li data-number=card.number.clone() data-status=card.status.as_str()>
+                    <a class="job" href=format!("/tech/jobs/{}", card.number)>
+                        <span class="job-number">{card.number.clone()}</span>
+                        <span class="job-problem">{card.problem.label()}</span>
+                        <span class="job-status">{card.status.label()}</span>
+                        <span class="job-place">{card.place.clone().unwrap_or_else(|| "GPS location".into())}</span>
+                        <span class="job-age">"waiting " {waited(card.created_at, now)}</span>
+                    </a>
+                </li>
+            </For>
+        </ul>
+        <p class="note" class:hidden=move || !cards.with(Vec::is_empty)>{empty}</p>
+    }
+}

@@ -1,0 +1,231 @@
+//! `/tech/jobs/{number}`: everything for one job on one screen. Where (one tap to navigate, distance), who
+//! (one tap to call), what (problem, vehicle, access notes), the truck checklist with ticks, and the next step.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{StaffPage, tech_job},
+    domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
+    staff::{StaffForm, now_ms, waited},
+    ui::Clock,
+};
+
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let params = use_params_map();
+    let number = move || params.read().get("number").unwrap_or_default();
+    let page = Resource::new(number, tech_job);
+    view! {
+        <Suspense fallback=|| view! { <p class="card">"Loading the job…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <JobScreen page /> }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <section class="card">
+                                <p class="refusal" role="alert">{e}</p>
+                                <a class="button" href="/tech">"Back to jobs"</a>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
+    let StaffPage { me: _, csrf, data } = page;
+    let number = data.request.number.clone();
+    let job = RwSignal::new(data);
+    // Metres from the technician, once the phone knows where it is.
+    let distance = RwSignal::new(None::<f64>);
+
+    #[cfg(feature = "hydrate")]
+    {
+        let stream = crate::browser::listen(&format!("/staff/api/jobs/{number}/events"), move |data| {
+            if let Ok(next) = serde_json::from_str::<JobView>(&data) {
+                job.set(next);
+            }
+        });
+        StoredValue::new_local(stream);
+        let target = job.with_untracked(|j| j.request.lat.zip(j.request.lon));
+        if let Some(target) = target {
+            let guard = crate::browser::watch_position(move |report| {
+                if let crate::browser::PositionReport::Fix { lat, lon, .. } = report {
+                    distance.set(Some(crate::domain::distance_m((lat, lon), target)));
+                }
+            });
+            StoredValue::new_local(guard);
+        }
+    }
+
+    let r = move || job.with(|j| j.request.clone());
+    let status = move || job.with(|j| j.request.status);
+    let mine = move || job.with(|j| j.mine);
+    let url = |step: &str| format!("/tech/jobs/{number}/{step}");
+    let step_url = url("step");
+    let check_url = url("check");
+    let now = now_ms();
+
+    view! {
+        <Title text=format!("{number} · job") />
+        <section class="card job-head" data-status=move || status().as_str()>
+            <p class="number">{number.clone()}</p>
+            <h1>
+                {move || {
+                    let r = r();
+                    match r.problem_detail {
+                        Some(d) => format!("{}: {d}", r.problem.label()),
+                        None => r.problem.label().to_owned(),
+                    }
+                }}
+            </h1>
+            <p class="job-state">
+                <span class="job-status">{move || status().label()}</span>
+                {move || r().technician.map(|t| view! { " · " {t} })}
+                {move || r().eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
+                " · waiting " {move || waited(job.with(|j| j.created_at), now)}
+            </p>
+        </section>
+
+        <section class="card">
+            <h2>"Where"</h2>
+            <p class="place">{move || r().place.unwrap_or_else(|| "No place description: use the pin.".into())}</p>
+            {move || {
+                let r = r();
+                r.lat.zip(r.lon).map(|(lat, lon)| {
+                    view! {
+                        <p class="coords">
+                            {format!("{lat:.5}, {lon:.5}")}
+                            {r.accuracy_m.map(|a| format!(" · accurate to ±{} m", a.round()))}
+                            {move || distance.get().map(|d| format!(" · {:.1} km from you", d / 1000.0))}
+                        </p>
+                        <div class="nav-links">
+                            {navigation_links(lat, lon)
+                                .into_iter()
+                                .map(|(label, href)| {
+                                    view! { <a class="button nav" href=href rel="external noopener" target="_blank">{label}</a> }
+                                })
+                                .collect_view()}
+                        </div>
+                    }
+                })
+            }}
+            {move || r().access_notes.map(|n| view! { <p class="access"><strong>"Access: "</strong>{n}</p> })}
+        </section>
+
+        <section class="card">
+            <h2>"Who"</h2>
+            <p>{move || job.with(|j| j.customer_name.clone()).unwrap_or_else(|| "Customer".into())}</p>
+            <a class="button call-customer" href=move || format!("tel:{}", r().phone)>
+                "Call " {move || r().phone_display}
+            </a>
+            {move || r().vehicle.describe().map(|v| view! { <p><strong>"Vehicle: "</strong>{v}</p> })}
+            {move || job.with(|j| j.notes.clone()).map(|n| view! { <p><strong>"Notes: "</strong>{n}</p> })}
+            {move || r().callback_requested.then(|| view! { <p class="note">"The customer asked to be called back."</p> })}
+        </section>
+
+        <section class="card steps">
+            <Steps status=Signal::derive(status) mine=Signal::derive(mine) technician=Signal::derive(move || r().technician) step_url csrf=csrf.clone() />
+        </section>
+
+        <section class="card" id="checklist">
+            <h2>"Ask first, then load the truck"</h2>
+            <ul class="checklist">
+                <For each=move || job.with(|j| j.checklist.clone()) key=|l| (l.id, l.checked) let(line)>
+                    <li class:question=line.question class:checked=line.checked data-item=line.id>
+                        <StaffForm action=check_url.clone() csrf=csrf.clone()>
+                            <input type="hidden" name="item" value=line.id />
+                            <input type="hidden" name="checked" value=if line.checked { "0" } else { "1" } />
+                            <button class="tick" type="submit" disabled=move || !mine() aria-pressed=line.checked.to_string()>
+                                <span class="box" aria-hidden="true">{if line.checked { "✓" } else { "" }}</span>
+                                {line.label.clone()}
+                            </button>
+                        </StaffForm>
+                    </li>
+                </For>
+            </ul>
+        </section>
+
+        <section class="card">
+            <h2>"What has happened"</h2>
+            <ol class="timeline">
+                <For each=move || job.with(|j| j.request.timeline.clone().into_iter().enumerate().collect::<Vec<_>>()) key=|(i, e)| (*i, e.at) let((_, e))>
+                    <li data-kind=e.kind.as_str()>
+                        <Clock unix_ms=e.at />
+                        <span>{e.describe()} {e.by.clone().filter(|_| e.kind == crate::domain::EventKind::Released).map(|b| format!(" ({b}: {})", e.detail.clone().unwrap_or_default()))}</span>
+                    </li>
+                </For>
+            </ol>
+            <a class="link" href="/tech">"← All jobs"</a>
+        </section>
+    }
+}
+
+/// The next step, and only the steps that make sense now: the server refuses the others anyway.
+#[component]
+fn Steps(
+    status: Signal<RequestStatus>,
+    mine: Signal<bool>,
+    technician: Signal<Option<String>>,
+    step_url: String,
+    csrf: String,
+) -> impl IntoView {
+    use RequestStatus as S;
+    let form = move |action: &'static str, label: &'static str, extra: AnyView, class: &'static str| {
+        view! {
+            <StaffForm action=step_url.clone() csrf=csrf.clone() class="step">
+                <input type="hidden" name="action" value=action />
+                {extra}
+                <button class=format!("button {class}") type="submit" data-step=action>{label}</button>
+            </StaffForm>
+        }
+    };
+    let eta = move || {
+        view! {
+            <label class="eta">
+                "ETA in minutes"
+                <input name="eta_minutes" type="number" inputmode="numeric" min="1" max=MAX_ETA_MINUTES required value="30" />
+            </label>
+        }
+        .into_any()
+    };
+    let note = move |label: &'static str| {
+        view! {
+            <label>{label} <textarea name="note" rows="2" required></textarea></label>
+        }
+        .into_any()
+    };
+    move || {
+        let none = || ().into_any();
+        match (status.get(), mine.get()) {
+            (S::Received, _) => form("accept", "Accept job", none(), "").into_any(),
+            (S::Accepted, true) => view! {
+                {form("on_my_way", "On my way", eta(), "")}
+                {form("arrived", "Arrived", none(), "secondary")}
+                {form("cant_take", "Can't take it", note("Why not?"), "danger")}
+            }
+            .into_any(),
+            (S::OnTheWay, true) => view! {
+                {form("arrived", "Arrived", none(), "")}
+                {form("on_my_way", "Update ETA", eta(), "secondary")}
+                {form("cant_take", "Can't take it", note("Why not?"), "danger")}
+            }
+            .into_any(),
+            (S::Arrived, true) => view! {
+                {form("done", "Done", note("What was done?"), "")}
+                {form("cant_take", "Can't finish: hand back", note("Why?"), "danger")}
+            }
+            .into_any(),
+            (S::Done | S::Cancelled, _) => view! { <p class="note">"This request is closed."</p> }.into_any(),
+            (_, false) => {
+                view! { <p class="note">{technician.get().unwrap_or_default()} " has this job."</p> }.into_any()
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `server user …`: staff accounts from the command line, and the demo accounts of `--demo`.
+
+use std::io::BufRead;
+
+use app::{
+    domain::{NewStaff, Role},
+    services::{Services, StaffError},
+};
+
+use crate::{StartError, config::UserCommand};
+
+pub async fn user(services: &Services, command: UserCommand) -> Result<(), StartError> {
+    let failed = |e: StaffError| StartError::Config(e.to_string());
+    match command {
+        UserCommand::Add { login, name, role } => {
+            let role = Role::parse(&role).ok_or_else(|| StartError::Config(format!("unknown role {role}")))?;
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let new = NewStaff::new(&login, &name, role, password).map_err(StartError::Config)?;
+            services.add_staff(&new).await.map_err(failed)?;
+            println!("added {} ({}) as {}", new.login, new.name, role.as_str());
+        }
+        UserCommand::Disable { login } => {
+            services.set_staff_disabled(&login, true).await.map_err(failed)?;
+            println!("disabled {login}");
+        }
+        UserCommand::Enable { login } => {
+            services.set_staff_disabled(&login, false).await.map_err(failed)?;
+            println!("enabled {login}");
+        }
+        UserCommand::List => {
+            for s in services.store.list_staff().await? {
+                let state = if s.disabled {
+                    "disabled"
+                } else if s.on_duty_since.is_some() {
+                    "on duty"
+                } else {
+                    ""
+                };
+                println!("{:<20} {:<11} {:<30} {state}", s.login, s.role.as_str(), s.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The demo technician and dispatcher, with fresh passwords; returns (role, login, password) to print.
+pub async fn seed_demo(services: &Services) -> Result<Vec<(Role, String, String)>, StartError> {
+    let mut seeded = Vec::new();
+    for (login, name, role) in [("tech", "Sam Rivera", Role::Technician), ("dispatch", "Dana Okafor", Role::Dispatcher)]
+    {
+        let password = readable_password();
+        let new = NewStaff::new(login, name, role, &password).map_err(StartError::Config)?;
+        match services.add_staff(&new).await {
+            Ok(_) => {}
+            Err(StaffError::LoginTaken(_)) => {
+                services.set_password(login, &password).await.map_err(|e| StartError::Config(e.to_string()))?;
+                services.set_staff_disabled(login, false).await.map_err(|e| StartError::Config(e.to_string()))?;
+            }
+            Err(e) => return Err(StartError::Config(e.to_string())),
+        }
+        seeded.push((role, login.to_owned(), password));
+    }
+    Ok(seeded)
+}
+
+/// Easy to type on a phone: lowercase letters without look-alikes, in groups.
+fn readable_password() -> String {
+    const LETTERS: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
+    let mut rng = rand::rng();
+    (0..3)
+        .map(|_| {
+            (0..4).map(|_| char::from(LETTERS[rand::Rng::random_range(&mut rng, 0..LETTERS.len())])).collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
