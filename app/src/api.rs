@@ -113,6 +113,9 @@ where
     let Some(me) = crate::session::current(&session, &services).await.map_err(|e| unavailable(&e))? else {
         let query = serde_urlencoded_next(next);
         leptos_axum::redirect(&format!("/login?{query}"));
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::FOUND);
+        }
         return Err("Log in first.".to_owned());
     };
     let csrf = crate::session::csrf_token(&session).await.map_err(|e| unavailable(&e))?;

@@ -103,7 +103,11 @@ impl Services {
             return Err(JobError::NotTechnician);
         }
         loop {
-            let loaded = self.visible(who, number).await?;
+            let loaded = match self.visible(who, number).await {
+                // Someone else was quicker: say who, as the domain would.
+                Err(JobError::Hidden(name)) if action == JobAction::Accept => return Err(Refusal::TakenBy(name).into()),
+                other => other?,
+            };
             let progress = Progress::from_timeline(&loaded.view.timeline);
             let step = progress.decide(who.id, action.clone())?;
             let event = NewEvent {

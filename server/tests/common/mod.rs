@@ -7,6 +7,7 @@ use server::{Config, Server};
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    pub services: app::services::Services,
     _dir: tempfile::TempDir,
 }
 
@@ -34,9 +35,10 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let config = Config::parse_from(args);
     let server = Server::bind(&config).await.unwrap();
     let base = format!("http://{}", server.addr);
+    let services = server.services.clone();
     tokio::spawn(server.serve());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, client, _dir: dir }
+    TestApp { base, client, services, _dir: dir }
 }
 
 impl TestApp {
@@ -56,6 +58,81 @@ impl TestApp {
         let r = self.client.get(self.url(&format!("/api/v1/requests/{token}"))).send().await.unwrap();
         assert_eq!(r.status(), 200);
         r.json().await.unwrap()
+    }
+}
+
+/// A member of staff logged in through the real login form, with their own cookie jar.
+pub struct StaffClient {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub id: i64,
+    base: String,
+}
+
+impl TestApp {
+    pub async fn add_staff(&self, login: &str, name: &str, role: app::domain::Role) {
+        let new = app::domain::NewStaff::new(login, name, role, "a long enough password").unwrap();
+        self.services.add_staff(&new).await.unwrap();
+    }
+
+    /// Adds the account and logs it in.
+    pub async fn staff(&self, login: &str, name: &str, role: app::domain::Role) -> StaffClient {
+        self.add_staff(login, name, role).await;
+        self.log_in(login, "a long enough password").await.unwrap()
+    }
+
+    pub async fn log_in(&self, login: &str, password: &str) -> Result<StaffClient, (u16, String)> {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = client
+            .post(self.url("/login"))
+            .header("accept", "application/json")
+            .form(&[("login", login), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        if r.status() != 200 {
+            let status = r.status().as_u16();
+            return Err((status, r.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().into()));
+        }
+        let board: serde_json::Value = client.get(self.url("/staff/api/board")).send().await.unwrap().json().await.unwrap();
+        Ok(StaffClient {
+            csrf: board["csrf"].as_str().unwrap().to_owned(),
+            id: board["me"]["id"].as_i64().unwrap(),
+            client,
+            base: self.base.clone(),
+        })
+    }
+}
+
+impl StaffClient {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Posts as the wasm does: form body, CSRF header, JSON answers.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("accept", "application/json")
+            .header("x-csrf-token", &self.csrf)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn step(&self, number: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post(&format!("/tech/jobs/{number}/step"), form).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self.client.get(self.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 }
 
