@@ -53,7 +53,10 @@ async fn wrong_logins_get_one_answer_and_disabled_accounts_none() {
     assert!(app.log_in("SAM", "a long enough password").await.is_ok(), "logins are case-insensitive");
     let logged_in = app.log_in("sam", "a long enough password").await.unwrap();
     app.services.set_staff_disabled("sam", true).await.unwrap();
-    assert_eq!(app.log_in("sam", "a long enough password").await.err().unwrap().1, "This account is disabled. Ask your admin.");
+    assert_eq!(
+        app.log_in("sam", "a long enough password").await.err().unwrap().1,
+        "This account is disabled. Ask your admin."
+    );
     // A session of a disabled account stops working at once.
     assert_eq!(logged_in.get_json("/staff/api/board").await.0, 401);
 }
@@ -175,7 +178,10 @@ async fn steps_out_of_order_or_malformed_are_refused_with_reasons() {
     let (status, text) = refused(sam.step("RC-NOPE", &[("action", "accept")]).await).await;
     assert_eq!((status, text.as_str()), (404, "No request has the number RC-NOPE."));
     let dana = app.staff("dana", "Dana Okafor", Role::Dispatcher).await;
-    assert_eq!(refused(dana.step(&number, &[("action", "arrived")]).await).await, (403, "Only technicians work jobs.".into()));
+    assert_eq!(
+        refused(dana.step(&number, &[("action", "arrived")]).await).await,
+        (403, "Only technicians work jobs.".into())
+    );
 }
 
 #[tokio::test]
@@ -200,9 +206,8 @@ async fn checklist_ticks_are_kept_per_job() {
     sam.step(&first, &[("action", "accept")]).await;
     sam.step(&second, &[("action", "accept")]).await;
     assert_eq!(tick(first.clone(), jack.clone(), "1").await, 204);
-    let checked = |job: &Value| {
-        job["data"]["checklist"].as_array().unwrap().iter().filter(|l| l["checked"] == true).count()
-    };
+    let checked =
+        |job: &Value| job["data"]["checklist"].as_array().unwrap().iter().filter(|l| l["checked"] == true).count();
     assert_eq!(checked(&sam.get_json(&format!("/staff/api/jobs/{first}")).await.1), 1);
     assert_eq!(checked(&sam.get_json(&format!("/staff/api/jobs/{second}")).await.1), 0);
     assert_eq!(tick(first.clone(), jack.clone(), "0").await, 204);

@@ -82,11 +82,8 @@ impl TestApp {
     }
 
     pub async fn log_in(&self, login: &str, password: &str) -> Result<StaffClient, (u16, String)> {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let r = client
             .post(self.url("/login"))
             .header("accept", "application/json")
@@ -98,7 +95,8 @@ impl TestApp {
             let status = r.status().as_u16();
             return Err((status, r.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().into()));
         }
-        let board: serde_json::Value = client.get(self.url("/staff/api/board")).send().await.unwrap().json().await.unwrap();
+        let board: serde_json::Value =
+            client.get(self.url("/staff/api/board")).send().await.unwrap().json().await.unwrap();
         Ok(StaffClient {
             csrf: board["csrf"].as_str().unwrap().to_owned(),
             id: board["me"]["id"].as_i64().unwrap(),
