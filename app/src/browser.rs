@@ -246,3 +246,127 @@ pub fn alert_new_job() {
         let _ = osc.stop_with_when(t + 0.22);
     }
 }
+
+/// Registers the service worker that shows job alerts with the app closed. Harmless where unsupported.
+pub fn register_service_worker() {
+    if let Some(window) = web_sys::window()
+        && js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false)
+    {
+        let _ = window.navigator().service_worker().register("/sw.js");
+    }
+}
+
+/// Where this phone stands with job alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertSetting {
+    Unsupported,
+    /// The person said no; only the browser's site settings can undo it.
+    Blocked,
+    Off,
+    On,
+}
+
+fn push_supported(window: &web_sys::Window) -> bool {
+    js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false)
+        && js_sys::Reflect::has(window, &"PushManager".into()).unwrap_or(false)
+        && js_sys::Reflect::has(window, &"Notification".into()).unwrap_or(false)
+}
+
+async fn push_manager(window: &web_sys::Window) -> Option<web_sys::PushManager> {
+    let ready = window.navigator().service_worker().ready().ok()?;
+    let registration: web_sys::ServiceWorkerRegistration =
+        wasm_bindgen_futures::JsFuture::from(ready).await.ok()?.dyn_into().ok()?;
+    registration.push_manager().ok()
+}
+
+pub async fn alert_setting() -> AlertSetting {
+    let Some(window) = web_sys::window().filter(push_supported) else { return AlertSetting::Unsupported };
+    if web_sys::Notification::permission() == web_sys::NotificationPermission::Denied {
+        return AlertSetting::Blocked;
+    }
+    let Some(manager) = push_manager(&window).await else { return AlertSetting::Unsupported };
+    let existing = match manager.get_subscription() {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.ok(),
+        Err(_) => None,
+    };
+    let granted = web_sys::Notification::permission() == web_sys::NotificationPermission::Granted;
+    if granted && existing.is_some_and(|s| !s.is_null() && !s.is_undefined()) {
+        AlertSetting::On
+    } else {
+        AlertSetting::Off
+    }
+}
+
+/// Asks for permission (this must run inside a tap), subscribes with our key and hands the subscription to the
+/// server, tied to this device so a renewal replaces it.
+pub async fn enable_alerts(csrf: String) -> Result<(), String> {
+    send_wrapper::SendWrapper::new(async move {
+        use wasm_bindgen_futures::JsFuture;
+        let window = web_sys::window()
+            .filter(push_supported)
+            .ok_or("This browser cannot show job alerts. On an iPhone, add roadcall to the home screen first.")?;
+        let asked = web_sys::Notification::request_permission().map_err(|_| "Could not ask for permission.")?;
+        let answer = JsFuture::from(asked).await.ok().and_then(|v| v.as_string()).unwrap_or_default();
+        if answer != "granted" {
+            return Err("Alerts are blocked. Allow notifications for this site in the browser settings.".to_owned());
+        }
+        let key: serde_json::Value = get_json("/staff/api/push").await?.ok_or("No push key.")?;
+        let key = base64url_bytes(key["public_key"].as_str().unwrap_or_default());
+        let manager =
+            push_manager(&window).await.ok_or("The alert service worker is not running. Reload and try again.")?;
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"userVisibleOnly".into(), &true.into());
+        let _ =
+            js_sys::Reflect::set(&options, &"applicationServerKey".into(), &js_sys::Uint8Array::from(key.as_slice()));
+        let subscribing = manager.subscribe_with_options(options.unchecked_ref()).map_err(|_| "Subscribing failed.")?;
+        let subscription = JsFuture::from(subscribing)
+            .await
+            .map_err(|_| "The phone's push service did not answer. Try again with a connection.")?;
+        let json = js_sys::JSON::stringify(&subscription).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let mut body: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+        let device = recall("device").unwrap_or_else(|| {
+            let id = fresh_key();
+            remember("device", &id);
+            id
+        });
+        body["device_id"] = device.into();
+        post_json("/tech/push/subscribe", &body.to_string(), &csrf).await
+    })
+    .await
+}
+
+async fn post_json(url: &str, body: &str, csrf: &str) -> Result<(), String> {
+    use wasm_bindgen_futures::JsFuture;
+    let failed = || "Not saved: no connection.".to_owned();
+    let window = web_sys::window().ok_or_else(failed)?;
+    let headers = web_sys::Headers::new().map_err(|_| failed())?;
+    let _ = headers.set("content-type", "application/json");
+    let _ = headers.set("accept", "application/json");
+    let _ = headers.set("x-csrf-token", csrf);
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&body.into());
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| failed())?
+        .dyn_into()
+        .map_err(|_| failed())?;
+    if response.ok() { Ok(()) } else { Err(format!("Not saved (the server answered {}).", response.status())) }
+}
+
+fn base64url_bytes(text: &str) -> Vec<u8> {
+    let standard: String = text
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    let padded = format!("{standard}{}", "=".repeat((4 - standard.len() % 4) % 4));
+    web_sys::window()
+        .and_then(|w| w.atob(&padded).ok())
+        .map(|binary| binary.chars().map(|c| c as u8).collect())
+        .unwrap_or_default()
+}

@@ -13,6 +13,8 @@ mod browser;
 #[cfg(feature = "ssr")]
 pub mod live;
 #[cfg(feature = "ssr")]
+pub mod push;
+#[cfg(feature = "ssr")]
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -38,6 +40,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <meta name="theme-color" content="#0b0d10" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="apple-touch-icon" href="/icons/icon-192.png" />
                 // Read by the wasm, so server and browser draw the same "Call us" link.
                 <meta name=api::CALL_US_META content=api::call_us_number() />
                 <AutoReload options=options.clone() />
@@ -55,6 +59,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Installable, and able to show job alerts with the app closed.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| browser::register_service_worker());
     // Pages render completely on the server (SsrMode::Async): the customer's phone may never run the wasm.
     view! {
         <Title text="roadcall · roadside help" />

@@ -49,6 +49,14 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_READ_LIMIT", default_value_t = 300)]
     pub read_limit_per_minute: u32,
 
+    /// Whom push services may contact about our alerts (VAPID "sub"): a mailto: or https: URL.
+    #[arg(long, env = "ROADCALL_PUSH_CONTACT", default_value = "mailto:roadcall@localhost")]
+    pub push_contact: String,
+
+    /// Accept plain-http push endpoints on loopback. Only for the test suite's own push service.
+    #[arg(long, env = "ROADCALL_PUSH_ALLOW_HTTP", hide = true)]
+    pub push_allow_http: bool,
+
     /// Take the client address from X-Forwarded-For (only behind a proxy you run).
     #[arg(long, env = "ROADCALL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,

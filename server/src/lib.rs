@@ -13,7 +13,7 @@ use std::{net::SocketAddr, sync::Arc};
 use app::{
     domain::Region,
     live::LocalFeed,
-    services::{Services, Settings},
+    services::{Alerts, Services, Settings},
     store::{Store, StoreError},
 };
 use axum::extract::FromRef;
@@ -96,10 +96,13 @@ async fn services(config: &Config) -> Result<Services, StartError> {
     let default_region = Region::parse(&config.default_region).ok_or_else(|| {
         StartError::Config(format!("unknown region {:?}: use an ISO code like US or DE", config.default_region))
     })?;
+    let store = Store::open(&config.database_url).await?;
+    let alerts = Alerts::open(&store, config.push_contact.clone(), config.push_allow_http).await?;
     Ok(Services {
-        store: Store::open(&config.database_url).await?,
+        store,
         live: Arc::new(LocalFeed::new()),
         settings: Arc::new(Settings { default_region, call_us: config.call_us.clone() }),
+        alerts: Arc::new(alerts),
     })
 }
 

@@ -1,6 +1,6 @@
 // Starts the real release server on a free port with a fresh SQLite file, and a real Chromium shaped like a
 // phone. Shared by every browser test.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,7 @@ export async function startServer(extraArgs = []) {
   }
   return {
     base,
+    database: `sqlite://${dir}/roadcall.db`,
     async stop() {
       proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -80,3 +81,46 @@ export async function post(base, path) {
 }
 
 export const screenshots = join(root, 'target', 'e2e-screens');
+
+/// Adds a member of staff the way an admin does: `server user add`, password on standard input.
+export function addStaff(server, login, name, role, password = 'a long enough password') {
+  execFileSync(join(root, 'target/release/server'),
+    ['user', 'add', login, '--name', name, '--role', role, '--database-url', server.database],
+    { input: `${password}\n`, env: { ...process.env, RUST_LOG: 'warn' } });
+  return { login, password };
+}
+
+/// Logs in over HTTP (no browser) and keeps the session cookie and CSRF token, as the wasm would.
+export async function staffSession(base, { login, password }) {
+  const r = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({ login, password }),
+  });
+  if (r.status !== 200) throw new Error(`login ${login}: ${r.status} ${await r.text()}`);
+  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const board = await (await fetch(`${base}/staff/api/board`, { headers: { cookie } })).json();
+  const session = {
+    cookie,
+    csrf: board.csrf,
+    async get(path) {
+      return fetch(`${base}${path}`, { headers: { cookie, accept: 'application/json' } });
+    },
+    async post(path, body = {}) {
+      const json = !(body instanceof URLSearchParams);
+      return fetch(`${base}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          cookie,
+          accept: 'application/json',
+          'x-csrf-token': session.csrf,
+          'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded',
+        },
+        body: json ? JSON.stringify(body) : body,
+      });
+    },
+  };
+  return session;
+}

@@ -119,6 +119,10 @@ impl Services {
             };
             if self.store.append_event(loaded.id, loaded.version, &event).await? {
                 self.live.publish(RequestChanged { request_id: loaded.id });
+                // Handed back: it waits for someone again, so everyone on duty hears of it again.
+                if event.kind == crate::domain::EventKind::Released {
+                    self.alert_waiting(loaded.id);
+                }
                 return Ok(());
             }
         }

@@ -1,6 +1,7 @@
 //! What every request handler and server function reaches for: the store, the live feed and the settings.
 //! Built once at start-up; cheap to clone.
 
+mod alerts;
 mod jobs;
 mod staff;
 
@@ -13,6 +14,7 @@ use crate::{
 };
 
 pub use crate::domain::StaffMember;
+pub use alerts::{AlertReport, Alerts, DeviceSubscription, SubscriptionKeys};
 pub use jobs::JobError;
 pub use staff::{LoginError, StaffError};
 
@@ -21,6 +23,7 @@ pub struct Services {
     pub store: Store,
     pub live: Arc<dyn LiveFeed>,
     pub settings: Arc<Settings>,
+    pub alerts: Arc<Alerts>,
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +102,7 @@ impl Services {
             .await?;
         if !created.replayed {
             self.live.publish(RequestChanged { request_id: created.id });
+            self.alert_waiting(created.id);
         }
         Ok(created)
     }

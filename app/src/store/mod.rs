@@ -1,6 +1,7 @@
 //! The one place that speaks SQL. Queries are portable (numbered parameters, RETURNING, no SQLite-only
 //! functions) so a PostgreSQL pool can stand beside the SQLite one without changing any caller.
 
+mod push;
 mod requests;
 mod staff;
 
@@ -8,6 +9,7 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use push::Subscription;
 pub use requests::{Created, Loaded, NewEvent, NewRecord};
 pub use staff::StaffRecord;
 

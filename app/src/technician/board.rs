@@ -72,6 +72,8 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
             </StaffForm>
         </section>
 
+        <AlertsCard csrf=csrf.clone() />
+
         <section class="card">
             <h2>"Your jobs"</h2>
             <JobList cards=Signal::derive(move || board.with(|b| b.mine.clone())) empty="No jobs yet." />
@@ -109,5 +111,62 @@ fn JobList(cards: Signal<Vec<JobCard>>, empty: &'static str) -> impl IntoView {
             </For>
         </ul>
         <p class="note" class:hidden=move || !cards.with(Vec::is_empty)>{empty}</p>
+    }
+}
+
+/// Job alerts with the app closed (Web Push): turn them on for this phone, and prove they arrive.
+#[component]
+fn AlertsCard(csrf: String) -> impl IntoView {
+    // None until the wasm has looked; without JavaScript there are no push alerts to offer.
+    let setting = RwSignal::new(None::<&'static str>);
+    let problem = RwSignal::new(None::<String>);
+
+    #[cfg(feature = "hydrate")]
+    let turn_on = {
+        use crate::browser::{self, AlertSetting};
+        let describe = |s: AlertSetting| match s {
+            AlertSetting::Unsupported => "unsupported",
+            AlertSetting::Blocked => "blocked",
+            AlertSetting::Off => "off",
+            AlertSetting::On => "on",
+        };
+        leptos::task::spawn_local(async move { setting.set(Some(describe(browser::alert_setting().await))) });
+        let csrf = csrf.clone();
+        move |_| {
+            let csrf = csrf.clone();
+            leptos::task::spawn_local(async move {
+                match browser::enable_alerts(csrf).await {
+                    Ok(()) => {
+                        problem.set(None);
+                        setting.set(Some("on"));
+                    }
+                    Err(e) => problem.set(Some(e)),
+                }
+            });
+        }
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let turn_on = |_| {};
+
+    view! {
+        <section class="card alerts" data-alerts=move || setting.get().unwrap_or("unknown")>
+            <h2>"Alerts on this phone"</h2>
+            <p class="note">
+                {move || match setting.get() {
+                    Some("on") => "On: this phone rings for new jobs, even with roadcall closed.",
+                    Some("blocked") => "Blocked: allow notifications for this site in the browser settings.",
+                    Some("unsupported") => "This browser cannot alert with the app closed. On an iPhone, add roadcall to the home screen first.",
+                    Some(_) => "Off: turn them on so a new job wakes this phone.",
+                    None => "Checking…",
+                }}
+            </p>
+            <button class="button" type="button" on:click=turn_on class:hidden=move || setting.get() != Some("off")>
+                "Turn on alerts"
+            </button>
+            <p class="refusal" role="alert" class:hidden=move || problem.with(Option::is_none)>{problem}</p>
+            <StaffForm action="/tech/push/test".into() csrf plain=true>
+                <button class="button secondary" type="submit">"Send me a test alert"</button>
+            </StaffForm>
+        </section>
     }
 }

@@ -4,12 +4,12 @@
 
 use app::{
     domain::{JobAction, Refusal},
-    services::{JobError, LoginError, StaffMember},
+    services::{DeviceSubscription, JobError, LoginError, StaffMember},
     session,
 };
 use axum::{
     Form, Json,
-    extract::{Path, State},
+    extract::{Path, State, rejection::JsonRejection},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
@@ -216,5 +216,53 @@ fn job_error(json: bool, error: JobError, back: &str) -> Response {
         (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
     } else {
         problem_page_back(status, "Not done", &message, back)
+    }
+}
+
+/// The key a phone subscribes with, and how many of this member's devices are subscribed.
+pub async fn push_info(State(state): State<AppState>, staff: Staff) -> Response {
+    match state.services.store.subscriptions(Some(staff.member.id)).await {
+        Ok(devices) => {
+            Json(serde_json::json!({ "public_key": state.services.push_public_key(), "devices": devices.len() }))
+                .into_response()
+        }
+        Err(e) => job_error(true, e.into(), "/tech"),
+    }
+}
+
+pub async fn push_subscribe(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Json<DeviceSubscription>, JsonRejection>,
+) -> Response {
+    let sub = match body {
+        Ok(Json(sub)) => sub,
+        Err(rejection) => {
+            let message = format!("The subscription could not be read: {}", rejection.body_text());
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(serde_json::json!({ "error": "invalid", "message": message })),
+            )
+                .into_response();
+        }
+    };
+    match state.services.subscribe_device(&staff.member, &sub).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(message) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({ "error": "invalid", "message": message })))
+                .into_response()
+        }
+    }
+}
+
+/// "Send me a test alert": answers with how many devices were reached.
+pub async fn push_test(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+    match state.services.test_alert(&staff.member).await {
+        Ok(report) if wants_json(&headers) => Json(report).into_response(),
+        Ok(report) => {
+            let message = format!("Test alert: {} of {} devices reached.", report.delivered, report.devices);
+            problem_page_back(StatusCode::OK, "Test alert sent", &message, "/tech")
+        }
+        Err(e) => job_error(wants_json(&headers), e.into(), "/tech"),
     }
 }

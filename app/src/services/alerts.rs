@@ -1,0 +1,179 @@
+//! Job alerts to technicians' phones by Web Push, so a new request wakes the phone even with the app closed.
+//! Every on-duty technician's devices get each new request (and each one handed back to the pool); each
+//! delivery is recorded, and a subscription its push service has forgotten is deleted.
+
+use serde::{Deserialize, Serialize};
+
+use super::Services;
+use crate::{
+    domain::StaffMember,
+    push::{DeviceKeys, Pusher, Vapid},
+    store::{Store, StoreError, Subscription},
+};
+
+/// The push side of the services: our VAPID identity and the sender.
+pub struct Alerts {
+    pusher: Pusher,
+    /// Plain-http endpoints are only for the test suite's own push service on loopback.
+    allow_http: bool,
+}
+
+impl Alerts {
+    /// Loads (or makes, on first start) the VAPID key kept in the database.
+    pub async fn open(store: &Store, contact: String, allow_http: bool) -> Result<Alerts, StoreError> {
+        let private = store.server_key("vapid_private", || Vapid::generate().private()).await?;
+        let vapid = Vapid::from_private(&private).ok_or_else(|| StoreError::Corrupt("the stored VAPID key".into()))?;
+        Ok(Alerts { pusher: Pusher::new(vapid, contact), allow_http })
+    }
+}
+
+/// What a phone's browser hands over after subscribing.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DeviceSubscription {
+    /// Made by the app on the device and kept there, so subscribing again replaces the old subscription.
+    pub device_id: String,
+    pub endpoint: String,
+    pub keys: SubscriptionKeys,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubscriptionKeys {
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// How a round of pushes went: shown after "send me a test alert".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertReport {
+    pub devices: usize,
+    pub delivered: usize,
+    /// Subscriptions the push service no longer knew; deleted.
+    pub removed: usize,
+    pub failed: usize,
+}
+
+/// What the notification says and where tapping it goes.
+#[derive(Clone, Debug, Serialize)]
+struct Notice {
+    title: String,
+    body: String,
+    url: String,
+    tag: String,
+}
+
+impl Services {
+    /// The key browsers subscribe with (`applicationServerKey`).
+    pub fn push_public_key(&self) -> String {
+        self.alerts.pusher.vapid.public()
+    }
+
+    pub async fn subscribe_device(&self, who: &StaffMember, sub: &DeviceSubscription) -> Result<(), String> {
+        let id_ok = (8..=64).contains(&sub.device_id.len())
+            && sub.device_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !id_ok {
+            return Err("device_id must be 8 to 64 letters, digits, - or _.".into());
+        }
+        self.check_endpoint(&sub.endpoint)?;
+        DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth).map_err(|e| format!("{e}."))?;
+        self.store
+            .save_subscription(who.id, &sub.device_id, &sub.endpoint, &sub.keys.p256dh, &sub.keys.auth)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "saving a push subscription failed");
+                "The subscription was not saved; try again.".to_owned()
+            })
+    }
+
+    fn check_endpoint(&self, endpoint: &str) -> Result<(), String> {
+        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+        let allowed = endpoint.starts_with("https://")
+            || (self.alerts.allow_http && loopback.iter().any(|p| endpoint.starts_with(p)));
+        if endpoint.len() > 1000 || !allowed || endpoint.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("The endpoint must be the https:// URL the browser's push service gave.".into());
+        }
+        Ok(())
+    }
+
+    /// "Send me a test alert": proves this technician's devices can be reached.
+    pub async fn test_alert(&self, who: &StaffMember) -> Result<AlertReport, StoreError> {
+        let notice = Notice {
+            title: "Test alert".into(),
+            body: format!("{}, this phone will ring for new jobs.", crate::domain::first_name(&who.name)),
+            url: "/tech".into(),
+            tag: "test".into(),
+        };
+        let devices = self.store.subscriptions(Some(who.id)).await?;
+        Ok(self.push(devices, &notice).await)
+    }
+
+    /// Alerts every on-duty technician's devices about a request waiting for someone, in the background: the
+    /// customer's answer never waits for push services.
+    pub(crate) fn alert_waiting(&self, request_id: i64) {
+        let services = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = services.alert_waiting_now(request_id).await {
+                tracing::error!(error = %e, request_id, "sending job alerts failed");
+            }
+        });
+    }
+
+    async fn alert_waiting_now(&self, request_id: i64) -> Result<AlertReport, StoreError> {
+        let Some(loaded) = self.store.load(request_id).await? else { return Ok(AlertReport::default()) };
+        let v = &loaded.view;
+        let place = match (&v.place, v.accuracy_m) {
+            (Some(place), _) => place.clone(),
+            (None, Some(a)) => format!("GPS location, ±{} m", a.round()),
+            (None, None) => "GPS location".to_owned(),
+        };
+        let vehicle = v.vehicle.describe().map(|d| format!(" · {d}")).unwrap_or_default();
+        let notice = Notice {
+            title: format!("{} · {}", v.problem.label(), v.number),
+            body: format!("{place}{vehicle}"),
+            url: format!("/tech/jobs/{}", v.number),
+            tag: v.number.clone(),
+        };
+        let devices = self.store.subscriptions(None).await?;
+        let report = self.push(devices, &notice).await;
+        tracing::info!(request_id, ?report, "job alerts sent");
+        Ok(report)
+    }
+
+    async fn push(&self, devices: Vec<Subscription>, notice: &Notice) -> AlertReport {
+        let payload = serde_json::to_vec(notice).unwrap_or_default();
+        let mut report = AlertReport { devices: devices.len(), ..AlertReport::default() };
+        let mut sends = tokio::task::JoinSet::new();
+        for device in devices {
+            let (pusher, payload) = (self.alerts.pusher.clone(), payload.clone());
+            sends.spawn(async move {
+                let outcome = match DeviceKeys::parse(&device.p256dh, &device.auth) {
+                    // A job alert older than an hour is noise: let the push service drop it.
+                    Ok(keys) => pusher.send(&device.endpoint, &keys, &payload, 3600).await,
+                    Err(e) => crate::push::Delivery::Failed(e.to_string()),
+                };
+                (device.id, outcome)
+            });
+        }
+        while let Some(Ok((id, outcome))) = sends.join_next().await {
+            use crate::push::Delivery;
+            let recorded = match &outcome {
+                Delivery::Delivered => {
+                    report.delivered += 1;
+                    self.store.record_delivery(id, Ok(()), false).await
+                }
+                Delivery::Gone => {
+                    report.removed += 1;
+                    self.store.record_delivery(id, Ok(()), true).await
+                }
+                Delivery::Failed(e) => {
+                    report.failed += 1;
+                    tracing::warn!(subscription = id, error = %e, "a job alert was not delivered");
+                    self.store.record_delivery(id, Err(e), false).await
+                }
+            };
+            if let Err(e) = recorded {
+                tracing::warn!(error = %e, "recording a push delivery failed");
+            }
+        }
+        report
+    }
+}

@@ -1,0 +1,99 @@
+// Web Push end to end: the real server sends to the suite's own push service on loopback, which verifies the
+// VAPID signature and decrypts the RFC 8291 payload before the test reads it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, addStaff, staffSession } from './harness.mjs';
+import { startPushService } from './push-service.mjs';
+
+let server;
+let push;
+before(async () => {
+  push = await startPushService();
+  server = await startServer(['--push-allow-http']);
+});
+after(async () => {
+  await server?.stop();
+  await push?.close();
+});
+
+const onDuty = (sam) => sam.post('/tech/duty', new URLSearchParams({ on: '1' }));
+
+test('a new request reaches an on-duty technician\'s phone by push, named and linked to the job', async () => {
+  const sam = await staffSession(server.base, addStaff(server, 'sam', 'Sam Rivera', 'technician'));
+  const info = await (await sam.get('/staff/api/push')).json();
+  assert.equal(Buffer.from(info.public_key, 'base64url').length, 65);
+  const device = push.subscribe('sams-phone');
+  const saved = await sam.post('/tech/push/subscribe', { device_id: 'sams-phone-1', ...device });
+  assert.equal(saved.status, 204, await saved.text());
+  assert.equal((await onDuty(sam)).status, 204);
+
+  const created = await (await fetch(`${server.base}/api/v1/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ problem: 'battery', phone: '+1 201 555 0123', place: 'Shell station, Route 9 north', vehicle: { make: 'Ford', model: 'Focus', colour: 'red' } }),
+  })).json();
+
+  const message = await push.next((m) => m.payload.tag === created.number);
+  assert.deepEqual(message.payload, {
+    title: `Battery / won't start · ${created.number}`,
+    body: 'Shell station, Route 9 north · red Ford Focus',
+    url: `/tech/jobs/${created.number}`,
+    tag: created.number,
+  });
+  assert.equal(message.vapid.publicKey, info.public_key, 'signed with the key browsers subscribe with');
+  assert.equal(message.urgency, 'high');
+  assert.ok(message.ttl > 0);
+  assert.deepEqual(push.rejected, []);
+});
+
+test('off duty, no alert; the test alert proves a device; a forgotten subscription is pruned', async () => {
+  const kim = await staffSession(server.base, addStaff(server, 'kim', 'Kim Lee', 'technician'));
+  const device = push.subscribe('kims-phone');
+  assert.equal((await kim.post('/tech/push/subscribe', { device_id: 'kims-phone-1', ...device })).status, 204);
+  // Subscribing again from the same device replaces, never duplicates.
+  const again = push.subscribe('kims-phone-renewed');
+  assert.equal((await kim.post('/tech/push/subscribe', { device_id: 'kims-phone-1', ...again })).status, 204);
+  assert.equal((await (await kim.get('/staff/api/push')).json()).devices, 1);
+
+  await fetch(`${server.base}/api/v1/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ problem: 'lockout', phone: '+1 201 555 0123', place: 'Mall car park' }),
+  });
+  const report = await (await kim.post('/tech/push/test')).json();
+  assert.deepEqual(report, { devices: 1, delivered: 1, removed: 0, failed: 0 });
+  const testAlert = await push.next((m) => m.id === 'kims-phone-renewed' && m.payload.tag === 'test');
+  assert.equal(testAlert.payload.body, 'Kim, this phone will ring for new jobs.');
+  assert.equal(push.received.filter((m) => m.id.startsWith('kims-phone') && m.payload.tag !== 'test').length, 0,
+    'Kim is off duty: no job alert');
+
+  push.expire(again.endpoint);
+  const pruned = await (await kim.post('/tech/push/test')).json();
+  assert.deepEqual(pruned, { devices: 1, delivered: 0, removed: 1, failed: 0 });
+  assert.equal((await (await kim.get('/staff/api/push')).json()).devices, 0);
+});
+
+test('subscriptions are checked before they are stored', async () => {
+  const lee = await staffSession(server.base, addStaff(server, 'lee', 'Lee Park', 'technician'));
+  const good = push.subscribe();
+  const cases = [
+    [{ device_id: 'short', ...good }, /device_id/],
+    [{ device_id: 'device-0001', endpoint: 'http://10.0.0.1/push/x', keys: good.keys }, /https/],
+    [{ device_id: 'device-0001', endpoint: good.endpoint, keys: { ...good.keys, p256dh: 'AAAA' } }, /P-256/],
+    [{ device_id: 'device-0001', endpoint: good.endpoint, keys: { ...good.keys, auth: 'AAAA' } }, /16 bytes/],
+    [{ device_id: 'device-0001' }, /could not be read/],
+  ];
+  for (const [body, reason] of cases) {
+    const r = await lee.post('/tech/push/subscribe', body);
+    assert.equal(r.status, 422);
+    assert.match((await r.json()).message, reason);
+  }
+  assert.equal((await (await lee.get('/staff/api/push')).json()).devices, 0);
+  // Without the CSRF token, refused.
+  const forged = await fetch(`${server.base}/tech/push/subscribe`, {
+    method: 'POST',
+    headers: { cookie: lee.cookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ device_id: 'device-0001', ...good }),
+  });
+  assert.equal(forged.status, 403);
+});
