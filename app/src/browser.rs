@@ -212,7 +212,10 @@ pub async fn post_form(form: web_sys::HtmlFormElement) -> Result<(), String> {
         init.set_method("POST");
         init.set_headers(&headers);
         init.set_body(&String::from(body.to_string()).into());
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&form.action(), &init))
+        // Not `form.action()`: an input named "action" shadows that property (DOM clobbering), and the
+        // binding would read an element as a string.
+        let url = form.get_attribute("action").ok_or_else(offline)?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
             .await
             .map_err(|_| offline())?
             .dyn_into()

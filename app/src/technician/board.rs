@@ -72,8 +72,6 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
             </StaffForm>
         </section>
 
-        <AlertsCard csrf=csrf.clone() />
-
         <section class="card">
             <h2>"Your jobs"</h2>
             <JobList cards=Signal::derive(move || board.with(|b| b.mine.clone())) empty="No jobs yet." />
@@ -86,6 +84,8 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
                 empty="Nobody is waiting. Good."
             />
         </section>
+
+        <AlertsCard csrf=csrf.clone() />
 
         <StaffForm action="/logout".into() csrf class="logout" plain=true>
             <button class="link" type="submit">"Log out"</button>

@@ -167,7 +167,8 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
     }
 }
 
-/// The next step, and only the steps that make sense now: the server refuses the others anyway.
+/// The next step, and only the steps that make sense now: the server refuses the others anyway. Every form is
+/// drawn once and shown or hidden as the job moves, so a live update never rebuilds a form under a thumb.
 #[component]
 fn Steps(
     status: Signal<RequestStatus>,
@@ -177,55 +178,58 @@ fn Steps(
     csrf: String,
 ) -> impl IntoView {
     use RequestStatus as S;
-    let form = move |action: &'static str, label: &'static str, extra: AnyView, class: &'static str| {
-        view! {
-            <StaffForm action=step_url.clone() csrf=csrf.clone() class="step">
-                <input type="hidden" name="action" value=action />
-                {extra}
-                <button class=format!("button {class}") type="submit" data-step=action>{label}</button>
-            </StaffForm>
+    let shows = move |action: &str| {
+        let (s, mine) = (status.get(), mine.get());
+        match action {
+            "accept" => s == S::Received,
+            "on_my_way" | "arrived" => mine && matches!(s, S::Accepted | S::OnTheWay),
+            "done" => mine && s == S::Arrived,
+            "cant_take" => mine && matches!(s, S::Accepted | S::OnTheWay | S::Arrived),
+            _ => false,
         }
     };
-    let eta = move || {
+    let step = move |action: &'static str, label: Signal<&'static str>, fields: AnyView| {
         view! {
-            <label class="eta">
-                "ETA in minutes"
-                <input name="eta_minutes" type="number" inputmode="numeric" min="1" max=MAX_ETA_MINUTES required value="30" />
-            </label>
+            <div class:hidden=move || !shows(action)>
+                <StaffForm action=step_url.clone() csrf=csrf.clone() class="step">
+                    <input type="hidden" name="action" value=action />
+                    {fields}
+                    <button class="button" class:danger=action == "cant_take" type="submit" data-step=action>
+                        {label}
+                    </button>
+                </StaffForm>
+            </div>
         }
-        .into_any()
     };
-    let note = move |label: &'static str| {
-        view! {
-            <label>{label} <textarea name="note" rows="2" required></textarea></label>
-        }
-        .into_any()
+    let note = |label: &'static str| {
+        view! { <label>{label} <textarea name="note" rows="2" required></textarea></label> }.into_any()
     };
-    move || {
-        let none = || ().into_any();
-        match (status.get(), mine.get()) {
-            (S::Received, _) => form("accept", "Accept job", none(), "").into_any(),
-            (S::Accepted, true) => view! {
-                {form("on_my_way", "On my way", eta(), "")}
-                {form("arrived", "Arrived", none(), "secondary")}
-                {form("cant_take", "Can't take it", note("Why not?"), "danger")}
-            }
-            .into_any(),
-            (S::OnTheWay, true) => view! {
-                {form("arrived", "Arrived", none(), "")}
-                {form("on_my_way", "Update ETA", eta(), "secondary")}
-                {form("cant_take", "Can't take it", note("Why not?"), "danger")}
-            }
-            .into_any(),
-            (S::Arrived, true) => view! {
-                {form("done", "Done", note("What was done?"), "")}
-                {form("cant_take", "Can't finish: hand back", note("Why?"), "danger")}
-            }
-            .into_any(),
-            (S::Done | S::Cancelled, _) => view! { <p class="note">"This request is closed."</p> }.into_any(),
-            (_, false) => {
-                view! { <p class="note">{technician.get().unwrap_or_default()} " has this job."</p> }.into_any()
-            }
-        }
+    let eta = view! {
+        <label class="eta">
+            "ETA in minutes"
+            <input name="eta_minutes" type="number" inputmode="numeric" min="1" max=MAX_ETA_MINUTES required value="30" />
+        </label>
+    }
+    .into_any();
+    let fixed = |text: &'static str| Signal::derive(move || text);
+    view! {
+        {step("accept", fixed("Accept job"), ().into_any())}
+        {step("arrived", fixed("Arrived"), ().into_any())}
+        {step(
+            "on_my_way",
+            Signal::derive(move || if status.get() == S::OnTheWay { "Update ETA" } else { "On my way" }),
+            eta,
+        )}
+        {step("done", fixed("Done"), note("What was done?"))}
+        {step(
+            "cant_take",
+            Signal::derive(move || if status.get() == S::Arrived { "Can't finish: hand back" } else { "Can't take it" }),
+            note("Why not?"),
+        )}
+        <p class="note" class:hidden=move || status.get().is_open()>"This request is closed."</p>
+        <p class="note" class:hidden=move || !status.get().is_open() || status.get() == S::Received || mine.get()>
+            {move || technician.get().unwrap_or_default()}
+            " has this job."
+        </p>
     }
 }

@@ -1,0 +1,130 @@
+// Two phones in one real Chromium: a customer sends a request; the on-duty technician's open board shows it
+// within two seconds without a reload; the technician accepts and sets an ETA; the customer's status page
+// shows both, live. Then the same job steps with JavaScript off on the technician's phone.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { addStaff, hydrated, launch, phone, screenshots, startServer } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function logIn(page, { login, password }, landing = '/tech') {
+  await page.goto(landing);
+  await page.waitForURL(/\/login\?next=/);
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', password);
+  await page.getByRole('button', { name: 'Log in' }).tap();
+  await page.waitForURL((url) => url.pathname === landing);
+}
+
+test('a new request reaches the open board in under 2 s; accept and ETA reach the customer live', async () => {
+  const sam = addStaff(server, 'sam', 'Sam Rivera', 'technician');
+  // The truck is about 1.1 km from the customer.
+  const techContext = await phone(browser, server.base, { geolocation: { latitude: 52.5163, longitude: 13.3777, accuracy: 10 } });
+  const tech = await techContext.newPage();
+  const errors = [];
+  tech.on('pageerror', (e) => errors.push(`tech: ${e.message}`));
+  await logIn(tech, sam);
+  await tech.locator('[data-alerts]:not([data-alerts=unknown])').waitFor(); // the wasm has run
+  await tech.getByRole('button', { name: 'Go on duty' }).tap();
+  await tech.locator('[data-on-duty=true]').waitFor();
+  await tech.evaluate(() => { window.__stillHere = true; });
+
+  const customerContext = await phone(browser, server.base, { geolocation: { latitude: 52.5251, longitude: 13.3694, accuracy: 9 } });
+  const customer = await customerContext.newPage();
+  customer.on('pageerror', (e) => errors.push(`customer: ${e.message}`));
+  await customer.goto('/');
+  await hydrated(customer);
+  await customer.getByText('accurate to 9 m').waitFor();
+  await customer.locator('label.tile', { hasText: 'Battery' }).tap();
+  await customer.fill('input[name=phone]', '(201) 555-0123');
+  await customer.fill('textarea[name=access_notes]', 'Blue gate, code 4711');
+  await customer.getByRole('button', { name: 'Send request' }).tap();
+  await customer.waitForURL(/\/r\/[a-z2-7]{32}$/);
+  const answered = Date.now();
+  const number = await customer.locator('.number').innerText();
+
+  const card = tech.locator(`li[data-number="${number}"]`);
+  await card.waitFor({ timeout: 2000 });
+  const shownAfter = Date.now() - answered;
+  assert.ok(shownAfter < 2000, `shown after ${shownAfter} ms`);
+  assert.equal(await tech.evaluate(() => window.__stillHere), true, 'the board updated without a reload');
+  await tech.screenshot({ path: `${screenshots}/tech-board.png`, fullPage: true });
+
+  await card.locator('a').tap();
+  await tech.waitForURL(`**/tech/jobs/${number}`);
+  await tech.getByText('Blue gate, code 4711').waitFor();
+  assert.match(await tech.locator('.call-customer').getAttribute('href'), /^tel:\+12015550123$/);
+  const google = await tech.getByRole('link', { name: 'Google Maps' }).getAttribute('href');
+  assert.equal(google, 'https://www.google.com/maps/dir/?api=1&destination=52.5251,13.3694');
+  await tech.getByText(/1\.1 km from you/).waitFor();
+  await tech.getByText('Ask first, then load the truck').waitFor();
+  assert.ok(await tech.getByText('Jump pack with reverse-polarity protection').isVisible());
+
+  await tech.getByRole('button', { name: 'Accept job' }).tap();
+  await customer.locator('.technician', { hasText: 'Sam' }).waitFor({ timeout: 5000 });
+  await customer.getByText('Sam has accepted your request.').waitFor();
+
+  await tech.fill('input[name=eta_minutes]', '20');
+  await tech.getByRole('button', { name: 'On my way' }).tap();
+  await customer.getByText('Your technician is on the way').waitFor({ timeout: 5000 });
+  await customer.getByText('Sam is on the way, about 20 min.').waitFor();
+  assert.match(await customer.locator('.coming').innerText(), /Sam · arrives about \d\d:\d\d/);
+
+  // Ticks are saved per job and drawn from the live feed.
+  const jumpPack = tech.locator('.tick', { hasText: 'Jump pack' });
+  await jumpPack.tap();
+  await tech.locator('.tick[aria-pressed=true]', { hasText: 'Jump pack' }).waitFor({ timeout: 5000 });
+  await tech.reload();
+  await tech.locator('.tick[aria-pressed=true]', { hasText: 'Jump pack' }).waitFor();
+  await tech.screenshot({ path: `${screenshots}/tech-job.png`, fullPage: true });
+  await customer.screenshot({ path: `${screenshots}/status-on-the-way.png`, fullPage: true });
+
+  // A refused step says why, under its button.
+  await tech.getByRole('button', { name: 'Update ETA' }).waitFor();
+  await tech.locator('form.step', { has: tech.getByRole('button', { name: 'Update ETA' }) }).locator('input[name=eta_minutes]').fill('900');
+  await tech.evaluate(() => document.querySelectorAll('input[name=eta_minutes]').forEach((i) => i.removeAttribute('max')));
+  await tech.getByRole('button', { name: 'Update ETA' }).tap();
+  await tech.getByText('Give the ETA in whole minutes, from 1 to 600.').waitFor();
+  assert.deepEqual(errors, []);
+  await techContext.close();
+  await customerContext.close();
+});
+
+test('with JavaScript off the technician still logs in, goes on duty and works the job with plain forms', async () => {
+  const kim = addStaff(server, 'kim', 'Kim Lee', 'technician');
+  const context = await phone(browser, server.base, { javaScriptEnabled: false });
+  const page = await context.newPage();
+  await logIn(page, kim);
+  await page.getByRole('button', { name: 'Go on duty' }).tap();
+  await page.getByRole('heading', { name: 'You are on duty' }).waitFor();
+
+  const created = await (await fetch(`${server.base}/api/v1/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ problem: 'flat_tire', phone: '+1 201 555 0199', place: 'Exit 12, northbound shoulder' }),
+  })).json();
+  await page.goto(`/tech/jobs/${created.number}`);
+  await page.getByRole('button', { name: 'Accept job' }).tap();
+  await page.getByRole('button', { name: 'On my way' }).waitFor();
+  await page.fill('input[name=eta_minutes]', '35');
+  await page.getByRole('button', { name: 'On my way' }).tap();
+  await page.getByRole('button', { name: 'Arrived' }).tap();
+  await page.fill('textarea[name=note]', 'Fitted the spare; tyre needs replacing');
+  await page.getByRole('button', { name: 'Done' }).tap();
+  await page.getByText('This request is closed.').waitFor();
+  const status = await (await fetch(`${server.base}/api/v1/requests/${created.token}`)).json();
+  assert.deepEqual(status.timeline.map((e) => e.kind), ['received', 'accepted', 'on_the_way', 'arrived', 'done']);
+  assert.equal(status.technician, 'Kim');
+  await context.close();
+});
