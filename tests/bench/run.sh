@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks: builds the release app (so the served assets match the binary), then measures.
-# Usage: bash tests/bench/run.sh [creates]   — results go into tests/bench/RESULTS.md by hand.
+# Usage: bash tests/bench/run.sh [creates] [alerted requests]   — results go into tests/bench/RESULTS.md by hand.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash server/setup.sh
 cargo leptos build --release
 node tests/bench/bench.mjs "${1:-1000}"
+node tests/bench/alerts.mjs "${2:-100}"

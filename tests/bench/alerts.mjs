@@ -1,0 +1,65 @@
+// Benchmark (not a test): how fast a customer's request reaches the technician. For each of N requests,
+// from the moment the customer's submit is answered to (a) the job appearing on the technician's open board
+// in a real Chromium (live feed, no reload) and (b) the encrypted push arriving at a push service on loopback
+// (the suite's own, which verifies and decrypts it). Each request is cancelled once seen, as jobs leave the
+// board in real life. Usage: node tests/bench/alerts.mjs [requests]
+import { addStaff, launch, phone, staffSession, startServer } from '../e2e/harness.mjs';
+import { startPushService } from '../e2e/push-service.mjs';
+
+const n = Number(process.argv[2] ?? 100);
+const push = await startPushService();
+const server = await startServer(['--push-allow-http', '--send-limit-per-minute', '1000000', '--read-limit-per-minute', '1000000']);
+const browser = await launch();
+try {
+  const sam = addStaff(server, 'sam', 'Sam Rivera', 'technician');
+  const http = await staffSession(server.base, sam);
+  await http.post('/tech/push/subscribe', { device_id: 'bench-device', ...push.subscribe('bench') });
+  await http.post('/tech/duty', new URLSearchParams({ on: '1' }));
+
+  const context = await phone(browser, server.base);
+  const page = await context.newPage();
+  await page.goto('/tech');
+  await page.fill('input[name=login]', sam.login);
+  await page.fill('input[name=password]', sam.password);
+  await page.getByRole('button', { name: 'Log in' }).tap();
+  await page.waitForURL('**/tech');
+  await page.locator('[data-alerts]:not([data-alerts=unknown])').waitFor();
+
+  const seen = new Map();
+  await page.exposeFunction('seen', (number) => { if (!seen.has(number)) seen.set(number, performance.now()); });
+  await page.evaluate(() => {
+    new MutationObserver(() => {
+      for (const li of document.querySelectorAll('li[data-number]')) window.seen(li.dataset.number);
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+
+  const board = [];
+  const pushed = [];
+  for (let i = 0; i < n; i++) {
+    const r = await fetch(`${server.base}/api/v1/requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ problem: 'flat_tire', phone: '+1 201 555 0123', place: `Mile marker ${i}` }),
+    });
+    const answered = performance.now();
+    const created = await r.json();
+    const message = await push.next((m) => m.payload.tag === created.number);
+    while (!seen.has(created.number)) await new Promise((ok) => setTimeout(ok, 1));
+    board.push(seen.get(created.number) - answered);
+    pushed.push(message.at - answered);
+    await fetch(`${server.base}/r/${created.token}/cancel`, { method: 'POST', redirect: 'manual' });
+  }
+  const stats = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
+    return `| ${q(0.5)} | ${q(0.95)} | ${q(0.99)} | ${s.at(-1).toFixed(1)} |`;
+  };
+  console.log(`\n${n} requests, ms from the submit's answer:\n`);
+  console.log('| to | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|');
+  console.log(`| job on the technician's open board (Chromium) ${stats(board)}`);
+  console.log(`| push received and decrypted at the push service ${stats(pushed)}`);
+} finally {
+  await browser.close();
+  await server.stop();
+  await push.close();
+}
