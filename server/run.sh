@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash server/setup.sh
 cargo leptos build --release
-exec env LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg ./target/release/server "$@"
+# --demo: a technician and a dispatcher to try every role with (printed, with fresh passwords).
+exec env LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg ./target/release/server --demo "$@"

@@ -1,0 +1,109 @@
+//! The real binary's staff commands, and `--demo`: accounts that exist only when asked for, with passwords
+//! printed at start and new at every start.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    process::{Child, Command, Output, Stdio},
+};
+
+fn server(db: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .args(["--database-url", db])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn staff_are_added_listed_and_disabled_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let added = server(&db, &["user", "add", "Ana", "--name", "Ana Lima", "--role", "technician"], "secret horse 42\n");
+    assert!(added.status.success(), "{}", text(&added));
+    assert_eq!(String::from_utf8_lossy(&added.stdout).trim(), "added ana (Ana Lima) as technician");
+
+    let again =
+        server(&db, &["user", "add", "ana", "--name", "Ana Again", "--role", "technician"], "secret horse 42\n");
+    assert!(!again.status.success());
+    assert!(text(&again).contains("the login \"ana\" is taken"), "{}", text(&again));
+    let short = server(&db, &["user", "add", "bo", "--name", "Bo", "--role", "dispatcher"], "short\n");
+    assert!(!short.status.success());
+    assert!(text(&short).contains("at least 10 characters"), "{}", text(&short));
+
+    let disabled = server(&db, &["user", "disable", "ana"], "");
+    assert!(disabled.status.success(), "{}", text(&disabled));
+    let list = String::from_utf8_lossy(&server(&db, &["user", "list"], "").stdout).to_string();
+    assert!(list.contains("ana") && list.contains("technician") && list.contains("disabled"), "{list}");
+    assert!(!list.contains("bo "), "{list}");
+    let unknown = server(&db, &["user", "disable", "nobody"], "");
+    assert!(!unknown.status.success());
+}
+
+/// Starts `server --demo` and reads the printed logins: (child, base URL, [(login, password)]).
+fn start_demo(db: &str, port: u16) -> (Child, String, Vec<(String, String)>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["--demo", "--addr", &format!("127.0.0.1:{port}"), "--database-url", db, "--site-root", "target/none"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let mut accounts = Vec::new();
+    while accounts.len() < 2 {
+        let line = lines.next().expect("the server printed its start-up lines").unwrap();
+        if let [_, "login", login, "password", password] = line.split_whitespace().collect::<Vec<_>>()[..] {
+            accounts.push((login.to_owned(), password.to_owned()));
+        }
+        printed.push(line);
+    }
+    let text = printed.join("\n");
+    assert!(text.contains(&format!("customer     http://127.0.0.1:{port}/")), "{text}");
+    assert!(text.contains(&format!("technician   http://127.0.0.1:{port}/tech")), "{text}");
+    (child, format!("http://127.0.0.1:{port}"), accounts)
+}
+
+async fn logs_in(base: &str, login: &str, password: &str) -> bool {
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/login"))
+        .header("accept", "application/json")
+        .form(&[("login", login), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    r.status() == 200
+}
+
+#[tokio::test]
+async fn demo_accounts_are_printed_and_get_new_passwords_at_each_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (mut first, base, accounts) = start_demo(&db, port);
+    let logins: Vec<&str> = accounts.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(logins, ["tech", "dispatch"]);
+    for (login, password) in &accounts {
+        assert!(logs_in(&base, login, password).await, "{login}");
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let (mut second, base, renewed) = start_demo(&db, port);
+    assert_ne!(renewed[0].1, accounts[0].1);
+    assert!(!logs_in(&base, "tech", &accounts[0].1).await, "the old password is gone");
+    assert!(logs_in(&base, "tech", &renewed[0].1).await);
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
