@@ -3,6 +3,8 @@
 # test (kill -9), then the browser tests (real Chromium, phone-sized, JavaScript on and off) against the
 # release build. Installs whatever is missing first.
 set -euo pipefail
+# One build per run: incremental artifacts would only fill the disk.
+export CARGO_INCREMENTAL=0
 cd "$(dirname "$0")/.."
 bash server/setup.sh --browser
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

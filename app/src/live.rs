@@ -10,6 +10,12 @@ pub struct RequestChanged {
     pub request_id: i64,
 }
 
+impl RequestChanged {
+    /// No request changed but the crew did (someone went on or off duty, a phone subscribed to alerts): boards
+    /// that show who is on duty reload.
+    pub const CREW: RequestChanged = RequestChanged { request_id: 0 };
+}
+
 pub trait LiveFeed: Send + Sync + 'static {
     fn publish(&self, change: RequestChanged);
     fn subscribe(&self) -> broadcast::Receiver<RequestChanged>;

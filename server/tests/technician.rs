@@ -224,3 +224,21 @@ async fn no_demo_accounts_unless_asked_for() {
     assert!(app.services.store.list_staff().await.unwrap().is_empty());
     assert!(app.log_in("tech", "anything at all").await.is_err());
 }
+
+#[tokio::test]
+async fn everyone_sees_who_is_on_duty_and_whether_alerts_reach_them() {
+    let app = spawn_app().await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let dana = app.staff("dana", "Dana Okafor", Role::Dispatcher).await;
+    let crew = |board: Value| board["data"]["crew"].as_array().unwrap().clone();
+    assert!(crew(dana.get_json("/staff/api/board").await.1).is_empty());
+    assert_eq!(sam.post("/tech/duty", &[("on", "1")]).await.status(), 204);
+    let on_duty = crew(dana.get_json("/staff/api/board").await.1);
+    assert_eq!(on_duty.len(), 1);
+    assert_eq!((on_duty[0]["name"].as_str(), on_duty[0]["devices"].as_u64()), (Some("Sam Rivera"), Some(0)));
+    // Dispatchers are not technicians: they can not go on duty for jobs.
+    assert_eq!(dana.post("/tech/duty", &[("on", "1")]).await.status(), 403);
+    // A disabled account is off duty at once.
+    app.services.set_staff_disabled("sam", true).await.unwrap();
+    assert!(crew(dana.get_json("/staff/api/board").await.1).is_empty());
+}

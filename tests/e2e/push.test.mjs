@@ -26,6 +26,8 @@ test('a new request reaches an on-duty technician\'s phone by push, named and li
   const saved = await sam.post('/tech/push/subscribe', { device_id: 'sams-phone-1', ...device });
   assert.equal(saved.status, 204, await saved.text());
   assert.equal((await onDuty(sam)).status, 204);
+  const crew = (await (await sam.get('/staff/api/board')).json()).data.crew;
+  assert.deepEqual(crew.map((c) => [c.name, c.devices]), [['Sam Rivera', 1]], 'dispatch sees Sam can be reached');
 
   const created = await (await fetch(`${server.base}/api/v1/requests`, {
     method: 'POST',

@@ -31,6 +31,11 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   const sam = addStaff(server, 'sam', 'Sam Rivera', 'technician');
   // The truck is about 1.1 km from the customer.
   const techContext = await phone(browser, server.base, { geolocation: { latitude: 52.5163, longitude: 13.3777, accuracy: 10 } });
+  // Record buzzes: the phone vibrates when a new job comes in.
+  await techContext.addInitScript(() => {
+    window.__buzzes = [];
+    navigator.vibrate = (pattern) => { window.__buzzes.push(pattern); return true; };
+  });
   const tech = await techContext.newPage();
   const errors = [];
   tech.on('pageerror', (e) => errors.push(`tech: ${e.message}`));
@@ -59,6 +64,8 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   const shownAfter = Date.now() - answered;
   assert.ok(shownAfter < 2000, `shown after ${shownAfter} ms`);
   assert.equal(await tech.evaluate(() => window.__stillHere), true, 'the board updated without a reload');
+  assert.deepEqual(await tech.evaluate(() => window.__buzzes), [[400, 150, 400]], 'one buzz for one new job');
+  assert.match(await tech.locator('.crew').innerText(), /Sam Rivera · since \d\d:\d\d · no alert phone/);
   await tech.screenshot({ path: `${screenshots}/tech-board.png`, fullPage: true });
 
   await card.locator('a').tap();

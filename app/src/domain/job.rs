@@ -26,12 +26,27 @@ pub struct JobCard {
     pub mine: bool,
 }
 
-/// What a technician's board shows: open requests nobody has yet, and their own jobs.
+/// What a technician's board shows: open requests nobody has yet, their own jobs, and who is on duty.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Board {
     pub on_duty: bool,
     pub open: Vec<JobCard>,
     pub mine: Vec<JobCard>,
+    pub crew: Vec<CrewMember>,
+}
+
+/// A technician on duty, and whether a job alert can reach their phone with the app closed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrewMember {
+    pub name: String,
+    /// Unix ms.
+    pub on_duty_since: i64,
+    /// Phones subscribed to job alerts.
+    pub devices: u32,
+    /// The last alert a push service accepted, unix ms.
+    pub last_reached_at: Option<i64>,
+    /// The last alert failed after the last success.
+    pub failing: bool,
 }
 
 /// A line of the service truck's checklist for one job.

@@ -14,7 +14,8 @@ mod reference;
 
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
 pub use job::{
-    Board, CheckLine, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, Step, distance_m, navigation_links,
+    Board, CheckLine, CrewMember, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, Step, distance_m,
+    navigation_links,
 };
 pub use problem::Problem;
 pub use staff::{MIN_PASSWORD, NewStaff, Role, StaffMember};

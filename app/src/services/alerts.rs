@@ -81,7 +81,9 @@ impl Services {
             .map_err(|e| {
                 tracing::error!(error = %e, "saving a push subscription failed");
                 "The subscription was not saved; try again.".to_owned()
-            })
+            })?;
+        self.live.publish(crate::live::RequestChanged::CREW);
+        Ok(())
     }
 
     fn check_endpoint(&self, endpoint: &str) -> Result<(), String> {

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError, is_unique_violation, now_ms};
-use crate::domain::{CheckLine, Problem, Role};
+use crate::domain::{CheckLine, CrewMember, Problem, Role};
 
 /// A member of staff as stored. The password hash never leaves the services layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +110,31 @@ impl Store {
         };
         query.execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Technicians on duty now, longest first, with how their alert devices are doing.
+    pub async fn crew(&self) -> Result<Vec<CrewMember>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.name, s.on_duty_since, COUNT(p.id) AS devices, MAX(p.last_success_at) AS reached, \
+             MAX(p.last_failure_at) AS failed FROM staff s LEFT JOIN push_subscriptions p ON p.staff_id = s.id \
+             WHERE s.on_duty_since IS NOT NULL AND s.disabled_at IS NULL AND s.role = 'technician' \
+             GROUP BY s.id, s.name, s.on_duty_since ORDER BY s.on_duty_since, s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let reached: Option<i64> = r.try_get("reached")?;
+                let failed: Option<i64> = r.try_get("failed")?;
+                Ok(CrewMember {
+                    name: r.try_get("name")?,
+                    on_duty_since: r.try_get("on_duty_since")?,
+                    devices: u32::try_from(r.try_get::<i64, _>("devices")?).unwrap_or(0),
+                    last_reached_at: reached,
+                    failing: failed.is_some_and(|f| reached.is_none_or(|s| f > s)),
+                })
+            })
+            .collect()
     }
 
     /// The checklist for a problem (items for every job first) with this job's ticks.
