@@ -1,21 +1,10 @@
 // The customer's flow in a real Chromium at 390×844: hydrated with location granted and denied, and with
 // JavaScript off. Each test sends a request, lands on the status page, and sees a new event appear.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { hydrated, launch, phone, post, screenshots, startServer } from './harness.mjs';
+import { describe, test } from 'node:test';
+import { hydrated, phone, post, screenshots, setUp } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  mkdirSync(screenshots, { recursive: true });
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = setUp();
 
 /// Taps one of the four problem tiles.
 const choose = (page, text) => page.locator('label.tile', { hasText: text }).tap();
@@ -24,7 +13,7 @@ const token = (page) => new URL(page.url()).pathname.split('/')[2];
 
 describe('customer with JavaScript and location granted', () => {
   test('sends one request with the fix, lands on the status page, and sees callbacks live', async () => {
-    const context = await phone(browser, server.base, { geolocation: { latitude: 52.52001, longitude: 13.40495, accuracy: 8 } });
+    const context = await phone(env.browser, env.server.base, { geolocation: { latitude: 52.52001, longitude: 13.40495, accuracy: 8 } });
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -44,7 +33,7 @@ describe('customer with JavaScript and location granted', () => {
     // A marker that a reload would wipe: the update must arrive without one.
     await page.evaluate(() => { window.__stillHere = true; });
     await page.waitForTimeout(500); // let the event stream connect
-    const answer = await post(server.base, `/r/${token(page)}/callback`);
+    const answer = await post(env.server.base, `/r/${token(page)}/callback`);
     assert.equal(answer.status, 303);
     await page.getByText('You asked us to call you back').waitFor({ timeout: 5000 });
     assert.equal(await page.evaluate(() => window.__stillHere), true, 'updated live, not by reloading');
@@ -62,7 +51,7 @@ describe('customer with JavaScript and location granted', () => {
 
 describe('customer with JavaScript and location denied', () => {
   test('is told why a request without a place cannot go, then sends with a place description', async () => {
-    const context = await phone(browser, server.base);
+    const context = await phone(env.browser, env.server.base);
     const page = await context.newPage();
     await page.goto('/');
     await hydrated(page);
@@ -79,7 +68,7 @@ describe('customer with JavaScript and location denied', () => {
     assert.match(await page.locator('.facts').innerText(), /I-95 northbound, exit 4/);
 
     await page.waitForTimeout(500);
-    await post(server.base, `/r/${token(page)}/cancel`);
+    await post(env.server.base, `/r/${token(page)}/cancel`);
     await page.getByRole('heading', { name: 'Request cancelled' }).waitFor({ timeout: 5000 });
     await context.close();
   });
@@ -87,7 +76,7 @@ describe('customer with JavaScript and location denied', () => {
 
 describe('customer with JavaScript off', () => {
   test('sends with a plain form post, and the status page refreshes itself to show new events', async () => {
-    const context = await phone(browser, server.base, { javaScriptEnabled: false });
+    const context = await phone(env.browser, env.server.base, { javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto('/');
     // Playwright's text search skips <noscript>; read the element itself.
@@ -107,7 +96,7 @@ describe('customer with JavaScript off', () => {
     await page.waitForURL(/\/r\//);
     assert.match(await page.locator('.number').innerText(), /^RC-/);
 
-    await post(server.base, `/r/${token(page)}/callback`);
+    await post(env.server.base, `/r/${token(page)}/callback`);
     // No script can follow the feed: the page reloads itself every 20 seconds.
     await page.getByText('You asked us to call you back').waitFor({ timeout: 30000 });
     await context.close();

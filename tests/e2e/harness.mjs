@@ -1,10 +1,11 @@
 // Starts the real release server on a free port with a fresh SQLite file, and a real Chromium shaped like a
 // phone. Shared by every browser test.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -45,6 +46,22 @@ export async function startServer(extraArgs = []) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/// One server (and, unless told otherwise, one Chromium) for a test file: started before its tests, stopped
+/// after. The returned object's `server` and `browser` are filled in once `before` has run.
+export function setUp({ args = [], withBrowser = true } = {}) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    mkdirSync(screenshots, { recursive: true });
+    env.server = await startServer(args);
+    if (withBrowser) env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
 
 export async function launch() {

@@ -1,22 +1,13 @@
 // A customer on a road with no data signal: Send keeps everything on screen, offers the request as a text
 // message (with the coordinates), and goes out by itself when the connection returns.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { hydrated, launch, phone, startServer } from './harness.mjs';
+import { test } from 'node:test';
+import { hydrated, phone, setUp } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = setUp();
 
 test('sending without a connection offers SMS and sends once the signal returns', async () => {
-  const context = await phone(browser, server.base, { geolocation: { latitude: 47.3769, longitude: 8.5417, accuracy: 15 } });
+  const context = await phone(env.browser, env.server.base, { geolocation: { latitude: 47.3769, longitude: 8.5417, accuracy: 15 } });
   const page = await context.newPage();
   await page.goto('/');
   await hydrated(page);

@@ -1,25 +1,23 @@
 // Web Push end to end: the real server sends to the suite's own push service on loopback, which verifies the
 // VAPID signature and decrypts the RFC 8291 payload before the test reads it.
-import { test, before, after } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, addStaff, staffSession } from './harness.mjs';
+import { addStaff, setUp, staffSession } from './harness.mjs';
 import { startPushService } from './push-service.mjs';
 
-let server;
+const env = setUp({ args: ['--push-allow-http'], withBrowser: false });
 let push;
 before(async () => {
   push = await startPushService();
-  server = await startServer(['--push-allow-http']);
 });
 after(async () => {
-  await server?.stop();
   await push?.close();
 });
 
 const onDuty = (sam) => sam.post('/tech/duty', new URLSearchParams({ on: '1' }));
 
 test('a new request reaches an on-duty technician\'s phone by push, named and linked to the job', async () => {
-  const sam = await staffSession(server.base, addStaff(server, 'sam', 'Sam Rivera', 'technician'));
+  const sam = await staffSession(env.server.base, addStaff(env.server, 'sam', 'Sam Rivera', 'technician'));
   const info = await (await sam.get('/staff/api/push')).json();
   assert.equal(Buffer.from(info.public_key, 'base64url').length, 65);
   const device = push.subscribe('sams-phone');
@@ -29,7 +27,7 @@ test('a new request reaches an on-duty technician\'s phone by push, named and li
   const crew = (await (await sam.get('/staff/api/board')).json()).data.crew;
   assert.deepEqual(crew.map((c) => [c.name, c.devices]), [['Sam Rivera', 1]], 'dispatch sees Sam can be reached');
 
-  const created = await (await fetch(`${server.base}/api/v1/requests`, {
+  const created = await (await fetch(`${env.server.base}/api/v1/requests`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ problem: 'battery', phone: '+1 201 555 0123', place: 'Shell station, Route 9 north', vehicle: { make: 'Ford', model: 'Focus', colour: 'red' } }),
@@ -49,7 +47,7 @@ test('a new request reaches an on-duty technician\'s phone by push, named and li
 });
 
 test('off duty, no alert; the test alert proves a device; a forgotten subscription is pruned', async () => {
-  const kim = await staffSession(server.base, addStaff(server, 'kim', 'Kim Lee', 'technician'));
+  const kim = await staffSession(env.server.base, addStaff(env.server, 'kim', 'Kim Lee', 'technician'));
   const device = push.subscribe('kims-phone');
   assert.equal((await kim.post('/tech/push/subscribe', { device_id: 'kims-phone-1', ...device })).status, 204);
   // Subscribing again from the same device replaces, never duplicates.
@@ -57,7 +55,7 @@ test('off duty, no alert; the test alert proves a device; a forgotten subscripti
   assert.equal((await kim.post('/tech/push/subscribe', { device_id: 'kims-phone-1', ...again })).status, 204);
   assert.equal((await (await kim.get('/staff/api/push')).json()).devices, 1);
 
-  await fetch(`${server.base}/api/v1/requests`, {
+  await fetch(`${env.server.base}/api/v1/requests`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ problem: 'lockout', phone: '+1 201 555 0123', place: 'Mall car park' }),
@@ -76,7 +74,7 @@ test('off duty, no alert; the test alert proves a device; a forgotten subscripti
 });
 
 test('subscriptions are checked before they are stored', async () => {
-  const lee = await staffSession(server.base, addStaff(server, 'lee', 'Lee Park', 'technician'));
+  const lee = await staffSession(env.server.base, addStaff(env.server, 'lee', 'Lee Park', 'technician'));
   const good = push.subscribe();
   const cases = [
     [{ device_id: 'short', ...good }, /device_id/],
@@ -92,7 +90,7 @@ test('subscriptions are checked before they are stored', async () => {
   }
   assert.equal((await (await lee.get('/staff/api/push')).json()).devices, 0);
   // Without the CSRF token, refused.
-  const forged = await fetch(`${server.base}/tech/push/subscribe`, {
+  const forged = await fetch(`${env.server.base}/tech/push/subscribe`, {
     method: 'POST',
     headers: { cookie: lee.cookie, 'content-type': 'application/json' },
     body: JSON.stringify({ device_id: 'device-0001', ...good }),

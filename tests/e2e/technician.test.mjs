@@ -2,21 +2,10 @@
 // within two seconds without a reload; the technician accepts and sets an ETA; the customer's status page
 // shows both, live. Then the same job steps with JavaScript off on the technician's phone.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { addStaff, hydrated, launch, phone, screenshots, startServer } from './harness.mjs';
+import { test } from 'node:test';
+import { addStaff, hydrated, phone, screenshots, setUp } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  mkdirSync(screenshots, { recursive: true });
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = setUp();
 
 async function logIn(page, { login, password }, landing = '/tech') {
   await page.goto(landing);
@@ -28,9 +17,9 @@ async function logIn(page, { login, password }, landing = '/tech') {
 }
 
 test('a new request reaches the open board in under 2 s; accept and ETA reach the customer live', async () => {
-  const sam = addStaff(server, 'sam', 'Sam Rivera', 'technician');
+  const sam = addStaff(env.server, 'sam', 'Sam Rivera', 'technician');
   // The truck is about 1.1 km from the customer.
-  const techContext = await phone(browser, server.base, { geolocation: { latitude: 52.5163, longitude: 13.3777, accuracy: 10 } });
+  const techContext = await phone(env.browser, env.server.base, { geolocation: { latitude: 52.5163, longitude: 13.3777, accuracy: 10 } });
   // Record buzzes: the phone vibrates when a new job comes in.
   await techContext.addInitScript(() => {
     window.__buzzes = [];
@@ -45,7 +34,7 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   await tech.locator('[data-on-duty=true]').waitFor();
   await tech.evaluate(() => { window.__stillHere = true; });
 
-  const customerContext = await phone(browser, server.base, { geolocation: { latitude: 52.5251, longitude: 13.3694, accuracy: 9 } });
+  const customerContext = await phone(env.browser, env.server.base, { geolocation: { latitude: 52.5251, longitude: 13.3694, accuracy: 9 } });
   const customer = await customerContext.newPage();
   customer.on('pageerror', (e) => errors.push(`customer: ${e.message}`));
   await customer.goto('/');
@@ -109,14 +98,14 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
 });
 
 test('with JavaScript off the technician still logs in, goes on duty and works the job with plain forms', async () => {
-  const kim = addStaff(server, 'kim', 'Kim Lee', 'technician');
-  const context = await phone(browser, server.base, { javaScriptEnabled: false });
+  const kim = addStaff(env.server, 'kim', 'Kim Lee', 'technician');
+  const context = await phone(env.browser, env.server.base, { javaScriptEnabled: false });
   const page = await context.newPage();
   await logIn(page, kim);
   await page.getByRole('button', { name: 'Go on duty' }).tap();
   await page.getByRole('heading', { name: 'You are on duty' }).waitFor();
 
-  const created = await (await fetch(`${server.base}/api/v1/requests`, {
+  const created = await (await fetch(`${env.server.base}/api/v1/requests`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ problem: 'flat_tire', phone: '+1 201 555 0199', place: 'Exit 12, northbound shoulder' }),
@@ -130,7 +119,7 @@ test('with JavaScript off the technician still logs in, goes on duty and works t
   await page.fill('textarea[name=note]', 'Fitted the spare; tyre needs replacing');
   await page.getByRole('button', { name: 'Done' }).tap();
   await page.getByText('This request is closed.').waitFor();
-  const status = await (await fetch(`${server.base}/api/v1/requests/${created.token}`)).json();
+  const status = await (await fetch(`${env.server.base}/api/v1/requests/${created.token}`)).json();
   assert.deepEqual(status.timeline.map((e) => e.kind), ['received', 'accepted', 'on_the_way', 'arrived', 'done']);
   assert.equal(status.technician, 'Kim');
   await context.close();

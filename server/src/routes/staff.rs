@@ -114,10 +114,7 @@ pub async fn duty(
         return job_error(wants_json(&headers), JobError::NotTechnician, "/");
     }
     let on = matches!(form.on.as_deref(), Some("1" | "true" | "on"));
-    match state.services.set_on_duty(&staff.member, on).await {
-        Ok(()) => done(&headers, "/tech"),
-        Err(e) => job_error(wants_json(&headers), e.into(), "/tech"),
-    }
+    answer(&headers, state.services.set_on_duty(&staff.member, on).await.map_err(Into::into), "/tech", "/tech")
 }
 
 #[derive(Deserialize)]
@@ -141,10 +138,7 @@ pub async fn step(
         Ok(action) => state.services.job_step(&staff.member, &number, action).await,
         Err(refusal) => Err(refusal.into()),
     };
-    match result {
-        Ok(()) => done(&headers, &back),
-        Err(e) => job_error(wants_json(&headers), e, &back),
-    }
+    answer(&headers, result, &back, &back)
 }
 
 #[derive(Deserialize)]
@@ -165,10 +159,12 @@ pub async fn check(
         return job_error(wants_json(&headers), JobError::UnknownItem, &back);
     };
     let checked = matches!(form.checked.as_deref(), Some("1" | "true" | "on"));
-    match state.services.tick(&staff.member, &number, item, checked).await {
-        Ok(()) => done(&headers, &format!("{back}#checklist")),
-        Err(e) => job_error(wants_json(&headers), e, &back),
-    }
+    answer(
+        &headers,
+        state.services.tick(&staff.member, &number, item, checked).await,
+        &format!("{back}#checklist"),
+        &back,
+    )
 }
 
 pub async fn board(State(state): State<AppState>, staff: Staff) -> Response {
@@ -185,8 +181,14 @@ pub async fn job(State(state): State<AppState>, staff: Staff, Path(number): Path
     }
 }
 
-fn done(headers: &HeaderMap, back: &str) -> Response {
-    if wants_json(headers) { StatusCode::NO_CONTENT.into_response() } else { Redirect::to(back).into_response() }
+/// A state change answers a script with 204 and a plain form with a redirect: to `next` when it went through,
+/// back to `back` (with the reason) when it was refused.
+fn answer(headers: &HeaderMap, result: Result<(), JobError>, next: &str, back: &str) -> Response {
+    match result {
+        Ok(()) if wants_json(headers) => StatusCode::NO_CONTENT.into_response(),
+        Ok(()) => Redirect::to(next).into_response(),
+        Err(e) => job_error(wants_json(headers), e, back),
+    }
 }
 
 /// A refused step says why, in the technician's words: 409 for "not now", 403 for "not yours", 404, 422.
