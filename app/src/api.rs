@@ -94,6 +94,58 @@ pub async fn tech_job(number: String) -> Result<StaffPage<crate::domain::JobView
     }
 }
 
+/// The dispatch board.
+pub async fn dispatch_board() -> Result<StaffPage<crate::domain::DispatchBoard>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        staff_page(
+            "/dispatch",
+            |services, me| async move { services.dispatch_board(&me).await.map_err(|e| e.to_string()) },
+        )
+        .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_get("/staff/api/dispatch").await
+    }
+}
+
+/// One request on dispatch's screen.
+pub async fn dispatch_request(number: String) -> Result<StaffPage<crate::domain::DispatchView>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        let next = format!("/dispatch/requests/{number}");
+        staff_page(&next, |services, me| async move {
+            services.dispatch_request(&me, &number).await.map_err(|e| e.to_string())
+        })
+        .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_get(&format!("/staff/api/dispatch/requests/{number}")).await
+    }
+}
+
+/// Requests by number, phone or day.
+pub async fn dispatch_search(query: String) -> Result<StaffPage<Vec<crate::domain::JobCard>>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        staff_page(
+            "/dispatch",
+            |services, me| async move { services.search(&me, &query).await.map_err(|e| e.to_string()) },
+        )
+        .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let q: String = query
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        browser_get(&format!("/staff/api/dispatch/search?q={q}")).await
+    }
+}
+
 /// Reads the session behind the page being rendered; sends the browser to log in when there is none.
 #[cfg(feature = "ssr")]
 async fn staff_page<T, F>(

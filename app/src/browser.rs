@@ -250,6 +250,22 @@ pub fn alert_new_job() {
     }
 }
 
+/// The dispatch alarm: a low-high siren, louder and longer than a job beep. Called again every few seconds
+/// while an alarm is up.
+pub fn sound_alarm() {
+    let Ok(audio) = web_sys::AudioContext::new() else { return };
+    for i in 0..4 {
+        let (Ok(osc), Ok(gain)) = (audio.create_oscillator(), audio.create_gain()) else { return };
+        osc.frequency().set_value(if i % 2 == 0 { 520.0 } else { 980.0 });
+        gain.gain().set_value(0.6);
+        let _ = osc.connect_with_audio_node(&gain);
+        let _ = gain.connect_with_audio_node(&audio.destination());
+        let t = audio.current_time() + f64::from(i) * 0.35;
+        let _ = osc.start_with_when(t);
+        let _ = osc.stop_with_when(t + 0.3);
+    }
+}
+
 /// Registers the service worker that shows job alerts with the app closed. Harmless where unsupported.
 pub fn register_service_worker() {
     if let Some(window) = web_sys::window()

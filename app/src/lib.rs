@@ -1,8 +1,9 @@
-//! roadcall: pages grouped by who uses them (`customer`, `technician`, `staff` login; dispatch follows), over a domain core
+//! roadcall: pages grouped by who uses them (`customer`, `technician`, `dispatch`, and `staff` for what they share), over a domain core
 //! (`domain`), one store (`store`, server only) and the services that tie them (`services`, server only).
 
 pub mod api;
 pub mod customer;
+mod dispatch;
 pub mod domain;
 mod staff;
 mod technician;
@@ -74,6 +75,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=staff::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/tech") view=technician::BoardPage ssr=SsrMode::Async />
                     <Route path=path!("/tech/jobs/:number") view=technician::JobPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch") view=dispatch::DispatchPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/dispatch/requests/:number")
+                        view=dispatch::DispatchRequestPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -57,9 +57,31 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_PUSH_ALLOW_HTTP", hide = true)]
     pub push_allow_http: bool,
 
+    /// How long a request may wait unaccepted (or a job run past its ETA) before the next rung of the
+    /// escalation ladder: technicians alerted again, then backups, then an alarm on every dispatch board.
+    /// Minutes, or with a unit: 90s, 2m, 500ms.
+    #[arg(long = "escalate-after", env = "ROADCALL_ESCALATE_AFTER", default_value = "2m", value_parser = parse_interval)]
+    pub escalate_after_ms: i64,
+
     /// Take the client address from X-Forwarded-For (only behind a proxy you run).
     #[arg(long, env = "ROADCALL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+}
+
+/// "2m", "90s", "500ms", or a bare number of minutes.
+fn parse_interval(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: i64 = number.parse().map_err(|_| format!("{s:?} is not an interval: write 2m, 90s or 500ms"))?;
+    let ms = match unit.trim() {
+        "" | "m" | "min" => n.checked_mul(60_000),
+        "s" => n.checked_mul(1_000),
+        "ms" => Some(n),
+        "h" => n.checked_mul(3_600_000),
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+    };
+    ms.filter(|ms| (100..=24 * 3_600_000).contains(ms)).ok_or_else(|| "between 100ms and 24h, please".to_owned())
 }
 
 #[derive(Clone, Debug, Subcommand)]

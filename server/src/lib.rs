@@ -11,7 +11,7 @@ mod routes;
 use std::{net::SocketAddr, sync::Arc};
 
 use app::{
-    domain::Region,
+    domain::{Ladder, Region},
     live::LocalFeed,
     services::{Alerts, Services, Settings},
     store::{Store, StoreError},
@@ -85,9 +85,20 @@ impl Server {
 
     /// Serves until SIGINT/SIGTERM.
     pub async fn serve(self) -> Result<(), StartError> {
+        // The ladder carries on from the timelines: nothing it was doing is lost with a restart. It stops with
+        // the server, also when a test drops the serving task.
+        let _ladder = AbortOnDrop(self.services.start_escalation());
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?;
         Ok(())
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -101,7 +112,11 @@ async fn services(config: &Config) -> Result<Services, StartError> {
     Ok(Services {
         store,
         live: Arc::new(LocalFeed::new()),
-        settings: Arc::new(Settings { default_region, call_us: config.call_us.clone() }),
+        settings: Arc::new(Settings {
+            default_region,
+            call_us: config.call_us.clone(),
+            ladder: Ladder { every_ms: config.escalate_after_ms },
+        }),
         alerts: Arc::new(alerts),
     })
 }
@@ -116,6 +131,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     println!("roadcall is running. Open:");
     println!("  customer     {base}/");
     println!("  technician   {base}/tech");
+    println!("  dispatch     {base}/dispatch");
     println!("  partner API  {base}/api/v1/requests");
     println!("  health       {base}/healthz");
     if config.demo {

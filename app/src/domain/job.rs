@@ -24,6 +24,15 @@ pub struct JobCard {
     pub eta_at: Option<i64>,
     /// The job belongs to whoever is looking.
     pub mine: bool,
+    /// E.164 and grouped for reading: dispatch calls back from the board.
+    pub phone: String,
+    pub phone_display: String,
+    pub callback_requested: bool,
+    pub arrival_confirmed: bool,
+    /// The escalation ladder: the rung reached, when the next falls due (unix ms), and whether the alarm is up.
+    pub escalation: u8,
+    pub next_escalation_at: Option<i64>,
+    pub alarm: bool,
 }
 
 /// What a technician's board shows: open requests nobody has yet, their own jobs, and who is on duty.
@@ -117,6 +126,16 @@ pub struct Step {
     pub kind: EventKind,
     pub detail: Option<String>,
     pub eta_minutes: Option<u32>,
+    /// With `assigned`: to whom.
+    pub technician_id: Option<i64>,
+    /// With `escalated`: the rung.
+    pub level: Option<u8>,
+}
+
+impl Step {
+    pub fn new(kind: EventKind, detail: Option<String>, eta_minutes: Option<u32>) -> Step {
+        Step { kind, detail, eta_minutes, technician_id: None, level: None }
+    }
 }
 
 /// Why an action is refused, in words for the technician.
@@ -182,7 +201,7 @@ impl Progress {
         if !status.is_open() {
             return Err(Refusal::Closed(if status == S::Done { "done" } else { "cancelled" }));
         }
-        let step = |kind, detail, eta_minutes| Ok(Step { kind, detail, eta_minutes });
+        let step = |kind, detail, eta_minutes| Ok(Step::new(kind, detail, eta_minutes));
         if let JobAction::Accept = action {
             return match &self.owner {
                 None => step(EventKind::Accepted, None, None),
@@ -242,7 +261,7 @@ mod tests {
         let done = JobAction::Done { note: "new battery".into() };
         assert_eq!(accepted.decide(ANA.0, done.clone()), Err(Refusal::NotArrived));
         let on_way = accepted.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 25 });
-        assert_eq!(on_way, Ok(Step { kind: OnTheWay, detail: None, eta_minutes: Some(25) }));
+        assert_eq!(on_way, Ok(Step::new(OnTheWay, None, Some(25))));
         let driving = progress(&[(Received, None), (Accepted, Some(ANA)), (OnTheWay, Some(ANA))]);
         assert_eq!(driving.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 35 }).map(|s| s.kind), Ok(EtaChanged));
         let there = progress(&[(Received, None), (Accepted, Some(ANA)), (Arrived, Some(ANA))]);

@@ -1,6 +1,8 @@
 //! The domain core: what a help request is, what makes one valid, and the order of a job's steps. Knows nothing of HTTP, HTML or SQL.
 
+mod dispatch;
 mod draft;
+mod escalation;
 mod job;
 mod problem;
 mod staff;
@@ -12,7 +14,11 @@ mod phone;
 #[cfg(feature = "ssr")]
 mod reference;
 
+pub use dispatch::{
+    DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, RosterLine, dispatch_order, parse_day,
+};
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
+pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};
 pub use job::{
     Board, CheckLine, CrewMember, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, Step, distance_m,
     navigation_links,

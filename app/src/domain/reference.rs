@@ -16,6 +16,14 @@ impl RequestNumber {
         RequestNumber(format!("RC-{body}"))
     }
 
+    /// A number as someone types or reads it: `RC-7K3Q`, `rc 7k3q` or just `7K3Q`.
+    pub fn parse(s: &str) -> Option<RequestNumber> {
+        let upper = s.trim().to_uppercase();
+        let body = upper.strip_prefix("RC").unwrap_or(&upper).trim_start_matches([' ', '-']);
+        ((4..=5).contains(&body.len()) && body.bytes().all(|b| READABLE.contains(&b)))
+            .then(|| RequestNumber(format!("RC-{body}")))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

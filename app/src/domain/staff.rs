@@ -30,9 +30,14 @@ impl Role {
     /// Where this role starts after logging in.
     pub fn home(self) -> &'static str {
         match self {
-            // The dispatch board comes next; until then dispatch watches the technicians' board.
-            Role::Technician | Role::Dispatcher | Role::Admin => "/tech",
+            Role::Technician => "/tech",
+            Role::Dispatcher | Role::Admin => "/dispatch",
         }
+    }
+
+    /// Who watches every request, assigns, confirms arrivals and keeps the roster.
+    pub fn dispatches(self) -> bool {
+        matches!(self, Role::Dispatcher | Role::Admin)
     }
 
     /// Who may work jobs in the truck. Dispatchers watch and assign; they do not drive.

@@ -25,10 +25,18 @@ pub enum EventKind {
     Done,
     /// The technician can not take it after all ("can't take"); it goes back to the pool with the reason.
     Released,
+    /// A dispatcher gave (or moved) the job to a technician.
+    Assigned,
+    /// Dispatch checked with the customer that help is there: recorded apart from the technician's "Arrived".
+    ArrivalConfirmed,
+    /// A dispatcher called the customer back.
+    CallbackMade,
+    /// Nobody owned the request (or the job ran long past its ETA) for too long: the next rung of the ladder.
+    Escalated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::Received,
         EventKind::CallbackRequested,
         EventKind::Cancelled,
@@ -38,6 +46,10 @@ impl EventKind {
         EventKind::Arrived,
         EventKind::Done,
         EventKind::Released,
+        EventKind::Assigned,
+        EventKind::ArrivalConfirmed,
+        EventKind::CallbackMade,
+        EventKind::Escalated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +63,10 @@ impl EventKind {
             EventKind::Arrived => "arrived",
             EventKind::Done => "done",
             EventKind::Released => "released",
+            EventKind::Assigned => "assigned",
+            EventKind::ArrivalConfirmed => "arrival_confirmed",
+            EventKind::CallbackMade => "callback_made",
+            EventKind::Escalated => "escalated",
         }
     }
 
@@ -157,6 +173,12 @@ pub struct TimelineEntry {
     /// Kept on the server for deciding who owns the job; never sent to a browser.
     #[serde(skip)]
     pub staff_id: Option<i64>,
+    /// With `assigned`: the technician a dispatcher gave the job to.
+    pub technician: Option<String>,
+    #[serde(skip)]
+    pub technician_id: Option<i64>,
+    /// With `escalated`: the rung reached (1 alert again, 2 backups, 3 dispatch alarm).
+    pub level: Option<u8>,
 }
 
 impl TimelineEntry {
@@ -167,7 +189,10 @@ impl TimelineEntry {
         match self.kind {
             EventKind::Received => "Request received. We are finding the nearest technician.".to_owned(),
             EventKind::CallbackRequested => "You asked us to call you back. We will call you shortly.".to_owned(),
-            EventKind::Cancelled => "Request cancelled.".to_owned(),
+            EventKind::Cancelled => match &self.detail {
+                Some(reason) => format!("Request cancelled: {reason}"),
+                None => "Request cancelled.".to_owned(),
+            },
             EventKind::Accepted => format!("{who} has accepted your request."),
             EventKind::OnTheWay => format!("{who} is on the way{}.", eta(self.eta_minutes)),
             EventKind::EtaChanged => format!("New arrival time{}.", eta(self.eta_minutes)),
@@ -179,6 +204,15 @@ impl TimelineEntry {
             EventKind::Released => {
                 "Your technician could not come after all. We are finding another one now.".to_owned()
             }
+            EventKind::Assigned => {
+                format!("{} has your request.", self.technician.as_deref().unwrap_or("A technician"))
+            }
+            EventKind::ArrivalConfirmed => "We checked with you: help has arrived.".to_owned(),
+            EventKind::CallbackMade => "We called you back.".to_owned(),
+            EventKind::Escalated if self.level >= Some(3) => {
+                "A dispatcher is now looking after your request personally.".to_owned()
+            }
+            EventKind::Escalated => "We are making sure help comes: more technicians have been alerted.".to_owned(),
         }
     }
 }
@@ -192,6 +226,11 @@ pub struct Progress {
     /// When the technician expects to arrive, unix ms.
     pub eta_at: Option<i64>,
     pub callback_requested: bool,
+    pub arrival_confirmed: bool,
+    /// When the request entered its present state (unix ms): the escalation ladder counts from here.
+    pub since: i64,
+    /// The rung of the escalation ladder reached in the present state; 0 when nothing is overdue.
+    pub escalation: u8,
 }
 
 impl Progress {
@@ -211,10 +250,17 @@ impl Progress {
         use RequestStatus as S;
         let closed = !self.status().is_open();
         let eta_at = |e: &TimelineEntry| e.eta_minutes.map(|m| e.at + i64::from(m) * 60_000);
+        // Each step starts the ladder's clock again; a callback or an escalation is not a step.
+        if !closed && !matches!(e.kind, EventKind::CallbackRequested | EventKind::CallbackMade | EventKind::Escalated) {
+            self.since = e.at;
+            self.escalation = 0;
+        }
         match e.kind {
             EventKind::Received => self.status = Some(S::Received),
             EventKind::CallbackRequested => self.callback_requested = true,
+            EventKind::CallbackMade => self.callback_requested = false,
             _ if closed => {}
+            EventKind::Escalated => self.escalation = e.level.unwrap_or(0).max(self.escalation),
             EventKind::Cancelled => {
                 self.status = Some(S::Cancelled);
                 self.eta_at = None;
@@ -233,6 +279,16 @@ impl Progress {
                 self.eta_at = None;
             }
             EventKind::Done => self.status = Some(S::Done),
+            EventKind::Assigned => {
+                self.status = Some(S::Accepted);
+                self.owner = e.technician_id.map(|id| (id, e.technician.clone().unwrap_or_default()));
+                self.eta_at = None;
+            }
+            EventKind::ArrivalConfirmed => {
+                self.arrival_confirmed = true;
+                self.status = Some(S::Arrived);
+                self.eta_at = None;
+            }
             EventKind::Released => {
                 self.status = Some(S::Received);
                 self.owner = None;
@@ -305,6 +361,9 @@ pub(crate) mod tests {
             eta_minutes: eta,
             by: staff.map(|(_, n)| n.to_owned()),
             staff_id: staff.map(|(id, _)| id),
+            technician: None,
+            technician_id: None,
+            level: None,
         }
     }
 

@@ -8,7 +8,7 @@ use super::Services;
 use crate::{
     domain::StaffMember,
     push::{DeviceKeys, Pusher, Vapid},
-    store::{Store, StoreError, Subscription},
+    store::{Audience, Store, StoreError, Subscription},
 };
 
 /// The push side of the services: our VAPID identity and the sender.
@@ -50,6 +50,20 @@ pub struct AlertReport {
     /// Subscriptions the push service no longer knew; deleted.
     pub removed: usize,
     pub failed: usize,
+}
+
+/// Why a phone is alerted about a request: the notification's title says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Why {
+    New,
+    /// The escalation ladder: nobody has taken it.
+    StillWaiting,
+    /// The escalation ladder: the job is long past its ETA.
+    Late,
+    /// Dispatch gave the job to this technician.
+    Assigned,
+    /// The escalation ladder, to backups: a job is long past its ETA.
+    Overdue,
 }
 
 /// What the notification says and where tapping it goes.
@@ -104,22 +118,27 @@ impl Services {
             url: "/tech".into(),
             tag: "test".into(),
         };
-        let devices = self.store.subscriptions(Some(who.id)).await?;
+        let devices = self.store.subscriptions(Audience::Member(who.id)).await?;
         Ok(self.push(devices, &notice).await)
     }
 
-    /// Alerts every on-duty technician's devices about a request waiting for someone, in the background: the
-    /// customer's answer never waits for push services.
+    /// Alerts every on-duty technician's devices about a request waiting for someone.
     pub(crate) fn alert_waiting(&self, request_id: i64) {
+        self.alert(request_id, Audience::OnDuty, Why::New);
+    }
+
+    /// Alerts `audience` about a request, in the background: the customer's answer (or the dispatcher's, or the
+    /// ladder's next tick) never waits for push services.
+    pub(crate) fn alert(&self, request_id: i64, audience: Audience, why: Why) {
         let services = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = services.alert_waiting_now(request_id).await {
+            if let Err(e) = services.alert_now(request_id, audience, why).await {
                 tracing::error!(error = %e, request_id, "sending job alerts failed");
             }
         });
     }
 
-    async fn alert_waiting_now(&self, request_id: i64) -> Result<AlertReport, StoreError> {
+    async fn alert_now(&self, request_id: i64, audience: Audience, why: Why) -> Result<AlertReport, StoreError> {
         let Some(loaded) = self.store.load(request_id).await? else { return Ok(AlertReport::default()) };
         let v = &loaded.view;
         let place = match (&v.place, v.accuracy_m) {
@@ -128,15 +147,24 @@ impl Services {
             (None, None) => "GPS location".to_owned(),
         };
         let vehicle = v.vehicle.describe().map(|d| format!(" · {d}")).unwrap_or_default();
-        let notice = Notice {
-            title: format!("{} · {}", v.problem.label(), v.number),
-            body: format!("{place}{vehicle}"),
-            url: format!("/tech/jobs/{}", v.number),
-            tag: v.number.clone(),
+        let what = format!("{} · {}", v.problem.label(), v.number);
+        let (title, body) = match why {
+            Why::New => (what, format!("{place}{vehicle}")),
+            Why::StillWaiting => (format!("Still waiting · {what}"), format!("Nobody has taken it yet. {place}")),
+            Why::Assigned => (format!("Assigned to you · {what}"), format!("{place}{vehicle}")),
+            Why::Overdue => {
+                let who = v.technician.as_deref().unwrap_or("The technician");
+                (format!("Help needed · {what}"), format!("{who} is long past the ETA. {place}"))
+            }
+            Why::Late => (
+                format!("Past your ETA · {}", v.number),
+                "The customer is waiting: update the ETA or mark Arrived.".to_owned(),
+            ),
         };
-        let devices = self.store.subscriptions(None).await?;
+        let notice = Notice { title, body, url: format!("/tech/jobs/{}", v.number), tag: v.number.clone() };
+        let devices = self.store.subscriptions(audience).await?;
         let report = self.push(devices, &notice).await;
-        tracing::info!(request_id, ?report, "job alerts sent");
+        tracing::info!(request_id, ?audience, ?report, "job alerts sent");
         Ok(report)
     }
 

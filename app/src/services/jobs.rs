@@ -3,7 +3,7 @@
 
 use super::{Services, StaffMember};
 use crate::{
-    domain::{Actor, Board, JobAction, JobCard, JobView, Progress, Refusal, RequestStatus},
+    domain::{Actor, Board, JobAction, JobCard, JobView, Ladder, Progress, Refusal, RequestStatus},
     live::RequestChanged,
     store::{Loaded, NewEvent, StoreError},
 };
@@ -40,8 +40,9 @@ fn visible_to(who: &StaffMember, loaded: &Loaded) -> Result<(), JobError> {
     }
 }
 
-fn card(loaded: &Loaded, who: &StaffMember) -> JobCard {
+pub(super) fn card(loaded: &Loaded, who: &StaffMember, ladder: &Ladder) -> JobCard {
     let v = &loaded.view;
+    let progress = Progress::from_timeline(&v.timeline);
     JobCard {
         number: v.number.clone(),
         status: v.status,
@@ -52,7 +53,14 @@ fn card(loaded: &Loaded, who: &StaffMember) -> JobCard {
         created_at: loaded.created_at,
         technician: v.technician.clone(),
         eta_at: v.eta_at,
-        mine: is_mine(loaded, who),
+        mine: progress.owner.as_ref().is_some_and(|(id, _)| *id == who.id),
+        phone: v.phone.clone(),
+        phone_display: v.phone_display.clone(),
+        callback_requested: progress.callback_requested,
+        arrival_confirmed: progress.arrival_confirmed,
+        escalation: progress.escalation,
+        next_escalation_at: ladder.next_at(&progress),
+        alarm: progress.alarm(),
     }
 }
 
@@ -66,9 +74,9 @@ impl Services {
         let mut board = Board { on_duty: who.on_duty, crew: self.store.crew().await?, ..Board::default() };
         for loaded in self.store.open_requests().await? {
             if loaded.view.status == RequestStatus::Received {
-                board.open.push(card(&loaded, who));
+                board.open.push(card(&loaded, who, &self.settings.ladder));
             } else if is_mine(&loaded, who) {
-                board.mine.push(card(&loaded, who));
+                board.mine.push(card(&loaded, who, &self.settings.ladder));
             }
         }
         Ok(board)
@@ -110,13 +118,7 @@ impl Services {
             };
             let progress = Progress::from_timeline(&loaded.view.timeline);
             let step = progress.decide(who.id, action.clone())?;
-            let event = NewEvent {
-                kind: step.kind,
-                actor: Actor::Staff,
-                staff_id: Some(who.id),
-                detail: step.detail,
-                eta_minutes: step.eta_minutes,
-            };
+            let event = NewEvent::step(step, Actor::Staff, Some(who.id));
             if self.store.append_event(loaded.id, loaded.version, &event).await? {
                 self.live.publish(RequestChanged { request_id: loaded.id });
                 // Handed back: it waits for someone again, so everyone on duty hears of it again.

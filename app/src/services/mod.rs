@@ -2,19 +2,22 @@
 //! Built once at start-up; cheap to clone.
 
 mod alerts;
+mod dispatch;
+mod escalation;
 mod jobs;
 mod staff;
 
 use std::sync::Arc;
 
 use crate::{
-    domain::{Actor, EventKind, FieldError, HelpRequestDraft, Region, StatusToken, StatusView},
+    domain::{Actor, EventKind, FieldError, HelpRequestDraft, Ladder, Region, StatusToken, StatusView},
     live::{LiveFeed, RequestChanged},
     store::{Created, NewEvent, NewRecord, Store, StoreError},
 };
 
 pub use crate::domain::StaffMember;
 pub use alerts::{AlertReport, Alerts, DeviceSubscription, SubscriptionKeys};
+pub use dispatch::{DispatchError, PhoneInError};
 pub use jobs::JobError;
 pub use staff::{LoginError, StaffError};
 
@@ -32,6 +35,8 @@ pub struct Settings {
     pub default_region: Region,
     /// The number behind every "Call us" button.
     pub call_us: String,
+    /// How long each rung of the escalation ladder waits.
+    pub ladder: Ladder,
 }
 
 /// Where a request came from: the customer's page, a partner's system, or a dispatcher taking a call.
@@ -39,6 +44,8 @@ pub struct Settings {
 pub enum Source {
     Web,
     Api,
+    /// A dispatcher typed it in for a caller.
+    Phone,
 }
 
 impl Source {
@@ -46,6 +53,7 @@ impl Source {
         match self {
             Source::Web => "web",
             Source::Api => "api",
+            Source::Phone => "phone",
         }
     }
 
@@ -53,6 +61,7 @@ impl Source {
         match self {
             Source::Web => Actor::Customer,
             Source::Api => Actor::Partner,
+            Source::Phone => Actor::Staff,
         }
     }
 }
@@ -90,6 +99,17 @@ impl Services {
         source: Source,
         idempotency_key: Option<&str>,
     ) -> Result<Created, SubmitError> {
+        self.submit_by(draft, source, idempotency_key, None).await
+    }
+
+    /// `submit`, naming the member of staff who typed it in for a caller.
+    async fn submit_by(
+        &self,
+        draft: &HelpRequestDraft,
+        source: Source,
+        idempotency_key: Option<&str>,
+        staff_id: Option<i64>,
+    ) -> Result<Created, SubmitError> {
         let request = draft.validate(self.settings.default_region).map_err(SubmitError::Invalid)?;
         let created = self
             .store
@@ -98,6 +118,7 @@ impl Services {
                 source: source.as_str(),
                 idempotency_key: idempotency_key.filter(|k| !k.is_empty()),
                 actor: source.actor(),
+                staff_id,
             })
             .await?;
         if !created.replayed {

@@ -7,6 +7,11 @@ pub use login::LoginPage;
 
 use leptos::prelude::*;
 
+use crate::{
+    domain::{CrewMember, EventKind, TimelineEntry},
+    ui::Clock,
+};
+
 /// A form to a staff route. Without JavaScript it is a plain POST answered by a redirect; with it, the post
 /// goes by `fetch` and a refusal is shown under the form.
 #[component]
@@ -83,4 +88,83 @@ pub fn now_ms() -> i64 {
             0
         }
     }
+}
+
+/// Notification health: can a job alert reach this technician with the app closed?
+fn reach(member: &CrewMember) -> String {
+    match (member.devices, member.failing) {
+        (0, _) => " · no alert phone: reachable only with the app open".to_owned(),
+        (_, true) => " · alerts are failing: check the phone".to_owned(),
+        (1, false) => " · alerts on 1 phone".to_owned(),
+        (n, false) => format!(" · alerts on {n} phones"),
+    }
+}
+
+/// Who is on duty now, since when, and whether an alert reaches them: on the technicians' and dispatch boards.
+#[component]
+pub fn CrewList(crew: Signal<Vec<CrewMember>>) -> impl IntoView {
+    view! {
+        <ul class="crew">
+            <For
+                each=move || crew.get()
+                key=|c| (c.name.clone(), c.on_duty_since, c.devices, c.last_reached_at, c.failing)
+                let(member)
+            >
+                <li data-reachable=(member.devices > 0 && !member.failing).to_string()>
+                    <strong>{member.name.clone()}</strong>
+                    " · since "
+                    <Clock unix_ms=member.on_duty_since />
+                    <span class="reach">{reach(&member)}</span>
+                </li>
+            </For>
+        </ul>
+        <p class="note" class:hidden=move || crew.with(|c| !c.is_empty())>
+            "Nobody is on duty. New requests wait for dispatch."
+        </p>
+    }
+}
+
+/// A request's whole timeline as staff read it: the customer's words, who did it, and the reasons given.
+#[component]
+pub fn StaffTimeline(timeline: Signal<Vec<TimelineEntry>>) -> impl IntoView {
+    let entries = move || timeline.get().into_iter().enumerate().collect::<Vec<_>>();
+    view! {
+        <ol class="timeline">
+            <For each=entries key=|(i, e)| (*i, e.at) let((_, e))>
+                <li data-kind=e.kind.as_str() data-level=e.level.map(|l| l.to_string())>
+                    <Clock unix_ms=e.at />
+                    <span>{staff_line(&e)}</span>
+                </li>
+            </For>
+        </ol>
+    }
+}
+
+fn staff_line(e: &TimelineEntry) -> String {
+    let by = e.by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+    match (e.kind, e.detail.as_deref()) {
+        (EventKind::Escalated, Some(detail)) => format!("Escalated: {detail}"),
+        (EventKind::Released, Some(reason)) => format!("{}{by}: {reason}", e.describe()),
+        (EventKind::Cancelled, Some(reason)) => format!("Cancelled{by}: {reason}"),
+        (EventKind::Assigned, _) => format!("Assigned to {}{by}.", e.technician.as_deref().unwrap_or("?")),
+        (EventKind::ArrivalConfirmed, _) => format!("Arrival confirmed with the customer{by}."),
+        (EventKind::CallbackMade, _) => format!("Customer called back{by}."),
+        (EventKind::Received, _) if e.by.is_some() => format!("Taken on the phone{by}."),
+        _ => e.describe(),
+    }
+}
+
+/// Now, ticking once a second in the browser: for ages and countdowns on boards left open all night.
+pub fn ticking_now() -> Signal<i64> {
+    let now = RwSignal::new(now_ms());
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_secs(1)).ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    now.into()
 }

@@ -9,8 +9,8 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use push::Subscription;
-pub use requests::{Created, Loaded, NewEvent, NewRecord};
+pub use push::{Audience, Subscription};
+pub use requests::{Created, Loaded, NewEvent, NewRecord, RequestSearch};
 pub use staff::StaffRecord;
 
 pub type Pool = sqlx::SqlitePool;

@@ -14,6 +14,17 @@ pub struct Subscription {
     pub auth: String,
 }
 
+/// Whose phones an alert goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Every technician on duty.
+    OnDuty,
+    /// Backup technicians not on duty (those on duty heard the first alerts already).
+    Backups,
+    /// One member of staff.
+    Member(i64),
+}
+
 impl Store {
     /// The value stored under `name`, made by `make` the first time. Two instances starting together agree:
     /// the first insert wins and both read it back.
@@ -64,18 +75,23 @@ impl Store {
         Ok(())
     }
 
-    /// Devices of technicians on duty now (or of one member of staff).
-    pub async fn subscriptions(&self, only_staff: Option<i64>) -> Result<Vec<Subscription>, StoreError> {
-        let query = match only_staff {
-            Some(id) => sqlx::query(
-                "SELECT p.id, p.staff_id, p.endpoint, p.p256dh, p.auth FROM push_subscriptions p WHERE p.staff_id = $1",
-            )
-            .bind(id),
-            None => sqlx::query(
-                "SELECT p.id, p.staff_id, p.endpoint, p.p256dh, p.auth FROM push_subscriptions p \
-                 JOIN staff s ON s.id = p.staff_id \
-                 WHERE s.on_duty_since IS NOT NULL AND s.disabled_at IS NULL AND s.role = 'technician'",
-            ),
+    /// The devices of whoever an alert is for.
+    pub async fn subscriptions(&self, audience: Audience) -> Result<Vec<Subscription>, StoreError> {
+        macro_rules! devices_where {
+            ($only:literal) => {
+                concat!(
+                    "SELECT p.id, p.staff_id, p.endpoint, p.p256dh, p.auth FROM push_subscriptions p ",
+                    "JOIN staff s ON s.id = p.staff_id WHERE s.disabled_at IS NULL AND ",
+                    $only
+                )
+            };
+        }
+        let query = match audience {
+            Audience::Member(id) => sqlx::query(devices_where!("s.id = $1")).bind(id),
+            Audience::OnDuty => sqlx::query(devices_where!("s.on_duty_since IS NOT NULL AND s.role = 'technician'")),
+            Audience::Backups => sqlx::query(devices_where!(
+                "s.backup_since IS NOT NULL AND s.on_duty_since IS NULL AND s.role = 'technician'"
+            )),
         };
         query
             .fetch_all(&self.pool)

@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::{Store, StoreError, is_unique_violation, now_ms};
 use crate::domain::{
-    Actor, EventKind, NewHelpRequest, Phone, Problem, RequestNumber, RequestStatus, StatusToken, StatusView,
+    Actor, EventKind, NewHelpRequest, Phone, Problem, RequestNumber, RequestStatus, StatusToken, StatusView, Step,
     TimelineEntry, Vehicle,
 };
 
@@ -16,11 +16,19 @@ pub struct NewEvent {
     pub staff_id: Option<i64>,
     pub detail: Option<String>,
     pub eta_minutes: Option<u32>,
+    pub technician_id: Option<i64>,
+    pub level: Option<u8>,
 }
 
 impl NewEvent {
     pub fn by(kind: EventKind, actor: Actor) -> NewEvent {
-        NewEvent { kind, actor, staff_id: None, detail: None, eta_minutes: None }
+        NewEvent::step(Step::new(kind, None, None), actor, None)
+    }
+
+    /// What a decided step records, and who took it.
+    pub fn step(step: Step, actor: Actor, staff_id: Option<i64>) -> NewEvent {
+        let Step { kind, detail, eta_minutes, technician_id, level } = step;
+        NewEvent { kind, actor, staff_id, detail, eta_minutes, technician_id, level }
     }
 }
 
@@ -32,6 +40,10 @@ pub struct Loaded {
     pub created_at: i64,
     pub customer_name: Option<String>,
     pub notes: Option<String>,
+    /// web, api or phone.
+    pub source: String,
+    /// The status link's secret: only for dispatch to hand to a caller.
+    pub token: String,
     /// Full staff names; `for_customer` shortens them.
     pub view: StatusView,
 }
@@ -42,6 +54,8 @@ pub struct NewRecord<'a> {
     pub source: &'a str,
     pub idempotency_key: Option<&'a str>,
     pub actor: Actor,
+    /// The dispatcher who took it on the phone.
+    pub staff_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +65,15 @@ pub struct Created {
     pub token: String,
     /// True when the idempotency key was seen before and this is the first request again.
     pub replayed: bool,
+}
+
+/// What dispatch searches closed requests by; every part is optional and they combine.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestSearch {
+    pub number: Option<String>,
+    pub phone: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
 }
 
 /// Four readable characters give 390,625 numbers; after a few collisions in a row we lengthen.
@@ -128,7 +151,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
-        insert_event(&mut tx, id, now, &NewEvent::by(EventKind::Received, record.actor)).await?;
+        let received = NewEvent { staff_id: record.staff_id, ..NewEvent::by(EventKind::Received, record.actor) };
+        insert_event(&mut tx, id, now, &received).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -189,8 +213,8 @@ impl Store {
     pub async fn load(&self, request_id: i64) -> Result<Option<Loaded>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT number, problem, problem_detail, phone, name, notes, lat, lon, accuracy_m, place, \
-             access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, version, created_at \
-             FROM help_requests WHERE id = $1",
+             access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, version, created_at, source, \
+             token FROM help_requests WHERE id = $1",
         )
         .bind(request_id)
         .fetch_optional(&self.pool)
@@ -200,8 +224,10 @@ impl Store {
         };
         let problem: String = row.try_get("problem")?;
         let events = sqlx::query(
-            "SELECT e.at, e.kind, e.actor, e.detail, e.eta_minutes, e.staff_id, s.name AS staff_name \
-             FROM request_events e LEFT JOIN staff s ON s.id = e.staff_id WHERE e.request_id = $1 ORDER BY e.id",
+            "SELECT e.at, e.kind, e.actor, e.detail, e.eta_minutes, e.staff_id, s.name AS staff_name, \
+             e.technician_id, t.name AS technician_name, e.level FROM request_events e \
+             LEFT JOIN staff s ON s.id = e.staff_id LEFT JOIN staff t ON t.id = e.technician_id \
+             WHERE e.request_id = $1 ORDER BY e.id",
         )
         .bind(request_id)
         .fetch_all(&self.pool)
@@ -211,6 +237,7 @@ impl Store {
             .map(|e| {
                 let kind: String = e.try_get("kind")?;
                 let eta: Option<i64> = e.try_get("eta_minutes")?;
+                let level: Option<i64> = e.try_get("level")?;
                 Ok(TimelineEntry {
                     kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
                     actor: Actor::parse(e.try_get("actor")?),
@@ -219,6 +246,9 @@ impl Store {
                     eta_minutes: eta.and_then(|m| u32::try_from(m).ok()),
                     by: e.try_get("staff_name")?,
                     staff_id: e.try_get("staff_id")?,
+                    technician: e.try_get("technician_name")?,
+                    technician_id: e.try_get("technician_id")?,
+                    level: level.and_then(|l| u8::try_from(l).ok()),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -253,6 +283,8 @@ impl Store {
             created_at: row.try_get("created_at")?,
             customer_name: row.try_get("name")?,
             notes: row.try_get("notes")?,
+            source: row.try_get("source")?,
+            token: row.try_get("token")?,
             view,
         }))
     }
@@ -275,6 +307,29 @@ impl Store {
         Ok(open)
     }
 
+    /// Requests by number, by phone (E.164) or sent on a day (`from..to` unix ms), newest first; at most `limit`.
+    pub async fn find_requests(&self, search: &RequestSearch, limit: i64) -> Result<Vec<Loaded>, StoreError> {
+        let ids = sqlx::query(
+            "SELECT id FROM help_requests WHERE ($1 IS NULL OR number = $1) AND ($2 IS NULL OR phone = $2) \
+             AND ($3 IS NULL OR created_at >= $3) AND ($4 IS NULL OR created_at < $4) \
+             ORDER BY created_at DESC, id DESC LIMIT $5",
+        )
+        .bind(&search.number)
+        .bind(&search.phone)
+        .bind(search.from_ms)
+        .bind(search.to_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for row in ids {
+            if let Some(loaded) = self.load(row.try_get("id")?).await? {
+                found.push(loaded);
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn count_requests(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM help_requests").fetch_one(&self.pool).await?.try_get("n")?)
     }
@@ -287,8 +342,8 @@ async fn insert_event(
     event: &NewEvent,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO request_events (request_id, at, kind, actor, detail, eta_minutes, staff_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO request_events (request_id, at, kind, actor, detail, eta_minutes, staff_id, technician_id, \
+         level) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(request_id)
     .bind(at)
@@ -297,6 +352,8 @@ async fn insert_event(
     .bind(&event.detail)
     .bind(event.eta_minutes.map(i64::from))
     .bind(event.staff_id)
+    .bind(event.technician_id)
+    .bind(event.level.map(i64::from))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError, is_unique_violation, now_ms};
-use crate::domain::{CheckLine, CrewMember, Problem, Role};
+use crate::domain::{CheckLine, CrewMember, Problem, Role, RosterLine};
 
 /// A member of staff as stored. The password hash never leaves the services layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +110,46 @@ impl Store {
         };
         query.execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Puts a technician on the backup list or takes them off it. `false` when no active technician has the id.
+    pub async fn set_backup(&self, staff_id: i64, backup: bool) -> Result<bool, StoreError> {
+        let query = if backup {
+            sqlx::query(
+                "UPDATE staff SET backup_since = COALESCE(backup_since, $2) WHERE id = $1 \
+                 AND role = 'technician' AND disabled_at IS NULL",
+            )
+            .bind(staff_id)
+            .bind(now_ms())
+        } else {
+            sqlx::query(
+                "UPDATE staff SET backup_since = NULL WHERE id = $1 AND role = 'technician' AND disabled_at IS NULL",
+            )
+            .bind(staff_id)
+        };
+        Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// Every active technician: on duty (primary) first, then backups, then the rest, by name.
+    pub async fn roster(&self) -> Result<Vec<RosterLine>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, on_duty_since, backup_since FROM staff \
+             WHERE role = 'technician' AND disabled_at IS NULL \
+             ORDER BY on_duty_since IS NULL, backup_since IS NULL, name, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let backup: Option<i64> = r.try_get("backup_since")?;
+                Ok(RosterLine {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    on_duty_since: r.try_get("on_duty_since")?,
+                    backup: backup.is_some(),
+                })
+            })
+            .collect()
     }
 
     /// Technicians on duty now, longest first, with how their alert devices are doing.

@@ -6,20 +6,9 @@ use leptos_meta::Title;
 
 use crate::{
     api::{StaffPage, tech_board},
-    domain::{Board, CrewMember, JobCard},
-    staff::{StaffForm, now_ms, waited},
-    ui::Clock,
+    domain::{Board, JobCard},
+    staff::{CrewList, StaffForm, now_ms, waited},
 };
-
-/// Notification health: can a job alert reach this technician with the app closed?
-fn reach(member: &CrewMember) -> String {
-    match (member.devices, member.failing) {
-        (0, _) => " · no alert phone: reachable only with the app open".to_owned(),
-        (_, true) => " · alerts are failing: check the phone".to_owned(),
-        (1, false) => " · alerts on 1 phone".to_owned(),
-        (n, false) => format!(" · alerts on {n} phones"),
-    }
-}
 
 #[component]
 pub fn BoardPage() -> impl IntoView {
@@ -98,23 +87,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
 
         <section class="card">
             <h2>"On duty now"</h2>
-            <ul class="crew">
-                <For
-                    each=move || board.with(|b| b.crew.clone())
-                    key=|c| (c.name.clone(), c.on_duty_since, c.devices, c.last_reached_at, c.failing)
-                    let(member)
-                >
-                    <li data-reachable=(member.devices > 0 && !member.failing).to_string()>
-                        <strong>{member.name.clone()}</strong>
-                        " · since "
-                        <Clock unix_ms=member.on_duty_since />
-                        <span class="reach">{reach(&member)}</span>
-                    </li>
-                </For>
-            </ul>
-            <p class="note" class:hidden=move || board.with(|b| !b.crew.is_empty())>
-                "Nobody is on duty. New requests wait for dispatch."
-            </p>
+            <CrewList crew=Signal::derive(move || board.with(|b| b.crew.clone())) />
         </section>
 
         <AlertsCard csrf=csrf.clone() />

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{StaffPage, tech_job},
     domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
-    staff::{StaffForm, now_ms, waited},
+    staff::{StaffForm, StaffTimeline, now_ms, waited},
     ui::Clock,
 };
 
@@ -154,14 +154,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
 
         <section class="card">
             <h2>"What has happened"</h2>
-            <ol class="timeline">
-                <For each=move || job.with(|j| j.request.timeline.clone().into_iter().enumerate().collect::<Vec<_>>()) key=|(i, e)| (*i, e.at) let((_, e))>
-                    <li data-kind=e.kind.as_str()>
-                        <Clock unix_ms=e.at />
-                        <span>{e.describe()} {e.by.clone().filter(|_| e.kind == crate::domain::EventKind::Released).map(|b| format!(" ({b}: {})", e.detail.clone().unwrap_or_default()))}</span>
-                    </li>
-                </For>
-            </ol>
+            <StaffTimeline timeline=Signal::derive(move || job.with(|j| j.request.timeline.clone())) />
             <a class="link" href="/tech">"← All jobs"</a>
         </section>
     }

@@ -61,6 +61,49 @@ pub async fn board_events(State(state): State<AppState>, staff: Staff) -> Respon
     )
 }
 
+/// The dispatch board: every change may touch it.
+pub async fn dispatch_events(State(state): State<AppState>, staff: Staff) -> Response {
+    if !staff.member.role.dispatches() {
+        return (StatusCode::FORBIDDEN, "Only dispatchers and admins watch the dispatch board.").into_response();
+    }
+    let changes = BroadcastStream::new(state.services.live.subscribe());
+    let services = state.services.clone();
+    feed(
+        changes,
+        |_| true,
+        move || {
+            let services = services.clone();
+            let member = staff.member.clone();
+            async move { Ok(services.dispatch_board(&member).await.ok()) }
+        },
+    )
+}
+
+/// One request on dispatch's screen.
+pub async fn dispatch_request_events(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Response {
+    let changes = BroadcastStream::new(state.services.live.subscribe());
+    if let Err(e) = state.services.dispatch_request(&staff.member, &number).await {
+        return (StatusCode::FORBIDDEN, e.to_string()).into_response();
+    }
+    let id = state.services.store.request_id_by_number(&number.trim().to_uppercase()).await.ok().flatten();
+    let services = state.services.clone();
+    feed(
+        changes,
+        // The roster shown for assigning changes with the crew.
+        move |c| Some(c.request_id) == id || *c == RequestChanged::CREW,
+        move || {
+            let services = services.clone();
+            let member = staff.member.clone();
+            let number = number.clone();
+            async move { Ok(services.dispatch_request(&member, &number).await.ok()) }
+        },
+    )
+}
+
 /// One job's screen.
 pub async fn job_events(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Response {
     let changes = BroadcastStream::new(state.services.live.subscribe());

@@ -2,6 +2,7 @@
 //! static files and health.
 
 mod api;
+mod dispatch;
 mod forms;
 mod live;
 mod staff;
@@ -41,6 +42,8 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
         .route("/tech/jobs/{number}/check", post(staff::check))
         .route("/tech/push/subscribe", post(staff::push_subscribe))
         .route("/tech/push/test", post(staff::push_test))
+        .route("/dispatch/requests/{number}/act", post(dispatch::act))
+        .route("/dispatch/roster", post(dispatch::roster))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::verify_csrf));
     Router::new()
         .merge(staff_posts)
@@ -50,6 +53,11 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
         .route("/staff/api/board/events", get(live::board_events))
         .route("/staff/api/jobs/{number}", get(staff::job))
         .route("/staff/api/jobs/{number}/events", get(live::job_events))
+        .route("/staff/api/dispatch", get(dispatch::board))
+        .route("/staff/api/dispatch/events", get(live::dispatch_events))
+        .route("/staff/api/dispatch/search", get(dispatch::search))
+        .route("/staff/api/dispatch/requests/{number}", get(dispatch::request))
+        .route("/staff/api/dispatch/requests/{number}/events", get(live::dispatch_request_events))
         .route("/healthz", get(health))
         .route("/request", post(forms::send))
         .route("/r/{token}/cancel", post(forms::cancel))

@@ -214,16 +214,21 @@ fn job_error(json: bool, error: JobError, back: &str) -> Response {
         JobError::Store(_) => "Not saved: please try again in a moment.".to_owned(),
         e => e.to_string(),
     };
+    refusal(json, status, code, &message, back)
+}
+
+/// Says why something was not done: JSON to a script, a small page with the way back to a plain form.
+pub(super) fn refusal(json: bool, status: StatusCode, code: &str, message: &str, back: &str) -> Response {
     if json {
         (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
     } else {
-        problem_page_back(status, "Not done", &message, back)
+        problem_page_back(status, "Not done", message, back)
     }
 }
 
 /// The key a phone subscribes with, and how many of this member's devices are subscribed.
 pub async fn push_info(State(state): State<AppState>, staff: Staff) -> Response {
-    match state.services.store.subscriptions(Some(staff.member.id)).await {
+    match state.services.store.subscriptions(app::store::Audience::Member(staff.member.id)).await {
         Ok(devices) => {
             Json(serde_json::json!({ "public_key": state.services.push_public_key(), "devices": devices.len() }))
                 .into_response()

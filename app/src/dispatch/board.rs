@@ -1,0 +1,234 @@
+//! `/dispatch`: every open request live, alarms and unowned ones first, with age, state, technician, ETA and
+//! the escalation countdown. An alarm is shown and sounded until someone owns the request. Below: the callback
+//! queue, who is on duty, the roster of backups, and the search of closed requests.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::{StaffPage, dispatch_board, dispatch_search},
+    domain::{DispatchBoard, JobCard, RequestStatus},
+    staff::{CrewList, StaffForm, ticking_now, waited},
+    ui::Clock,
+};
+
+#[component]
+pub fn DispatchPage() -> impl IntoView {
+    let page = Resource::new(|| (), |()| dispatch_board());
+    view! {
+        <Title text="Dispatch · roadcall" />
+        <Suspense fallback=|| view! { <p class="card">"Loading the board…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <Board page /> }.into_any(),
+                    Err(e) => view! { <p class="card refusal" role="alert">{e}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
+    let StaffPage { me: _, csrf, data } = page;
+    let board = RwSignal::new(data);
+    let now = ticking_now();
+    let alarms = Memo::new(move |_| board.with(|b| b.open.iter().filter(|c| c.alarm).count()));
+
+    #[cfg(feature = "hydrate")]
+    {
+        let stream = crate::browser::listen("/staff/api/dispatch/events", move |data| {
+            if let Ok(next) = serde_json::from_str::<DispatchBoard>(&data) {
+                board.set(next);
+            }
+        });
+        StoredValue::new_local(stream);
+        // Audible until someone owns it: sound again every few seconds while any alarm is up.
+        Effect::new(move |last: Option<i64>| {
+            let beat = now.get() / 5_000;
+            if alarms.get() > 0 && last != Some(beat) {
+                crate::browser::sound_alarm();
+            }
+            beat
+        });
+    }
+
+    let open = Signal::derive(move || board.with(|b| b.open.clone()));
+    let (csrf_calls, csrf_roster) = (csrf.clone(), csrf.clone());
+    view! {
+        <section class="alarm" role="alert" class:hidden=move || alarms.get() == 0 data-alarms=move || alarms.get()>
+            <strong>"Alarm: "</strong>
+            {move || match alarms.get() {
+                1 => "1 request needs an owner now.".to_owned(),
+                n => format!("{n} requests need an owner now."),
+            }}
+            " Assign a technician or call the customer."
+        </section>
+
+        <section class="card dispatch-head">
+            <h1>"Open requests"</h1>
+            <p class="note">
+                {move || {
+                    let b = board.get();
+                    let waiting = b.open.iter().filter(|c| c.status == RequestStatus::Received).count();
+                    format!("{} open · {waiting} waiting for a technician · {} on duty", b.open.len(), b.crew.len())
+                }}
+            </p>
+            <a class="button secondary" href="/dispatch/new">"Take a request by phone"</a>
+        </section>
+
+        <section class="card">
+            <ul class="jobs dispatch-list">
+                <For each=move || open.get() key=|c| format!("{c:?}") let(card)>
+                    <DispatchCard card now />
+                </For>
+            </ul>
+            <p class="note" class:hidden=move || !open.with(Vec::is_empty)>"Nothing open. All quiet."</p>
+        </section>
+
+        <section class="card" id="callbacks">
+            <h2>"Call back"</h2>
+            <ul class="callbacks">
+                <For each=move || board.with(|b| b.callbacks.clone()) key=|c| c.number.clone() let(card)>
+                    <li data-number=card.number.clone()>
+                        <a class="button call-customer" href=format!("tel:{}", card.phone)>
+                            "Call " {card.phone_display.clone()}
+                        </a>
+                        <span>{card.number.clone()} " · " {card.problem.label()}</span>
+                        <StaffForm action=format!("/dispatch/requests/{}/act", card.number) csrf=csrf_calls.clone()>
+                            <input type="hidden" name="action" value="callback_made" />
+                            <button class="button secondary" type="submit">"Call made"</button>
+                        </StaffForm>
+                    </li>
+                </For>
+            </ul>
+            <p class="note" class:hidden=move || board.with(|b| !b.callbacks.is_empty())>"Nobody is waiting for a call."</p>
+        </section>
+
+        <section class="card">
+            <h2>"On duty now"</h2>
+            <CrewList crew=Signal::derive(move || board.with(|b| b.crew.clone())) />
+        </section>
+
+        <section class="card" id="roster">
+            <h2>"Roster"</h2>
+            <p class="note">"Backups are alerted when nobody on duty takes a request in time."</p>
+            <ul class="roster">
+                <For each=move || board.with(|b| b.roster.clone()) key=|t| format!("{t:?}") let(t)>
+                    <li data-technician=t.id>
+                        <strong>{t.name.clone()}</strong>
+                        <span class="roster-state">
+                            {match (t.on_duty_since.is_some(), t.backup) {
+                                (true, _) => "on duty",
+                                (false, true) => "backup",
+                                (false, false) => "off",
+                            }}
+                        </span>
+                        <StaffForm action="/dispatch/roster".into() csrf=csrf_roster.clone()>
+                            <input type="hidden" name="technician" value=t.id />
+                            <input type="hidden" name="backup" value=if t.backup { "0" } else { "1" } />
+                            <button class="button secondary" type="submit">
+                                {if t.backup { "Not a backup" } else { "Make backup" }}
+                            </button>
+                        </StaffForm>
+                    </li>
+                </For>
+            </ul>
+        </section>
+
+        <Search />
+
+        <StaffForm action="/logout".into() csrf class="logout" plain=true>
+            <button class="link" type="submit">"Log out"</button>
+        </StaffForm>
+    }
+}
+
+/// One open request: age, state, technician and ETA, and where the ladder stands.
+#[component]
+fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
+    let JobCard {
+        number,
+        status,
+        problem,
+        place,
+        created_at,
+        technician,
+        eta_at,
+        escalation,
+        next_escalation_at,
+        alarm,
+        callback_requested,
+        ..
+    } = card;
+    let ladder = move || match (alarm, next_escalation_at) {
+        (true, _) => "ALARM: nobody has this".to_owned(),
+        (false, Some(at)) => {
+            let left = (at - now.get()).max(0) / 1000;
+            let rung = if escalation == 0 { "escalates".to_owned() } else { format!("rung {escalation} · next") };
+            format!("{rung} in {}:{:02}", left / 60, left % 60)
+        }
+        (false, None) => String::new(),
+    };
+    view! {
+        <li data-number=number.clone() data-status=status.as_str() data-escalation=escalation class:alarm=alarm>
+            <a class="job" href=format!("/dispatch/requests/{number}")>
+                <span class="job-number">{number.clone()}</span>
+                <span class="job-problem">{problem.label()}</span>
+                <span class="job-status">{status.label()}</span>
+                <span class="job-place">{place.unwrap_or_else(|| "GPS location".into())}</span>
+                <span class="job-age">"waiting " {move || waited(created_at, now.get())}</span>
+                <span class="job-tech">
+                    {technician.unwrap_or_else(|| "nobody yet".into())}
+                    {eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
+                    {callback_requested.then_some(" · wants a call")}
+                </span>
+                <span class="job-ladder">{ladder}</span>
+            </a>
+        </li>
+    }
+}
+
+/// Closed (and open) requests by number, phone or day: a plain GET form, so it works before the wasm.
+#[component]
+fn Search() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let results = Resource::new(q, |q| async move {
+        if q.trim().is_empty() { Ok(None) } else { dispatch_search(q).await.map(|p| Some(p.data)) }
+    });
+    view! {
+        <section class="card" id="search">
+            <h2>"Find a request"</h2>
+            <form method="get" action="/dispatch" class="search">
+                <input name="q" type="search" value=q placeholder="RC-7K3Q, +1 202 555 0142 or 2026-11-24" />
+                <button class="button secondary" type="submit">"Search"</button>
+            </form>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Ok(Some(found)) if found.is_empty() => view! { <p class="note">"Nothing found."</p> }.into_any(),
+                        Ok(Some(found)) => view! {
+                            <ul class="jobs found">
+                                {found.into_iter().map(|c| view! {
+                                    <li data-number=c.number.clone() data-status=c.status.as_str()>
+                                        <a class="job" href=format!("/dispatch/requests/{}", c.number)>
+                                            <span class="job-number">{c.number.clone()}</span>
+                                            <span class="job-problem">{c.problem.label()}</span>
+                                            <span class="job-status">{c.status.label()}</span>
+                                            <span class="job-age"><Clock unix_ms=c.created_at /></span>
+                                            <span class="job-tech">{c.phone_display.clone()}</span>
+                                        </a>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(e) => view! { <p class="refusal" role="alert">{e}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,214 @@
+//! `/dispatch/requests/{number}`: one request for dispatch. Where and who, the status link to hand to a caller
+//! (copy, or a text message), and the actions: assign or reassign, confirm the arrival with the customer,
+//! mark a callback made, cancel with a reason. Live, like every board.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{StaffPage, dispatch_request},
+    domain::{DispatchView, RequestStatus},
+    staff::{StaffForm, StaffTimeline, ticking_now, waited},
+    ui::Clock,
+};
+
+#[component]
+pub fn DispatchRequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let number = move || params.read().get("number").unwrap_or_default();
+    let page = Resource::new(number, dispatch_request);
+    view! {
+        <Suspense fallback=|| view! { <p class="card">"Loading the request…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <RequestScreen page /> }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <section class="card">
+                                <p class="refusal" role="alert">{e}</p>
+                                <a class="button" href="/dispatch">"Back to the board"</a>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
+    let StaffPage { me: _, csrf, data } = page;
+    let number = data.job.request.number.clone();
+    let view_ = RwSignal::new(data);
+    let now = ticking_now();
+
+    #[cfg(feature = "hydrate")]
+    {
+        let stream = crate::browser::listen(&format!("/staff/api/dispatch/requests/{number}/events"), move |data| {
+            if let Ok(next) = serde_json::from_str::<DispatchView>(&data) {
+                view_.set(next);
+            }
+        });
+        StoredValue::new_local(stream);
+    }
+
+    let r = move || view_.with(|v| v.job.request.clone());
+    let status = move || view_.with(|v| v.job.request.status);
+    let act = format!("/dispatch/requests/{number}/act");
+    let status_link = Signal::derive(move || view_.with(|v| v.status_path.clone()));
+    let sms = move || {
+        let r = r();
+        let body = format!("roadcall {}: follow your request live at {}", r.number, absolute(&status_link.get()));
+        format!("sms:{}?body={}", r.phone, percent(&body))
+    };
+    let shows = move |what: &str| {
+        let (s, v) = (status(), view_.get());
+        match what {
+            "assign" => s.is_open() && s != RequestStatus::Arrived,
+            "confirm_arrival" => {
+                matches!(s, RequestStatus::Accepted | RequestStatus::OnTheWay | RequestStatus::Arrived)
+                    && !v.arrival_confirmed
+            }
+            "callback_made" => v.job.request.callback_requested,
+            "cancel" => s.is_open(),
+            _ => false,
+        }
+    };
+    let form = move |what: &'static str, fields: AnyView, label: &'static str| {
+        view! {
+            <div class:hidden=move || !shows(what)>
+                <StaffForm action=act.clone() csrf=csrf.clone() class="step">
+                    <input type="hidden" name="action" value=what />
+                    {fields}
+                    <button class="button" class:danger=what == "cancel" type="submit" data-act=what>{label}</button>
+                </StaffForm>
+            </div>
+        }
+    };
+    let technicians = move || view_.with(|v| v.roster.clone());
+    let assign_fields = view! {
+        <label>
+            "Technician"
+            <select name="technician" required>
+                <For each=technicians key=|t| format!("{t:?}") let(t)>
+                    <option value=t.id>
+                        {t.name.clone()}
+                        {match (t.on_duty_since.is_some(), t.backup) {
+                            (true, _) => " · on duty",
+                            (false, true) => " · backup",
+                            (false, false) => " · off duty",
+                        }}
+                    </option>
+                </For>
+            </select>
+        </label>
+    }
+    .into_any();
+    let reason =
+        view! { <label>"Why? (the customer reads it)" <textarea name="reason" rows="2" required></textarea></label> }
+            .into_any();
+
+    view! {
+        <Title text=format!("{number} · dispatch") />
+        <section class="alarm" role="alert" class:hidden=move || !view_.with(|v| v.alarm)>
+            <strong>"Alarm: "</strong>
+            "nobody has answered in time. Assign a technician or call the customer."
+        </section>
+        <section class="card job-head" data-status=move || status().as_str()>
+            <p class="number">{number.clone()}</p>
+            <h1>
+                {move || {
+                    let r = r();
+                    match r.problem_detail {
+                        Some(d) => format!("{}: {d}", r.problem.label()),
+                        None => r.problem.label().to_owned(),
+                    }
+                }}
+            </h1>
+            <p class="job-state">
+                <span class="job-status">{move || status().label()}</span>
+                {move || r().technician.map(|t| view! { " · " {t} })}
+                {move || r().eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
+                {move || view_.with(|v| v.arrival_confirmed).then_some(" · arrival confirmed")}
+                " · waiting " {move || waited(view_.with(|v| v.job.created_at), now.get())}
+                " · via " {move || view_.with(|v| v.source.clone())}
+            </p>
+        </section>
+
+        <section class="card steps">
+            {form("assign", assign_fields, "Assign")}
+            {form("confirm_arrival", ().into_any(), "Customer confirms: help has arrived")}
+            {form("callback_made", ().into_any(), "I called the customer back")}
+            {form("cancel", reason, "Cancel the request")}
+            <p class="note" class:hidden=move || status().is_open()>"This request is closed."</p>
+        </section>
+
+        <section class="card">
+            <h2>"Customer"</h2>
+            <p>{move || view_.with(|v| v.job.customer_name.clone()).unwrap_or_else(|| "No name given".into())}</p>
+            <a class="button call-customer" href=move || format!("tel:{}", r().phone)>"Call " {move || r().phone_display}</a>
+            <p class="status-link">
+                "Status link: " <a href=move || status_link.get() data-status-link="">{move || absolute(&status_link.get())}</a>
+            </p>
+            <div class="nav-links">
+                <button class="button secondary copy" type="button" on:click=move |_| copy(absolute(&status_link.get_untracked()))>
+                    "Copy link"
+                </button>
+                <a class="button secondary" href=sms>"Text the link"</a>
+            </div>
+            {move || r().vehicle.describe().map(|v| view! { <p><strong>"Vehicle: "</strong>{v}</p> })}
+            {move || view_.with(|v| v.job.notes.clone()).map(|n| view! { <p><strong>"Notes: "</strong>{n}</p> })}
+        </section>
+
+        <section class="card">
+            <h2>"Where"</h2>
+            <p class="place">{move || r().place.unwrap_or_else(|| "No place description.".into())}</p>
+            {move || {
+                let r = r();
+                r.lat.zip(r.lon).map(|(lat, lon)| view! {
+                    <p class="coords">
+                        {format!("{lat:.5}, {lon:.5}")}
+                        {r.accuracy_m.map(|a| format!(" · accurate to ±{} m", a.round()))}
+                    </p>
+                })
+            }}
+            {move || r().access_notes.map(|n| view! { <p class="access"><strong>"Access: "</strong>{n}</p> })}
+        </section>
+
+        <section class="card">
+            <h2>"What has happened"</h2>
+            <StaffTimeline timeline=Signal::derive(move || view_.with(|v| v.job.request.timeline.clone())) />
+            <a class="link" href="/dispatch">"← The board"</a>
+        </section>
+    }
+}
+
+/// The link as the customer needs it: with this site's address in front.
+fn absolute(path: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    if let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) {
+        return format!("{origin}{path}");
+    }
+    path.to_owned()
+}
+
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn copy(text: String) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(&text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}

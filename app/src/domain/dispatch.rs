@@ -1,0 +1,255 @@
+//! What a dispatcher does to a request, and when it is allowed: assign or reassign a technician, confirm the
+//! arrival with the customer, cancel with a reason, and mark a callback made. Plus what the dispatch board shows.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    CrewMember, EventKind, JobCard, JobView, Progress, Refusal, RequestStatus, Step,
+    text::{MAX_NOTES, clean},
+};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DispatchAction {
+    Assign { technician_id: i64 },
+    ConfirmArrival,
+    Cancel { reason: String },
+    CallbackMade,
+}
+
+/// Why a dispatcher's action is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchRefusal {
+    #[error("{0}")]
+    Job(#[from] Refusal),
+    #[error("{0} already has this job.")]
+    AlreadyHas(String),
+    #[error("The technician is already there: nothing to reassign.")]
+    AlreadyThere,
+    #[error("Nobody has the job yet: assign a technician first.")]
+    NobodyAssigned,
+    #[error("Arrival is already confirmed.")]
+    AlreadyConfirmed,
+    #[error("No callback is waiting on this request.")]
+    NoCallbackWaiting,
+    #[error("Choose a technician.")]
+    NoTechnician,
+    #[error("Say why it is cancelled: the customer reads it.")]
+    ReasonRequired,
+    #[error("Unknown action {0:?}: use assign, confirm_arrival, cancel or callback_made.")]
+    UnknownAction(String),
+}
+
+impl DispatchAction {
+    /// Reads an action as a form names it: `assign` (+ `technician`), `confirm_arrival`, `cancel` (+ `reason`),
+    /// `callback_made`.
+    pub fn parse(
+        name: &str,
+        technician: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<DispatchAction, DispatchRefusal> {
+        Ok(match name {
+            "assign" => DispatchAction::Assign {
+                technician_id: technician
+                    .and_then(|t| t.trim().parse().ok())
+                    .filter(|id| *id > 0)
+                    .ok_or(DispatchRefusal::NoTechnician)?,
+            },
+            "confirm_arrival" => DispatchAction::ConfirmArrival,
+            "cancel" => DispatchAction::Cancel {
+                reason: clean(reason, MAX_NOTES, true)
+                    .map_err(|p| Refusal::BadText(p.message("The reason")))?
+                    .ok_or(DispatchRefusal::ReasonRequired)?,
+            },
+            "callback_made" => DispatchAction::CallbackMade,
+            other => return Err(DispatchRefusal::UnknownAction(other.chars().take(40).collect())),
+        })
+    }
+}
+
+impl Progress {
+    /// Decides whether dispatch may take `action` now, and what to record if so. That an assigned technician
+    /// exists and works jobs is the caller's check: it needs the staff list.
+    pub fn decide_dispatch(&self, action: &DispatchAction) -> Result<Step, DispatchRefusal> {
+        use RequestStatus as S;
+        let status = self.status();
+        if let DispatchAction::CallbackMade = action {
+            // A callback is owed even on a closed request: the customer asked.
+            return if self.callback_requested {
+                Ok(Step::new(EventKind::CallbackMade, None, None))
+            } else {
+                Err(DispatchRefusal::NoCallbackWaiting)
+            };
+        }
+        if !status.is_open() {
+            return Err(Refusal::Closed(if status == S::Done { "done" } else { "cancelled" }).into());
+        }
+        match action {
+            DispatchAction::Assign { technician_id } => match &self.owner {
+                Some((id, name)) if id == technician_id => Err(DispatchRefusal::AlreadyHas(name.clone())),
+                _ if status == S::Arrived => Err(DispatchRefusal::AlreadyThere),
+                _ => Ok(Step { technician_id: Some(*technician_id), ..Step::new(EventKind::Assigned, None, None) }),
+            },
+            DispatchAction::ConfirmArrival if self.arrival_confirmed => Err(DispatchRefusal::AlreadyConfirmed),
+            DispatchAction::ConfirmArrival if status == S::Received => Err(DispatchRefusal::NobodyAssigned),
+            DispatchAction::ConfirmArrival => Ok(Step::new(EventKind::ArrivalConfirmed, None, None)),
+            DispatchAction::Cancel { reason } => Ok(Step::new(EventKind::Cancelled, Some(reason.clone()), None)),
+            DispatchAction::CallbackMade => unreachable!("answered above"),
+        }
+    }
+}
+
+/// A technician dispatch can assign, and where they stand on the roster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RosterLine {
+    pub id: i64,
+    pub name: String,
+    /// Unix ms since when on duty (a primary), if on duty.
+    pub on_duty_since: Option<i64>,
+    /// Alerted when the on-duty technicians have not answered (the ladder's second rung).
+    pub backup: bool,
+}
+
+/// The dispatch board: every open request (unowned and alarmed first), the callback queue, and the crew.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DispatchBoard {
+    pub open: Vec<JobCard>,
+    pub callbacks: Vec<JobCard>,
+    pub crew: Vec<CrewMember>,
+    pub roster: Vec<RosterLine>,
+    /// How long each rung of the escalation ladder waits, in ms (shown as a countdown).
+    pub escalate_every_ms: i64,
+}
+
+/// One request as dispatch sees it: the technician's job view plus the customer's status link and who can
+/// take it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DispatchView {
+    pub job: JobView,
+    /// `/r/{token}`: handed to a caller on the phone.
+    pub status_path: String,
+    pub roster: Vec<RosterLine>,
+    pub source: String,
+    pub alarm: bool,
+    pub arrival_confirmed: bool,
+}
+
+/// The order dispatch reads: alarms first, then nobody-has-it, then the rest; oldest first within each.
+pub fn dispatch_order(cards: &mut [JobCard]) {
+    cards.sort_by_key(|c| (!c.alarm, c.status != RequestStatus::Received, c.created_at));
+}
+
+/// A day typed as `2026-11-24`: its start and end in unix ms (UTC).
+pub fn parse_day(s: &str) -> Option<(i64, i64)> {
+    let mut parts = s.trim().splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
+        return None;
+    }
+    // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let start = (era * 146_097 + doe - 719_468) * 86_400_000;
+    Some((start, start + 86_400_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::status::tests::entry;
+    use EventKind::*;
+
+    const ANA: Option<(i64, &str)> = Some((1, "Ana Lima"));
+
+    fn progress(t: &[crate::domain::TimelineEntry]) -> Progress {
+        Progress::from_timeline(t)
+    }
+
+    #[test]
+    fn dispatch_assigns_and_reassigns_until_the_technician_is_there() {
+        let open = progress(&[entry(Received, 0, None, None)]);
+        let step = open.decide_dispatch(&DispatchAction::Assign { technician_id: 2 });
+        assert_eq!(step.map(|s| (s.kind, s.technician_id)), Ok((Assigned, Some(2))));
+        let assigned = crate::domain::TimelineEntry {
+            technician_id: Some(2),
+            technician: Some("Ben Okafor".into()),
+            ..entry(Assigned, 5, Some((9, "Dee Dispatch")), None)
+        };
+        let p = progress(&[entry(Received, 0, None, None), assigned.clone()]);
+        assert_eq!((p.status(), p.owner.clone()), (RequestStatus::Accepted, Some((2, "Ben Okafor".into()))));
+        assert_eq!(assigned.describe(), "Ben Okafor has your request.");
+        assert_eq!(
+            p.decide_dispatch(&DispatchAction::Assign { technician_id: 2 }),
+            Err(DispatchRefusal::AlreadyHas("Ben Okafor".into()))
+        );
+        assert!(p.decide_dispatch(&DispatchAction::Assign { technician_id: 1 }).is_ok(), "reassign");
+        let there =
+            progress(&[entry(Received, 0, None, None), entry(Accepted, 1, ANA, None), entry(Arrived, 2, ANA, None)]);
+        assert_eq!(
+            there.decide_dispatch(&DispatchAction::Assign { technician_id: 2 }),
+            Err(DispatchRefusal::AlreadyThere)
+        );
+    }
+
+    #[test]
+    fn arrival_is_confirmed_once_and_only_when_someone_has_the_job() {
+        let open = progress(&[entry(Received, 0, None, None)]);
+        assert_eq!(open.decide_dispatch(&DispatchAction::ConfirmArrival), Err(DispatchRefusal::NobodyAssigned));
+        let driving =
+            vec![entry(Received, 0, None, None), entry(Accepted, 1, ANA, None), entry(OnTheWay, 2, ANA, Some(9))];
+        let step = progress(&driving).decide_dispatch(&DispatchAction::ConfirmArrival);
+        assert_eq!(step.map(|s| s.kind), Ok(ArrivalConfirmed));
+        let confirmed = [driving, vec![entry(ArrivalConfirmed, 3, Some((9, "Dee")), None)]].concat();
+        let p = progress(&confirmed);
+        assert_eq!((p.status(), p.arrival_confirmed, p.eta_at), (RequestStatus::Arrived, true, None));
+        assert_eq!(p.decide_dispatch(&DispatchAction::ConfirmArrival), Err(DispatchRefusal::AlreadyConfirmed));
+    }
+
+    #[test]
+    fn callbacks_are_marked_made_and_closed_requests_refuse_the_rest() {
+        let asked = vec![entry(Received, 0, None, None), entry(CallbackRequested, 1, None, None)];
+        assert_eq!(progress(&asked).decide_dispatch(&DispatchAction::CallbackMade).map(|s| s.kind), Ok(CallbackMade));
+        let called = [asked, vec![entry(CallbackMade, 2, Some((9, "Dee")), None)]].concat();
+        assert!(!progress(&called).callback_requested);
+        assert_eq!(
+            progress(&called).decide_dispatch(&DispatchAction::CallbackMade),
+            Err(DispatchRefusal::NoCallbackWaiting)
+        );
+        let cancelled = [called, vec![entry(Cancelled, 3, Some((9, "Dee")), None)]].concat();
+        assert_eq!(
+            progress(&cancelled).decide_dispatch(&DispatchAction::ConfirmArrival),
+            Err(Refusal::Closed("cancelled").into())
+        );
+    }
+
+    #[test]
+    fn days_are_read_as_utc_ranges() {
+        assert_eq!(parse_day("1970-01-01"), Some((0, 86_400_000)));
+        // 2026-11-24T00:00:00Z
+        assert_eq!(parse_day(" 2026-11-24 ").map(|d| d.0), Some(1_795_478_400_000));
+        assert_eq!(parse_day("2024-02-29").map(|(a, b)| b - a), Some(86_400_000));
+        for bad in ["2023-02-29", "2026-13-01", "2026-1-1", "yesterday", "2026-11-24-1", ""] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn actions_are_read_with_clear_refusals() {
+        assert_eq!(DispatchAction::parse("assign", Some(" 7 "), None), Ok(DispatchAction::Assign { technician_id: 7 }));
+        assert_eq!(DispatchAction::parse("assign", Some("x"), None), Err(DispatchRefusal::NoTechnician));
+        assert_eq!(DispatchAction::parse("cancel", None, Some("  ")), Err(DispatchRefusal::ReasonRequired));
+        assert_eq!(
+            DispatchAction::parse("cancel", None, Some("Customer got going")),
+            Ok(DispatchAction::Cancel { reason: "Customer got going".into() })
+        );
+        assert!(matches!(DispatchAction::parse("nuke", None, None), Err(DispatchRefusal::UnknownAction(_))));
+    }
+}

@@ -1,0 +1,164 @@
+//! Dispatch's side: the board of every open request, one request with its actions, the roster, phone-in
+//! requests and the search of closed ones. Only dispatchers and admins; every check is here, on the server.
+
+use super::{Services, SubmitError, alerts::Why, jobs::card};
+use crate::{
+    domain::{
+        Actor, DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, HelpRequestDraft, JobCard, JobView, Phone,
+        Progress, RequestNumber, StaffMember, dispatch_order, parse_day,
+    },
+    live::RequestChanged,
+    store::{Audience, Created, NewEvent, RequestSearch, StoreError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("Only dispatchers and admins can do this.")]
+    NotDispatcher,
+    #[error("No request has the number {0}.")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(#[from] DispatchRefusal),
+    #[error("That technician is not on the roster (disabled, or not a technician).")]
+    UnknownTechnician,
+    #[error("Search by request number (RC-7K3Q), phone number or date (2026-11-24).")]
+    BadSearch,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The most closed requests one search shows.
+const SEARCH_LIMIT: i64 = 50;
+
+fn require_dispatch(who: &StaffMember) -> Result<(), DispatchError> {
+    if who.role.dispatches() { Ok(()) } else { Err(DispatchError::NotDispatcher) }
+}
+
+impl Services {
+    /// Every open request (alarms, then unowned, then the rest; oldest first), the callback queue and the crew.
+    pub async fn dispatch_board(&self, who: &StaffMember) -> Result<DispatchBoard, DispatchError> {
+        require_dispatch(who)?;
+        let ladder = &self.settings.ladder;
+        let mut open: Vec<JobCard> =
+            self.store.open_requests().await?.iter().map(|loaded| card(loaded, who, ladder)).collect();
+        dispatch_order(&mut open);
+        let callbacks = open.iter().filter(|c| c.callback_requested).cloned().collect();
+        Ok(DispatchBoard {
+            open,
+            callbacks,
+            crew: self.store.crew().await?,
+            roster: self.store.roster().await?,
+            escalate_every_ms: ladder.every_ms,
+        })
+    }
+
+    /// One request as dispatch sees it, with the status link to hand to a caller.
+    pub async fn dispatch_request(&self, who: &StaffMember, number: &str) -> Result<DispatchView, DispatchError> {
+        require_dispatch(who)?;
+        let loaded = self.by_number(number).await?;
+        let progress = Progress::from_timeline(&loaded.view.timeline);
+        let checklist = self.store.checklist(loaded.id, loaded.view.problem).await?;
+        Ok(DispatchView {
+            status_path: format!("/r/{}", loaded.token),
+            roster: self.store.roster().await?,
+            source: loaded.source,
+            alarm: progress.alarm(),
+            arrival_confirmed: progress.arrival_confirmed,
+            job: JobView {
+                mine: false,
+                customer_name: loaded.customer_name,
+                notes: loaded.notes,
+                created_at: loaded.created_at,
+                checklist,
+                request: loaded.view,
+            },
+        })
+    }
+
+    async fn by_number(&self, number: &str) -> Result<crate::store::Loaded, DispatchError> {
+        let not_found = || DispatchError::NotFound(number.chars().take(12).collect());
+        let id = self.store.request_id_by_number(&number.trim().to_uppercase()).await?.ok_or_else(not_found)?;
+        self.store.load(id).await?.ok_or_else(not_found)
+    }
+
+    /// Assign, confirm arrival, cancel or mark a callback made. Decided on the latest timeline and appended only
+    /// if nothing changed in between, like a technician's step.
+    pub async fn dispatch_act(
+        &self,
+        who: &StaffMember,
+        number: &str,
+        action: DispatchAction,
+    ) -> Result<(), DispatchError> {
+        require_dispatch(who)?;
+        if let DispatchAction::Assign { technician_id } = action
+            && !self.store.roster().await?.iter().any(|t| t.id == technician_id)
+        {
+            return Err(DispatchError::UnknownTechnician);
+        }
+        loop {
+            let loaded = self.by_number(number).await?;
+            let step = Progress::from_timeline(&loaded.view.timeline).decide_dispatch(&action)?;
+            let event = NewEvent::step(step, Actor::Staff, Some(who.id));
+            if self.store.append_event(loaded.id, loaded.version, &event).await? {
+                self.live.publish(RequestChanged { request_id: loaded.id });
+                if let Some(technician) = event.technician_id {
+                    self.alert(loaded.id, Audience::Member(technician), Why::Assigned);
+                }
+                return Ok(());
+            }
+        }
+    }
+
+    /// Puts a technician on the backup list (alerted on the ladder's second rung) or takes them off.
+    pub async fn set_backup(&self, who: &StaffMember, technician_id: i64, on: bool) -> Result<(), DispatchError> {
+        require_dispatch(who)?;
+        if !self.store.set_backup(technician_id, on).await? {
+            return Err(DispatchError::UnknownTechnician);
+        }
+        self.live.publish(RequestChanged::CREW);
+        Ok(())
+    }
+
+    /// A request taken on the phone for a caller: the same validation as the customer's own, source "phone".
+    pub async fn phone_in(
+        &self,
+        who: &StaffMember,
+        draft: &HelpRequestDraft,
+        idempotency_key: Option<&str>,
+    ) -> Result<Created, PhoneInError> {
+        require_dispatch(who)?;
+        Ok(self.submit_by(draft, super::Source::Phone, idempotency_key, Some(who.id)).await?)
+    }
+
+    /// Requests (open or closed) by number, phone or day, newest first.
+    pub async fn search(&self, who: &StaffMember, query: &str) -> Result<Vec<JobCard>, DispatchError> {
+        require_dispatch(who)?;
+        let query = query.trim();
+        let mut search = RequestSearch::default();
+        if let Some(number) = RequestNumber::parse(query) {
+            search.number = Some(number.as_str().to_owned());
+        } else if let Some((from, to)) = parse_day(query) {
+            (search.from_ms, search.to_ms) = (Some(from), Some(to));
+        } else if let Ok(phone) = Phone::parse(query, self.settings.default_region) {
+            search.phone = Some(phone.e164().to_owned());
+        } else {
+            return Err(DispatchError::BadSearch);
+        }
+        let ladder = &self.settings.ladder;
+        Ok(self.store.find_requests(&search, SEARCH_LIMIT).await?.iter().map(|l| card(l, who, ladder)).collect())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneInError {
+    #[error(transparent)]
+    Dispatch(#[from] DispatchError),
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+}
+
+impl From<StoreError> for PhoneInError {
+    fn from(e: StoreError) -> Self {
+        PhoneInError::Dispatch(e.into())
+    }
+}

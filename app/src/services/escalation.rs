@@ -1,0 +1,64 @@
+//! The escalation ladder at work: a loop on the server that climbs every overdue request one rung, records the
+//! rung as an event, and alerts whoever that rung calls. It keeps no state of its own: after a restart it reads
+//! the timelines and carries on where they say it was.
+
+use std::time::Duration;
+
+use super::{Services, alerts::Why};
+use crate::{
+    domain::{Actor, Concern, Progress, Rung},
+    live::RequestChanged,
+    store::{Audience, NewEvent, StoreError, now_ms},
+};
+
+impl Services {
+    /// Runs the ladder for the life of the process.
+    pub fn start_escalation(&self) -> tokio::task::JoinHandle<()> {
+        let services = self.clone();
+        // Look often enough that a rung is never much late: a tenth of the interval, within 0.2 to 5 s.
+        let every = services.settings.ladder.every_ms / 10;
+        let tick = Duration::from_millis(u64::try_from(every.clamp(200, 5_000)).unwrap_or(5_000));
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if let Err(e) = services.escalate_due(now_ms()).await {
+                    tracing::error!(error = %e, "the escalation ladder could not run; trying again");
+                }
+            }
+        })
+    }
+
+    /// Climbs one rung on every request that is due at `now`; returns how many climbed.
+    pub async fn escalate_due(&self, now: i64) -> Result<usize, StoreError> {
+        let mut climbed = 0;
+        for loaded in self.store.open_requests().await? {
+            let progress = Progress::from_timeline(&loaded.view.timeline);
+            let Some((concern, rung, step)) = self.settings.ladder.due(&progress, now) else { continue };
+            let detail = step.detail.clone().unwrap_or_default();
+            // Only if nothing happened since the read: an accept a moment ago wins over the ladder, and of two
+            // instances running the ladder one records the rung.
+            if !self.store.append_event(loaded.id, loaded.version, &NewEvent::step(step, Actor::System, None)).await? {
+                continue;
+            }
+            climbed += 1;
+            tracing::warn!(request = %loaded.view.number, ?concern, ?rung, "{detail}");
+            self.live.publish(RequestChanged { request_id: loaded.id });
+            let owner = progress.owner.map(|(id, _)| id);
+            match (concern, rung) {
+                (Concern::Unowned, Rung::AlertAgain) => self.alert(loaded.id, Audience::OnDuty, Why::StillWaiting),
+                (Concern::Unowned, Rung::Backups) => self.alert(loaded.id, Audience::Backups, Why::StillWaiting),
+                (Concern::Late, Rung::AlertAgain) => {
+                    if let Some(id) = owner {
+                        self.alert(loaded.id, Audience::Member(id), Why::Late);
+                    }
+                }
+                (Concern::Late, Rung::Backups) => self.alert(loaded.id, Audience::Backups, Why::Overdue),
+                // The event is the alarm: every dispatch board shows and sounds it until the situation changes.
+                (_, Rung::DispatchAlarm) => {}
+            }
+        }
+        Ok(climbed)
+    }
+}

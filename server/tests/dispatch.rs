@@ -1,0 +1,295 @@
+//! Dispatch over real HTTP: the escalation ladder (driven with a chosen clock, so no test waits for minutes),
+//! assign and reassign, arrival confirmed apart from the truck's button, cancel with a reason, the callback
+//! queue, the backup roster, the search, and every path that must be refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use app::{domain::Role, store::now_ms};
+use common::{StaffClient, TestApp, flat_tire, spawn_app_with};
+use serde_json::Value;
+
+const MIN: i64 = 60_000;
+
+/// The ladder's own loop waits ten minutes a rung here: only the test's chosen clock moves it.
+async fn app() -> TestApp {
+    spawn_app_with(&["--escalate-after", "10m"]).await
+}
+
+async fn request(app: &TestApp) -> (String, String) {
+    let created: Value = app.create(flat_tire()).await.json().await.unwrap();
+    (created["number"].as_str().unwrap().to_owned(), created["token"].as_str().unwrap().to_owned())
+}
+
+async fn board(dee: &StaffClient) -> Value {
+    let (status, page) = dee.get_json("/staff/api/dispatch").await;
+    assert_eq!(status, 200, "{page}");
+    page["data"].clone()
+}
+
+fn card<'a>(board: &'a Value, number: &str) -> &'a Value {
+    board["open"].as_array().unwrap().iter().find(|c| c["number"] == number).unwrap_or(&Value::Null)
+}
+
+async fn act(dee: &StaffClient, number: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let r = dee.post(&format!("/dispatch/requests/{number}/act"), form).await;
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    (status, body["message"].as_str().unwrap_or_default().to_owned())
+}
+
+fn kinds(status: &Value) -> Vec<String> {
+    status["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn an_unowned_request_climbs_the_ladder_to_an_alarm_that_stays_until_someone_owns_it() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    sam.post("/tech/duty", &[("on", "1")]).await;
+    let (number, token) = request(&app).await;
+    let sent = card(&board(&dee).await, &number)["created_at"].as_i64().unwrap();
+    assert_eq!(card(&board(&dee).await, &number)["next_escalation_at"], sent + 10 * MIN);
+
+    assert_eq!(app.services.escalate_due(sent + 10 * MIN - 1).await.unwrap(), 0, "not yet");
+    assert_eq!(app.services.escalate_due(sent + 10 * MIN).await.unwrap(), 1);
+    assert_eq!(app.services.escalate_due(sent + 10 * MIN + 1).await.unwrap(), 0, "one rung per interval");
+    let first = board(&dee).await;
+    assert_eq!(
+        (card(&first, &number)["escalation"].as_u64(), card(&first, &number)["alarm"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert_eq!(app.services.escalate_due(sent + 20 * MIN).await.unwrap(), 1);
+    assert_eq!(app.services.escalate_due(sent + 30 * MIN).await.unwrap(), 1);
+    let alarmed = board(&dee).await;
+    assert_eq!(card(&alarmed, &number)["alarm"], true);
+    assert_eq!(alarmed["open"][0]["number"], number, "alarms first");
+    assert_eq!(app.services.escalate_due(sent + 90 * MIN).await.unwrap(), 0, "nothing above the alarm");
+
+    // Every rung is an event: dispatch reads why, the customer reads what it means for them.
+    let (_, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{number}")).await;
+    let rungs: Vec<_> = view["data"]["job"]["request"]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "escalated")
+        .map(|e| (e["level"].as_u64().unwrap(), e["detail"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        rungs,
+        [
+            (1, "Nobody accepted within 10 min: on-duty technicians alerted again.".to_owned()),
+            (2, "Still nobody: backup technicians alerted.".to_owned()),
+            (3, "Still nobody: alarm on every dispatch board.".to_owned()),
+        ]
+    );
+    assert_eq!(view["data"]["alarm"], true);
+    let status = app.status(&token).await;
+    assert_eq!(kinds(&status), ["received", "escalated", "escalated", "escalated"]);
+    assert_eq!(status["status"], "received", "escalating is not a state the customer must decode");
+
+    assert_eq!(sam.step(&number, &[("action", "accept")]).await.status(), 204);
+    let owned = board(&dee).await;
+    assert_eq!(
+        (card(&owned, &number)["alarm"].as_bool(), card(&owned, &number)["escalation"].as_u64()),
+        (Some(false), Some(0))
+    );
+    assert_eq!(
+        app.services.escalate_due(sent + 200 * MIN).await.unwrap(),
+        0,
+        "accepted, not driving: nothing to watch"
+    );
+}
+
+#[tokio::test]
+async fn a_job_long_past_its_eta_escalates_and_a_new_eta_stops_it() {
+    let app = app().await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let (number, _) = request(&app).await;
+    sam.step(&number, &[("action", "accept")]).await;
+    sam.step(&number, &[("action", "on_my_way"), ("eta_minutes", "5")]).await;
+    let eta = now_ms() + 5 * MIN;
+    assert_eq!(app.services.escalate_due(eta + 9 * MIN).await.unwrap(), 0);
+    assert_eq!(app.services.escalate_due(eta + 11 * MIN).await.unwrap(), 1);
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let (_, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{number}")).await;
+    let last = view["data"]["job"]["request"]["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["detail"], "10 min past the ETA: Sam Rivera asked for news.");
+    // Honest news resets the clock.
+    sam.step(&number, &[("action", "on_my_way"), ("eta_minutes", "15")]).await;
+    assert_eq!(app.services.escalate_due(eta + 11 * MIN).await.unwrap(), 0);
+    assert_eq!(card(&board(&dee).await, &number)["escalation"], 0);
+}
+
+#[tokio::test]
+async fn dispatch_assigns_reassigns_and_confirms_the_arrival_apart_from_the_truck() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let ben = app.staff("ben", "Ben Adeyemi", Role::Technician).await;
+    let (number, token) = request(&app).await;
+
+    assert_eq!(act(&dee, &number, &[("action", "confirm_arrival")]).await.0, 409, "nobody has it yet");
+    assert_eq!(act(&dee, &number, &[("action", "assign"), ("technician", &sam.id.to_string())]).await.0, 204);
+    let (_, sams) = sam.get_json("/staff/api/board").await;
+    assert_eq!(sams["data"]["mine"][0]["number"], number);
+    assert_eq!(app.status(&token).await["technician"], "Sam");
+    assert_eq!(
+        act(&dee, &number, &[("action", "assign"), ("technician", &sam.id.to_string())]).await,
+        (409, "Sam Rivera already has this job.".to_owned())
+    );
+    assert_eq!(act(&dee, &number, &[("action", "assign"), ("technician", &ben.id.to_string())]).await.0, 204);
+    assert_eq!(sam.step(&number, &[("action", "arrived")]).await.status(), 403, "reassigned away from Sam");
+    assert_eq!(ben.step(&number, &[("action", "on_my_way"), ("eta_minutes", "20")]).await.status(), 204);
+    assert_eq!(act(&dee, &number, &[("action", "confirm_arrival")]).await.0, 204);
+    assert_eq!(
+        act(&dee, &number, &[("action", "confirm_arrival")]).await,
+        (409, "Arrival is already confirmed.".to_owned())
+    );
+    let status = app.status(&token).await;
+    assert_eq!(status["status"], "arrived");
+    assert_eq!(kinds(&status), ["received", "assigned", "assigned", "on_the_way", "arrival_confirmed"]);
+    // The technician's own "Arrived" still follows: dispatch's confirmation is recorded apart from it.
+    assert_eq!(ben.step(&number, &[("action", "done"), ("note", "Spare fitted")]).await.status(), 204);
+    assert_eq!(act(&dee, &number, &[("action", "assign"), ("technician", &sam.id.to_string())]).await.0, 409);
+}
+
+#[tokio::test]
+async fn callbacks_queue_until_called_and_cancelling_needs_a_reason_the_customer_reads() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let (number, token) = request(&app).await;
+    assert_eq!(app.post_form(&format!("/r/{token}/callback"), &[]).await.status(), 303);
+    let queued = board(&dee).await;
+    assert_eq!(queued["callbacks"][0]["number"], number);
+    assert_eq!(queued["callbacks"][0]["phone"], "+12015550123");
+    assert_eq!(act(&dee, &number, &[("action", "callback_made")]).await.0, 204);
+    assert_eq!(board(&dee).await["callbacks"], Value::Array(vec![]));
+    assert_eq!(
+        act(&dee, &number, &[("action", "callback_made")]).await,
+        (409, "No callback is waiting on this request.".to_owned())
+    );
+
+    assert_eq!(act(&dee, &number, &[("action", "cancel"), ("reason", "  ")]).await.0, 422);
+    assert_eq!(act(&dee, &number, &[("action", "cancel"), ("reason", "Customer got going")]).await.0, 204);
+    let status = app.status(&token).await;
+    assert_eq!(status["status"], "cancelled");
+    let last = status["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["kind"].as_str(), last["detail"].as_str()), (Some("cancelled"), Some("Customer got going")));
+    assert_eq!(act(&dee, &number, &[("action", "cancel"), ("reason", "again")]).await.0, 409);
+    assert!(board(&dee).await["open"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn only_dispatchers_see_the_board_and_act_on_requests() {
+    let app = app().await;
+    let (number, token) = request(&app).await;
+    let r = app.client.get(app.url("/dispatch")).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next=/dispatch"));
+    for api in ["/staff/api/dispatch", "/staff/api/dispatch/events", &format!("/staff/api/dispatch/requests/{number}")]
+    {
+        assert_eq!(app.client.get(app.url(api)).send().await.unwrap().status(), 401, "{api}");
+    }
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    for api in [
+        "/staff/api/dispatch",
+        "/staff/api/dispatch/events",
+        &format!("/staff/api/dispatch/requests/{number}"),
+        "/staff/api/dispatch/search?q=2026-11-24",
+    ] {
+        assert_eq!(sam.get_json(api).await.0, 403, "{api}");
+    }
+    assert_eq!(act(&sam, &number, &[("action", "cancel"), ("reason", "mine now")]).await.0, 403);
+    assert_eq!(
+        sam.post("/dispatch/roster", &[("technician", &sam.id.to_string()), ("backup", "1")]).await.status(),
+        403
+    );
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let anonymous = app.client.post(app.url(&format!("/dispatch/requests/{number}/act"))).form(&[("action", "cancel")]);
+    assert_eq!(anonymous.send().await.unwrap().status(), 403);
+    assert_eq!(act(&dee, "RC-XXXX", &[("action", "confirm_arrival")]).await.0, 404);
+    assert_eq!(
+        act(&dee, &number, &[("action", "assign"), ("technician", &dee.id.to_string())]).await.0,
+        422,
+        "not a technician"
+    );
+    assert_eq!(act(&dee, &number, &[("action", "assign")]).await.0, 422);
+    assert_eq!(act(&dee, &number, &[("action", "fly")]).await.0, 422);
+    assert_eq!(kinds(&app.status(&token).await), ["received"], "nothing was recorded");
+}
+
+#[tokio::test]
+async fn backups_are_kept_on_the_roster_by_dispatch() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let ben = app.staff("ben", "Ben Adeyemi", Role::Technician).await;
+    sam.post("/tech/duty", &[("on", "1")]).await;
+    assert_eq!(
+        dee.post("/dispatch/roster", &[("technician", &ben.id.to_string()), ("backup", "1")]).await.status(),
+        204
+    );
+    let roster: Vec<_> = board(&dee).await["roster"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (t["name"].as_str().unwrap().to_owned(), t["on_duty_since"].is_number(), t["backup"].as_bool().unwrap())
+        })
+        .collect();
+    assert_eq!(roster, [("Sam Rivera".to_owned(), true, false), ("Ben Adeyemi".to_owned(), false, true)]);
+    assert_eq!(
+        dee.post("/dispatch/roster", &[("technician", &dee.id.to_string()), ("backup", "1")]).await.status(),
+        422
+    );
+    assert_eq!(dee.post("/dispatch/roster", &[("technician", "x")]).await.status(), 422);
+    assert_eq!(
+        dee.post("/dispatch/roster", &[("technician", &ben.id.to_string()), ("backup", "0")]).await.status(),
+        204
+    );
+    assert!(board(&dee).await["roster"].as_array().unwrap().iter().all(|t| t["backup"] == false));
+}
+
+#[tokio::test]
+async fn requests_are_found_by_number_phone_and_day() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let (number, _) = request(&app).await;
+    let (other, _) = request(&app).await;
+    let found = |q: String| {
+        let dee = &dee;
+        async move {
+            let (status, page) = dee.get_json(&format!("/staff/api/dispatch/search?q={q}")).await;
+            let numbers: Vec<String> = page["data"]
+                .as_array()
+                .map(|a| a.iter().map(|c| c["number"].as_str().unwrap().to_owned()).collect())
+                .unwrap_or_default();
+            (status, numbers, page["message"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    let bare = number.trim_start_matches("RC-").to_lowercase();
+    assert_eq!(found(bare).await.1, [number.clone()]);
+    assert_eq!(found("(201)%20555-0123".into()).await.1, [other.clone(), number.clone()], "newest first");
+    let today = {
+        let days = now_ms() / 86_400_000;
+        // Civil date from days since 1970 (the inverse of the search's own parsing).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+    };
+    assert_eq!(found(today).await.1.len(), 2);
+    assert_eq!(found("1999-01-01".into()).await.1.len(), 0);
+    let (status, _, message) = found("somewhere".into()).await;
+    assert_eq!(
+        (status, message.as_str()),
+        (422, "Search by request number (RC-7K3Q), phone number or date (2026-11-24).")
+    );
+}
