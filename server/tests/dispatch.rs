@@ -270,7 +270,7 @@ async fn requests_are_found_by_number_phone_and_day() {
         }
     };
     let bare = number.trim_start_matches("RC-").to_lowercase();
-    assert_eq!(found(bare).await.1, [number.clone()]);
+    assert_eq!(found(bare).await.1, std::slice::from_ref(&number));
     assert_eq!(found("(201)%20555-0123".into()).await.1, [other.clone(), number.clone()], "newest first");
     let today = {
         let days = now_ms() / 86_400_000;
