@@ -21,28 +21,47 @@ async function freePort() {
   });
 }
 
+/// The real release server on a free port with a fresh SQLite file. `restart()` kills it with SIGKILL (no
+/// chance to tidy up) and starts it again on the same port and database.
 export async function startServer(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'roadcall-e2e-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(join(root, 'target/release/server'), [
+  const database = `sqlite://${dir}/roadcall.db`;
+  const args = [
     '--addr', `127.0.0.1:${port}`,
-    '--database-url', `sqlite://${dir}/roadcall.db`,
+    '--database-url', database,
     '--site-root', join(root, 'target/site'),
     '--call-us', '+1 202 555 0100',
     ...extraArgs,
-  ], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  ];
+  const run = async () => {
+    const proc = spawn(join(root, 'target/release/server'), args,
+      { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+    for (let i = 0; i < 200; i++) {
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) break;
+      } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return proc;
+  };
+  const kill = async (proc) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await exited;
+  };
+  let proc = await run();
   return {
     base,
-    database: `sqlite://${dir}/roadcall.db`,
+    database,
+    async restart() {
+      await kill(proc);
+      proc = await run();
+    },
     async stop() {
-      proc.kill('SIGKILL');
+      await kill(proc);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -105,6 +124,33 @@ export function addStaff(server, login, name, role, password = 'a long enough pa
     ['user', 'add', login, '--name', name, '--role', role, '--database-url', server.database],
     { input: `${password}\n`, env: { ...process.env, RUST_LOG: 'warn' } });
   return { login, password };
+}
+
+/// Logs in through the real login page, sent there by opening `landing` without a session.
+export async function logIn(page, { login, password }, landing = '/tech') {
+  await page.goto(landing);
+  await page.waitForURL(/\/login\?next=/);
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', password);
+  await page.getByRole('button', { name: 'Log in' }).tap();
+  await page.waitForURL((url) => url.pathname === landing);
+}
+
+/// Sends a request as a partner's system would: (number, token).
+export async function apiRequest(base, body = {}) {
+  const r = await fetch(`${base}/api/v1/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      problem: 'flat_tire',
+      phone: '+1 201 555 0123',
+      location: { lat: 40.7128, lon: -74.006, accuracy_m: 12 },
+      place: 'I-95 northbound, exit 12',
+      ...body,
+    }),
+  });
+  if (r.status !== 201) throw new Error(`create: ${r.status} ${await r.text()}`);
+  return r.json();
 }
 
 /// Logs in over HTTP (no browser) and keeps the session cookie and CSRF token, as the wasm would.

@@ -3,18 +3,9 @@
 // shows both, live. Then the same job steps with JavaScript off on the technician's phone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addStaff, hydrated, phone, screenshots, setUp } from './harness.mjs';
+import { addStaff, hydrated, logIn, phone, screenshots, setUp } from './harness.mjs';
 
 const env = setUp();
-
-async function logIn(page, { login, password }, landing = '/tech') {
-  await page.goto(landing);
-  await page.waitForURL(/\/login\?next=/);
-  await page.fill('input[name=login]', login);
-  await page.fill('input[name=password]', password);
-  await page.getByRole('button', { name: 'Log in' }).tap();
-  await page.waitForURL((url) => url.pathname === landing);
-}
 
 test('a new request reaches the open board in under 2 s; accept and ETA reach the customer live', async () => {
   const sam = addStaff(env.server, 'sam', 'Sam Rivera', 'technician');

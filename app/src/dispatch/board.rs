@@ -172,7 +172,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
         (false, None) => String::new(),
     };
     view! {
-        <li data-number=number.clone() data-status=status.as_str() data-escalation=escalation class:alarm=alarm>
+        <li data-number=number.clone() data-status=status.as_str() data-escalation=escalation class:alarmed=alarm>
             <a class="job" href=format!("/dispatch/requests/{number}")>
                 <span class="job-number">{number.clone()}</span>
                 <span class="job-problem">{problem.label()}</span>

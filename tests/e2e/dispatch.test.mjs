@@ -1,0 +1,130 @@
+// Dispatch in a real Chromium: the escalation ladder with rungs shortened to two seconds, through a kill -9
+// and restart of the server in the middle, up to an alarm that is shown and sounded on the open board until a
+// technician owns the request. Then a dispatcher assigns a job and confirms the arrival, and the customer and
+// the technician see it live; and the same with JavaScript off.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { addStaff, apiRequest, logIn, phone, screenshots, setUp, staffSession } from './harness.mjs';
+
+const RUNG_MS = 2000;
+const env = setUp({ args: ['--escalate-after', `${RUNG_MS}ms`] });
+
+/// A phone or desk that records every sound the page starts (an oscillator started is a beep).
+async function recordingSounds(context) {
+  await context.addInitScript(() => {
+    window.__sounds = 0;
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (...args) {
+      window.__sounds += 1;
+      return start.apply(this, args);
+    };
+  });
+}
+
+const rungs = async (dee, number) => {
+  const view = await (await dee.get(`/staff/api/dispatch/requests/${number}`)).json();
+  return view.data.job.request.timeline.filter((e) => e.kind === 'escalated').map((e) => e.level);
+};
+
+test('an unowned request climbs to an alarm through a server crash, and the alarm stays until it is owned', async () => {
+  const deeLogin = addStaff(env.server, 'dee', 'Dee Okafor', 'dispatcher');
+  const samLogin = addStaff(env.server, 'sam', 'Sam Rivera', 'technician');
+  const context = await phone(env.browser, env.server.base);
+  await recordingSounds(context);
+  const board = await context.newPage();
+  const errors = [];
+  board.on('pageerror', (e) => errors.push(e.message));
+  await logIn(board, deeLogin, '/dispatch');
+
+  const { number } = await apiRequest(env.server.base);
+  const card = board.locator(`li[data-number="${number}"]`);
+  await card.waitFor({ timeout: 3000 });
+  assert.match(await card.locator('.job-ladder').innerText(), /escalates in 0:0\d/);
+  assert.match(await card.locator('.job-tech').innerText(), /nobody yet/);
+
+  // First rung, then the crash: nothing the ladder did is lost and nothing is done twice.
+  await board.locator(`li[data-number="${number}"][data-escalation="1"]`).waitFor({ timeout: RUNG_MS * 3 });
+  await env.server.restart();
+  await board.reload();
+  await board.locator('section.alarm:not(.hidden)').waitFor({ timeout: RUNG_MS * 5 });
+  assert.match(await board.locator('section.alarm').innerText(), /1 request needs an owner now/);
+  await board.locator(`li.alarmed[data-number="${number}"]`).waitFor();
+  assert.equal(await board.locator('ul.dispatch-list > li').first().getAttribute('data-number'), number, 'alarms first');
+  await board.waitForFunction(() => window.__sounds > 0, null, { timeout: 8000 });
+  await board.screenshot({ path: `${screenshots}/dispatch-alarm.png`, fullPage: true });
+  const dee = await staffSession(env.server.base, deeLogin);
+  assert.deepEqual(await rungs(dee, number), [1, 2, 3]);
+
+  // A technician takes it: the alarm goes from the open board without a reload, and the ladder stops.
+  await board.evaluate(() => { window.__stillHere = true; });
+  const sam = await staffSession(env.server.base, samLogin);
+  assert.equal((await sam.post(`/tech/jobs/${number}/step`, new URLSearchParams({ action: 'accept' }))).status, 204);
+  await board.locator('section.alarm.hidden').waitFor({ state: 'attached', timeout: 5000 });
+  await board.locator(`li[data-number="${number}"][data-status="accepted"]`).waitFor();
+  assert.equal(await board.evaluate(() => window.__stillHere), true);
+  const soundsThen = await board.evaluate(() => window.__sounds);
+  await new Promise((r) => setTimeout(r, RUNG_MS * 3));
+  assert.equal(await board.evaluate(() => window.__sounds), soundsThen, 'silent once owned');
+  assert.deepEqual(await rungs(dee, number), [1, 2, 3], 'no rung after the accept');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('dispatch assigns a job and confirms the arrival; technician and customer see both live', async () => {
+  const deeLogin = addStaff(env.server, 'dora', 'Dora Mills', 'dispatcher');
+  const benLogin = addStaff(env.server, 'ben', 'Ben Adeyemi', 'technician');
+  const { number, token } = await apiRequest(env.server.base, { problem: 'battery' });
+
+  const desk = await (await phone(env.browser, env.server.base)).newPage();
+  const errors = [];
+  desk.on('pageerror', (e) => errors.push(e.message));
+  await logIn(desk, deeLogin, '/dispatch');
+  const techPage = await (await phone(env.browser, env.server.base)).newPage();
+  await logIn(techPage, benLogin, '/tech');
+  await techPage.locator('[data-alerts]:not([data-alerts=unknown])').waitFor();
+  const customer = await (await phone(env.browser, env.server.base)).newPage();
+  await customer.goto(`/r/${token}`);
+
+  await desk.locator(`li[data-number="${number}"] a`).tap();
+  await desk.waitForURL(`**/dispatch/requests/${number}`);
+  await desk.locator('[data-status-link]').waitFor();
+  assert.match(await desk.locator('[data-status-link]').innerText(), new RegExp(`/r/${token}$`));
+  await desk.selectOption('select[name=technician]', { label: 'Ben Adeyemi · off duty' });
+  await desk.locator('[data-act=assign]').tap();
+
+  await techPage.locator(`li[data-number="${number}"][data-status="accepted"]`).waitFor({ timeout: 5000 });
+  await customer.getByText('Ben has your request.').waitFor({ timeout: 5000 });
+  await desk.locator('.job-state', { hasText: 'Ben Adeyemi' }).waitFor({ timeout: 5000 });
+
+  await desk.locator('[data-act=confirm_arrival]').tap();
+  await customer.getByText('We checked with you: help has arrived.').waitFor({ timeout: 5000 });
+  await customer.getByText('Your technician has arrived').waitFor();
+  await desk.locator('.job-state', { hasText: 'arrival confirmed' }).waitFor({ timeout: 5000 });
+  await desk.screenshot({ path: `${screenshots}/dispatch-request.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('with JavaScript off a dispatcher still cancels with a reason and marks a callback made', async () => {
+  const login = addStaff(env.server, 'nia', 'Nia Brooks', 'dispatcher');
+  const { number, token } = await apiRequest(env.server.base, { problem: 'lockout' });
+  await fetch(`${env.server.base}/r/${token}/callback`, { method: 'POST', redirect: 'manual' });
+  const page = await (await phone(env.browser, env.server.base, { javaScriptEnabled: false })).newPage();
+  await logIn(page, login, '/dispatch');
+  const queued = page.locator('#callbacks li', { hasText: number });
+  assert.match(await queued.locator('a.call-customer').getAttribute('href'), /^tel:\+12015550123$/);
+  await queued.getByRole('button', { name: 'Call made' }).tap();
+  await page.waitForURL('**/dispatch');
+  assert.equal(await page.locator('#callbacks li', { hasText: number }).count(), 0);
+
+  await page.goto(`/dispatch/requests/${number}`);
+  await page.fill('textarea[name=reason]', 'Customer found the spare key');
+  await page.locator('[data-act=cancel]').tap();
+  await page.waitForURL(`**/dispatch/requests/${number}`);
+  await page.getByText('This request is closed.').waitFor();
+  const status = await (await fetch(`${env.server.base}/api/v1/requests/${token}`)).json();
+  assert.equal(status.status, 'cancelled');
+  assert.equal(status.timeline.at(-1).detail, 'Customer found the spare key');
+  // The two-second ladder climbs meanwhile; the dispatcher's steps are what this test is about.
+  const steps = status.timeline.map((e) => e.kind).filter((k) => k !== 'escalated');
+  assert.deepEqual(steps, ['received', 'callback_requested', 'callback_made', 'cancelled']);
+});
