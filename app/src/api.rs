@@ -126,6 +126,52 @@ pub async fn dispatch_request(number: String) -> Result<StaffPage<crate::domain:
     }
 }
 
+/// Who is looking and the form token, for a dispatch page with nothing to load (phone-in).
+pub async fn dispatch_me() -> Result<StaffPage<()>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        staff_page("/dispatch/new", |_, me| async move {
+            if me.role.dispatches() { Ok(()) } else { Err(crate::services::DispatchError::NotDispatcher.to_string()) }
+        })
+        .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_get("/staff/api/dispatch/me").await
+    }
+}
+
+/// Dispatch's reports over whole UTC days.
+pub async fn dispatch_report(from: String, to: String) -> Result<StaffPage<crate::domain::Report>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        staff_page("/dispatch/reports", |services, me| async move {
+            services.report(&me, Some(&from), Some(&to)).await.map_err(|e| e.to_string())
+        })
+        .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_get(&format!("/staff/api/dispatch/reports?from={}&to={}", query_part(&from), query_part(&to))).await
+    }
+}
+
+/// The staff list and the truck checklists.
+pub async fn dispatch_setup() -> Result<StaffPage<crate::domain::Setup>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        staff_page(
+            "/dispatch/setup",
+            |services, me| async move { services.setup(&me).await.map_err(|e| e.to_string()) },
+        )
+        .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_get("/staff/api/dispatch/setup").await
+    }
+}
+
 /// Requests by number, phone or day.
 pub async fn dispatch_search(query: String) -> Result<StaffPage<Vec<crate::domain::JobCard>>, String> {
     #[cfg(feature = "ssr")]
@@ -138,11 +184,7 @@ pub async fn dispatch_search(query: String) -> Result<StaffPage<Vec<crate::domai
     }
     #[cfg(not(feature = "ssr"))]
     {
-        let q: String = query
-            .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect();
-        browser_get(&format!("/staff/api/dispatch/search?q={q}")).await
+        browser_get(&format!("/staff/api/dispatch/search?q={}", query_part(&query))).await
     }
 }
 
@@ -179,6 +221,14 @@ where
 fn serde_urlencoded_next(next: &str) -> String {
     let safe: String = next.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_')).collect();
     format!("next={safe}")
+}
+
+/// Text made safe to put in a URL's query.
+#[cfg(not(feature = "ssr"))]
+fn query_part(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -76,6 +76,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tech") view=technician::BoardPage ssr=SsrMode::Async />
                     <Route path=path!("/tech/jobs/:number") view=technician::JobPage ssr=SsrMode::Async />
                     <Route path=path!("/dispatch") view=dispatch::DispatchPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/new") view=dispatch::PhoneInPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/reports") view=dispatch::ReportsPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/setup") view=dispatch::SetupPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/dispatch/requests/:number")
                         view=dispatch::DispatchRequestPage

@@ -293,3 +293,154 @@ async fn requests_are_found_by_number_phone_and_day() {
         (422, "Search by request number (RC-7K3Q), phone number or date (2026-11-24).")
     );
 }
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_dispatcher_takes_a_request_by_phone_with_the_customers_form_and_rules() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+
+    // The customer's validation: no place and a bad number come back to the form with the reasons.
+    let refused = dee.post("/dispatch/phone-in", &[("problem", "battery"), ("phone", "12")]).await;
+    assert_eq!(refused.status(), 303);
+    let back = location(&refused);
+    assert!(back.starts_with("/dispatch/new?"), "{back}");
+    assert!(back.contains("e.phone=") && back.contains("e.place="), "{back}");
+    assert!(back.contains("problem=battery"), "what was typed comes back: {back}");
+
+    let form = [
+        ("key", "phone-in-0001"),
+        ("problem", "battery"),
+        ("phone", "+1 201 555 0188"),
+        ("name", "Maria"),
+        ("place", "Walmart car park, Route 9, by the garden centre"),
+    ];
+    let created = dee.post("/dispatch/phone-in", &form).await;
+    assert_eq!(created.status(), 303);
+    let page = location(&created);
+    let number = page.strip_prefix("/dispatch/requests/").expect("the request's page").to_owned();
+    let (status, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{number}")).await;
+    assert_eq!(status, 200);
+    let view = &view["data"];
+    assert_eq!(view["source"], "phone");
+    assert_eq!(view["job"]["request"]["phone"], "+12015550188");
+    assert_eq!(view["job"]["request"]["timeline"][0]["by"], "Dee Okafor", "who took the call");
+    let status_path = view["status_path"].as_str().unwrap();
+    assert!(status_path.starts_with("/r/"), "{status_path}");
+    assert_eq!(app.status(&status_path[3..]).await["number"], number, "the link the caller gets works");
+    // A double tap on "Create" makes one request.
+    assert_eq!(location(&dee.post("/dispatch/phone-in", &form).await), page);
+    assert_eq!(board(&dee).await["open"].as_array().unwrap().len(), 1);
+
+    assert_eq!(sam.post("/dispatch/phone-in", &form[1..]).await.status(), 403, "technicians do not take calls");
+    let no_token = app.client.post(app.url("/dispatch/phone-in")).form(&form[1..]).send().await.unwrap();
+    assert_eq!(no_token.status(), 403);
+}
+
+#[tokio::test]
+async fn the_customer_answers_the_follow_up_once_after_done_and_reports_count_it() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let (number, token) = request(&app).await;
+    let (second, _) = request(&app).await;
+    let (third, _) = request(&app).await;
+    let answer = |rating: &'static str| {
+        let path = format!("/r/{token}/follow-up");
+        let app = &app;
+        async move { app.post_form(&path, &[("rating", rating), ("comment", "Quick, and he explained everything")]).await }
+    };
+
+    assert_eq!(answer("5").await.status(), 422, "not before the job is done");
+    for n in [&number, &second] {
+        for step in [vec![("action", "accept")], vec![("action", "arrived")], vec![("action", "done"), ("note", "Spare fitted")]] {
+            assert_eq!(sam.step(n, &step).await.status(), 204);
+        }
+    }
+    assert_eq!(app.status(&token).await["follow_up_due"], true);
+    let bad = answer("7").await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("from 1 (not at all) to 5 (very)"));
+    assert_eq!(answer("4").await.status(), 303);
+    assert_eq!(answer("1").await.status(), 409, "asked once");
+    let status = app.status(&token).await;
+    assert_eq!(status["follow_up_due"], false);
+    let last = status["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["kind"].as_str(), last["rating"].as_u64()), (Some("follow_up"), Some(4)));
+
+    let (code, report) = dee.get_json("/staff/api/dispatch/reports").await;
+    assert_eq!(code, 200, "{report}");
+    let report = &report["data"];
+    assert_eq!(report["total"]["requests"], 3);
+    assert_eq!(report["total"]["accepted"], 2);
+    assert_eq!(report["total"]["arrived"], 2);
+    assert_eq!(report["total"]["rating_tenths"], 40);
+    assert_eq!(report["by_technician"][0]["key"], "Sam Rivera");
+    assert_eq!(report["by_technician"][0]["requests"], 2);
+    assert!(report["by_technician"][0]["median_to_accept_ms"].as_i64().unwrap() >= 0);
+    assert_eq!(report["by_day"].as_array().unwrap().len(), 1);
+    assert_eq!(report["answers"][0]["number"], number);
+    assert_eq!(report["answers"][0]["comment"], "Quick, and he explained everything");
+    let unanswered: Vec<&str> =
+        report["unanswered"].as_array().unwrap().iter().map(|f| f["number"].as_str().unwrap()).collect();
+    assert_eq!(unanswered, [second.as_str()], "done without an answer; {third} is still open");
+
+    let csv = dee.client.get(dee.url("/dispatch/reports.csv")).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"roadcall-"));
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    let answered = lines.iter().find(|l| l.starts_with(&number)).unwrap();
+    assert!(answered.contains(",done,Sam Rivera,") && answered.ends_with(",4,\"Quick, and he explained everything\""));
+
+    let (code, refused) = dee.get_json("/staff/api/dispatch/reports?from=2026-11-25&to=2026-11-01").await;
+    assert_eq!((code, refused["message"].as_str()), (422, Some("The first day is after the last.")));
+    assert_eq!(sam.get_json("/staff/api/dispatch/reports").await.0, 403);
+    assert_eq!(sam.client.get(sam.url("/dispatch/reports.csv")).send().await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn truck_checklists_are_edited_per_problem_and_the_staff_list_is_shown() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let (code, setup) = dee.get_json("/staff/api/dispatch/setup").await;
+    assert_eq!(code, 200);
+    let logins: Vec<&str> =
+        setup["data"]["staff"].as_array().unwrap().iter().map(|s| s["login"].as_str().unwrap()).collect();
+    assert_eq!(logins, ["dee", "sam"]);
+    let flat = setup["data"]["checklists"].as_array().unwrap().iter().find(|t| t["problem"] == "flat_tire").unwrap();
+    assert_eq!(flat["lines"][0]["label"], "Is there a spare wheel, and is it inflated?");
+
+    let (number, _) = request(&app).await;
+    assert_eq!(sam.step(&number, &[("action", "accept")]).await.status(), 204);
+    let lines = "? Is there a spare wheel, and is it inflated?\nLow-profile jack\nTyre inflator with a long hose";
+    let saved = dee.post("/dispatch/checklists", &[("problem", "flat_tire"), ("lines", lines)]).await;
+    assert_eq!(saved.status(), 204);
+    let (_, job) = sam.get_json(&format!("/staff/api/jobs/{number}")).await;
+    let labels: Vec<&str> =
+        job["data"]["checklist"].as_array().unwrap().iter().map(|l| l["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        &labels[..3],
+        ["Is there a spare wheel, and is it inflated?", "Low-profile jack", "Tyre inflator with a long hose"]
+    );
+    assert!(labels.contains(&"Hi-vis vest"), "every job's list is untouched");
+    assert!(!labels.contains(&"Torque wrench"), "dropped lines are gone");
+
+    let refused = dee.post("/dispatch/checklists", &[("problem", "spaceship"), ("lines", "x")]).await;
+    assert_eq!(refused.status(), 422);
+    let long = "x".repeat(200);
+    let (status, body) = {
+        let r = dee.post("/dispatch/checklists", &[("problem", "battery"), ("lines", &format!("ok\n{long}"))]).await;
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!((status, body["message"].as_str()), (422, Some("Line 2: keep it under 120 characters.")));
+    assert_eq!(sam.post("/dispatch/checklists", &[("problem", "battery"), ("lines", "x")]).await.status(), 403);
+    assert_eq!(sam.get_json("/staff/api/dispatch/setup").await.0, 403);
+}

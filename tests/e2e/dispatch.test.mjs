@@ -128,3 +128,80 @@ test('with JavaScript off a dispatcher still cancels with a reason and marks a c
   const steps = status.timeline.map((e) => e.kind).filter((k) => k !== 'escalated');
   assert.deepEqual(steps, ['received', 'callback_requested', 'callback_made', 'cancelled']);
 });
+
+test('a call taken by phone goes through the arrival confirmation to the customer’s follow-up and the reports', async () => {
+  const login = addStaff(env.server, 'lena', 'Lena Park', 'dispatcher');
+  const techLogin = addStaff(env.server, 'omar', 'Omar Haddad', 'technician');
+  const desk = await (await phone(env.browser, env.server.base)).newPage();
+  const errors = [];
+  desk.on('pageerror', (e) => errors.push(e.message));
+  await logIn(desk, login, '/dispatch');
+  await desk.getByRole('link', { name: 'Take a request by phone' }).tap();
+  await desk.waitForURL('**/dispatch/new');
+  await desk.getByRole('heading', { name: 'What happened to the caller?' }).waitFor();
+  await desk.locator('label.tile', { hasText: 'Battery' }).tap();
+  await desk.fill('textarea[name=place]', 'Route 9 Walmart car park, by the garden centre');
+  await desk.fill('input[name=phone]', '+1 201 555 0177');
+  await desk.fill('input[name=name]', 'Maria Lopez');
+  await desk.getByRole('button', { name: 'Create the request' }).tap();
+  await desk.waitForURL(/\/dispatch\/requests\/RC-/);
+  const number = desk.url().split('/').pop();
+  await desk.locator('.job-state', { hasText: 'via phone' }).waitFor();
+  const link = await desk.locator('[data-status-link]').innerText();
+  const token = link.split('/r/')[1];
+  assert.match(token, /^[A-Za-z0-9_-]{22,}$/);
+  const sms = await desk.getByRole('link', { name: 'Text the link' }).getAttribute('href');
+  assert.ok(sms.startsWith('sms:+12015550177?body='), sms);
+  assert.ok(decodeURIComponent(sms).includes(`/r/${token}`), 'the text carries the status link');
+
+  // The caller follows along on their own phone from the link they were sent.
+  const customer = await (await phone(env.browser, env.server.base)).newPage();
+  await customer.goto(`/r/${token}`);
+  await customer.getByText(number).first().waitFor();
+
+  await desk.selectOption('select[name=technician]', { label: 'Omar Haddad · off duty' });
+  await desk.locator('[data-act=assign]').tap();
+  await customer.getByText('Omar has your request.').waitFor({ timeout: 5000 });
+  await desk.locator('[data-act=confirm_arrival]').tap();
+  await customer.getByText('We checked with you: help has arrived.').waitFor({ timeout: 5000 });
+  assert.equal(await customer.locator('section.follow-up').isHidden(), true, 'not asked before Done');
+
+  const omar = await staffSession(env.server.base, techLogin);
+  const done = await omar.post(`/tech/jobs/${number}/step`, new URLSearchParams({ action: 'done', note: 'Jump start, battery tested OK' }));
+  assert.equal(done.status, 204);
+  // Asked live, once, when the job is done.
+  await customer.getByRole('heading', { name: 'Are you satisfied?' }).waitFor({ timeout: 5000 });
+  await customer.locator('.rating label.tile', { hasText: '5' }).tap();
+  await customer.fill('textarea[name=comment]', 'Came in 20 minutes at night. Thank you!');
+  await customer.screenshot({ path: `${screenshots}/follow-up.png`, fullPage: true });
+  await customer.getByRole('button', { name: 'Send my answer' }).tap();
+  await customer.getByText('You rated the help 5 of 5.').waitFor({ timeout: 5000 });
+  await customer.reload();
+  await customer.getByText('You rated the help 5 of 5.').waitFor();
+  assert.equal(await customer.locator('section.follow-up').isHidden(), true, 'asked once');
+
+  await desk.goto('/dispatch/reports');
+  const answer = desk.locator(`#answers li[data-number="${number}"]`);
+  await answer.waitFor();
+  assert.match(await answer.innerText(), /5 of 5[\s\S]*Omar Haddad[\s\S]*Came in 20 minutes at night/);
+  assert.match(await desk.locator('tr[data-key="Omar Haddad"]').innerText(), /Omar Haddad\s+1\s/);
+  await desk.screenshot({ path: `${screenshots}/dispatch-reports.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('truck checklists are edited on the setup page, with JavaScript on and off', async () => {
+  const login = addStaff(env.server, 'ivy', 'Ivy Chen', 'dispatcher');
+  for (const javaScriptEnabled of [true, false]) {
+    const page = await (await phone(env.browser, env.server.base, { javaScriptEnabled })).newPage();
+    await logIn(page, login, '/dispatch/setup');
+    const editor = page.locator('#checklist-lockout');
+    const item = `Slim jim ${javaScriptEnabled ? 'A' : 'B'}`;
+    await editor.locator('textarea').fill(`? Is a child or a pet inside?\nLockout kit\n${item}`);
+    await editor.getByRole('button', { name: 'Save' }).tap();
+    if (javaScriptEnabled) await editor.getByText('Saved.').waitFor();
+    else await page.waitForURL('**/dispatch/setup');
+    await page.reload();
+    assert.equal(await page.locator('#checklist-lockout textarea').inputValue(), `? Is a child or a pet inside?\nLockout kit\n${item}`);
+    await page.context().close();
+  }
+});

@@ -4,5 +4,5 @@ mod location;
 mod request_form;
 mod status;
 
-pub use request_form::RequestHelpPage;
+pub use request_form::{HelpForm, RequestHelpPage};
 pub use status::StatusPage;

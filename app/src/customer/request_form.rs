@@ -15,6 +15,16 @@ const REMEMBERED: [&str; 6] = ["phone", "name", "vehicle_make", "vehicle_model",
 
 #[component]
 pub fn RequestHelpPage() -> impl IntoView {
+    view! { <HelpForm /> }
+}
+
+/// The one form, for the customer or (with `caller_csrf`) for a dispatcher typing in a caller's request: same
+/// fields, same validation, posted to `/dispatch/phone-in`. The dispatcher's own position and phone mean nothing
+/// for the caller, so that form neither locates nor remembers.
+#[component]
+pub fn HelpForm(#[prop(optional)] caller_csrf: Option<String>) -> impl IntoView {
+    let for_caller = caller_csrf.is_some();
+    let say = move |customer: &'static str, caller: &'static str| if for_caller { caller } else { customer };
     let query = use_query_map();
     let echo = move |name: &str| query.read_untracked().get(name).unwrap_or_default();
     let error = move |field: &str| query.read_untracked().get(&format!("e.{field}"));
@@ -28,8 +38,11 @@ pub fn RequestHelpPage() -> impl IntoView {
     let offline_sms = RwSignal::new(None::<String>);
     let form = NodeRef::<leptos::html::Form>::new();
 
+    if for_caller {
+        set_fix.set(Fix::Unavailable);
+    }
     #[cfg(feature = "hydrate")]
-    {
+    if !for_caller {
         use crate::browser::{self, PositionReport};
         // Watch the position while the page is open; each better reading replaces the last.
         let guard = browser::watch_position(move |report| {
@@ -91,7 +104,7 @@ pub fn RequestHelpPage() -> impl IntoView {
             return;
         }
         #[cfg(feature = "hydrate")]
-        if let Some(f) = form.get() {
+        if let Some(f) = form.get().filter(|_| !for_caller) {
             for name in REMEMBERED {
                 if let Some(input) = crate::browser::form_input(&f, name) {
                     crate::browser::remember(name, input.value().trim());
@@ -113,7 +126,14 @@ pub fn RequestHelpPage() -> impl IntoView {
     let chosen = echo("problem");
     let key = echo("key");
     view! {
-        <form class="request" method="post" action="/request" node_ref=form on:submit=on_submit>
+        <form
+            class="request"
+            method="post"
+            action=if for_caller { "/dispatch/phone-in" } else { "/request" }
+            node_ref=form
+            on:submit=on_submit
+        >
+            {caller_csrf.map(|csrf| view! { <input type="hidden" name="csrf" value=csrf /> })}
             {(!errors.is_empty())
                 .then(|| {
                     view! {
@@ -127,7 +147,7 @@ pub fn RequestHelpPage() -> impl IntoView {
 
             <fieldset class="problem">
                 <legend>
-                    <h1>"What happened?"</h1>
+                    <h1>{say("What happened?", "What happened to the caller?")}</h1>
                 </legend>
                 <div class="tiles">
                     {Problem::CUSTOMER_CHOICES
@@ -160,9 +180,9 @@ pub fn RequestHelpPage() -> impl IntoView {
 
             <fieldset>
                 <legend>
-                    <h2>"Where are you?"</h2>
+                    <h2>{say("Where are you?", "Where is the caller?")}</h2>
                 </legend>
-                <LocationMeter fix />
+                {(!for_caller).then(|| view! { <LocationMeter fix /> })}
                 <label class="field">
                     <span>"Place or landmark"</span>
                     <textarea
@@ -181,13 +201,16 @@ pub fn RequestHelpPage() -> impl IntoView {
                         .then(|| {
                             view! {
                                 <p class="field-error" role="alert">
-                                    "We do not have your location yet. Describe where you are, so we can find you."
+                                    {say(
+                                        "We do not have your location yet. Describe where you are, so we can find you.",
+                                        "Describe where the caller is, or type their coordinates.",
+                                    )}
                                 </p>
                             }
                         })
                 }}
-                <details class="coords" open=error("location").is_some()>
-                    <summary>"I know my coordinates"</summary>
+                <details class="coords" open=for_caller || error("location").is_some()>
+                    <summary>{say("I know my coordinates", "Coordinates (if the caller can read them)")}</summary>
                     <label class="field">
                         <span>"Latitude, longitude"</span>
                         <input name="coords" inputmode="decimal" placeholder="52.5200, 13.4050" value=echo("coords") />
@@ -210,7 +233,7 @@ pub fn RequestHelpPage() -> impl IntoView {
 
             <fieldset>
                 <legend>
-                    <h2>"How do we reach you?"</h2>
+                    <h2>{say("How do we reach you?", "The caller's number")}</h2>
                 </legend>
                 <label class="field">
                     <span>"Phone number"</span>
@@ -234,7 +257,7 @@ pub fn RequestHelpPage() -> impl IntoView {
 
             <fieldset class="vehicle">
                 <legend>
-                    <h2>"Your vehicle (optional)"</h2>
+                    <h2>{say("Your vehicle (optional)", "Their vehicle (optional)")}</h2>
                 </legend>
                 <div class="pair">
                     {[("make", "Make"), ("model", "Model"), ("colour", "Colour"), ("plate", "Plate")]
@@ -279,7 +302,11 @@ pub fn RequestHelpPage() -> impl IntoView {
             }}
             <div class="send-bar">
                 <button type="submit" class="send" disabled=move || sending.get()>
-                    {move || if sending.get() { "Sending…" } else { "Send request" }}
+                    {move || match (sending.get(), for_caller) {
+                        (true, _) => "Sending…",
+                        (false, false) => "Send request",
+                        (false, true) => "Create the request",
+                    }}
                 </button>
             </div>
         </form>

@@ -54,6 +54,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
     let v = move || current.get();
     let open = move || current.with(|v| v.status.is_open());
     let callback_url = format!("/r/{token}/callback");
+    let follow_up_url = format!("/r/{token}/follow-up");
     let cancel_url = format!("/r/{token}/cancel");
     view! {
         <Title text=move || format!("{} · roadcall", current.with(|v| v.number.clone())) />
@@ -111,6 +112,34 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                     }
                 />
             </ol>
+        </section>
+
+        <section class="card follow-up" class:hidden=move || !current.with(|v| v.follow_up_due)>
+            <form method="post" action=follow_up_url>
+                <fieldset>
+                    <legend>
+                        <h2>"Are you satisfied?"</h2>
+                    </legend>
+                    <p class="note">"1 is not at all, 5 is very. We read every answer."</p>
+                    <div class="rating">
+                        {(1..=5)
+                            .map(|r| {
+                                view! {
+                                    <label class="tile">
+                                        <input type="radio" name="rating" value=r required />
+                                        <span class="tile-label">{r}</span>
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                    <label class="field">
+                        <span>"Anything to tell us? (optional)"</span>
+                        <textarea name="comment" rows="2" maxlength=crate::domain::MAX_NOTES></textarea>
+                    </label>
+                    <button class="button" type="submit">"Send my answer"</button>
+                </fieldset>
+            </form>
         </section>
 
         <section class="card actions" class:hidden=move || !open()>

@@ -76,6 +76,10 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                 }}
             </p>
             <a class="button secondary" href="/dispatch/new">"Take a request by phone"</a>
+            <nav class="nav-links">
+                <a class="link" href="/dispatch/reports">"Reports and follow-ups"</a>
+                <a class="link" href="/dispatch/setup">"Staff and checklists"</a>
+            </nav>
         </section>
 
         <section class="card">

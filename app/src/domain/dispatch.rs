@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CrewMember, EventKind, JobCard, JobView, Progress, Refusal, RequestStatus, Step,
+    ChecklistTemplate, CrewMember, EventKind, JobCard, JobView, Progress, Refusal, RequestStatus, Role, Step,
     text::{MAX_NOTES, clean},
 };
 
@@ -131,6 +131,24 @@ pub struct DispatchView {
     pub source: String,
     pub alarm: bool,
     pub arrival_confirmed: bool,
+}
+
+/// A member of staff as the setup page lists them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffLine {
+    pub name: String,
+    pub login: String,
+    pub role: Role,
+    pub on_duty_since: Option<i64>,
+    pub backup: bool,
+    pub disabled: bool,
+}
+
+/// Dispatch's setup page: the staff list and the truck checklists.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Setup {
+    pub staff: Vec<StaffLine>,
+    pub checklists: Vec<ChecklistTemplate>,
 }
 
 /// The order dispatch reads: alarms first, then nobody-has-it, then the rest; oldest first within each.

@@ -130,11 +130,13 @@ pub struct Step {
     pub technician_id: Option<i64>,
     /// With `escalated`: the rung.
     pub level: Option<u8>,
+    /// With `follow_up`: the customer's rating.
+    pub rating: Option<u8>,
 }
 
 impl Step {
     pub fn new(kind: EventKind, detail: Option<String>, eta_minutes: Option<u32>) -> Step {
-        Step { kind, detail, eta_minutes, technician_id: None, level: None }
+        Step { kind, detail, eta_minutes, technician_id: None, level: None, rating: None }
     }
 }
 

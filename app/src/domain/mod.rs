@@ -1,10 +1,12 @@
 //! The domain core: what a help request is, what makes one valid, and the order of a job's steps. Knows nothing of HTTP, HTML or SQL.
 
+mod checklist;
 mod dispatch;
 mod draft;
 mod escalation;
 mod job;
 mod problem;
+mod report;
 mod staff;
 mod status;
 mod text;
@@ -14,8 +16,10 @@ mod phone;
 #[cfg(feature = "ssr")]
 mod reference;
 
+pub use checklist::{ChecklistRefusal, ChecklistTemplate, EVERY_JOB, TemplateLine};
 pub use dispatch::{
-    DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, RosterLine, dispatch_order, parse_day,
+    DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, RosterLine, Setup, StaffLine, dispatch_order,
+    parse_day,
 };
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
 pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};
@@ -24,8 +28,9 @@ pub use job::{
     navigation_links,
 };
 pub use problem::Problem;
+pub use report::{RangeRefusal, Report, ReportRange, ReportRow, RequestFacts, day_of, utc_time};
 pub use staff::{MIN_PASSWORD, NewStaff, Role, StaffMember};
-pub use status::{Actor, EventKind, Progress, RequestStatus, StatusView, TimelineEntry, first_name};
+pub use status::{Actor, EventKind, FollowUpRefusal, Progress, RequestStatus, StatusView, TimelineEntry, first_name};
 pub use text::{MAX_NOTES, MAX_PLACE, MAX_SHORT};
 
 #[cfg(feature = "ssr")]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Problem, Vehicle};
+use super::{Problem, Step, Vehicle};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -33,10 +33,12 @@ pub enum EventKind {
     CallbackMade,
     /// Nobody owned the request (or the job ran long past its ETA) for too long: the next rung of the ladder.
     Escalated,
+    /// After Done, the customer said how it went: a rating from 1 to 5 and perhaps a comment. Asked once.
+    FollowUp,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Received,
         EventKind::CallbackRequested,
         EventKind::Cancelled,
@@ -50,6 +52,7 @@ impl EventKind {
         EventKind::ArrivalConfirmed,
         EventKind::CallbackMade,
         EventKind::Escalated,
+        EventKind::FollowUp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl EventKind {
             EventKind::ArrivalConfirmed => "arrival_confirmed",
             EventKind::CallbackMade => "callback_made",
             EventKind::Escalated => "escalated",
+            EventKind::FollowUp => "follow_up",
         }
     }
 
@@ -179,6 +183,8 @@ pub struct TimelineEntry {
     pub technician_id: Option<i64>,
     /// With `escalated`: the rung reached (1 alert again, 2 backups, 3 dispatch alarm).
     pub level: Option<u8>,
+    /// With `follow_up`: the customer's rating, 1 to 5.
+    pub rating: Option<u8>,
 }
 
 impl TimelineEntry {
@@ -213,6 +219,13 @@ impl TimelineEntry {
                 "A dispatcher is now looking after your request personally.".to_owned()
             }
             EventKind::Escalated => "We are making sure help comes: more technicians have been alerted.".to_owned(),
+            EventKind::FollowUp => {
+                let rating = self.rating.map(|r| format!(" You rated the help {r} of 5.")).unwrap_or_default();
+                match &self.detail {
+                    Some(comment) => format!("Thank you for telling us how it went.{rating} “{comment}”"),
+                    None => format!("Thank you for telling us how it went.{rating}"),
+                }
+            }
         }
     }
 }
@@ -231,6 +244,8 @@ pub struct Progress {
     pub since: i64,
     /// The rung of the escalation ladder reached in the present state; 0 when nothing is overdue.
     pub escalation: u8,
+    /// The customer's rating after Done, once given.
+    pub rating: Option<u8>,
 }
 
 impl Progress {
@@ -251,7 +266,12 @@ impl Progress {
         let closed = !self.status().is_open();
         let eta_at = |e: &TimelineEntry| e.eta_minutes.map(|m| e.at + i64::from(m) * 60_000);
         // Each step starts the ladder's clock again; a callback or an escalation is not a step.
-        if !closed && !matches!(e.kind, EventKind::CallbackRequested | EventKind::CallbackMade | EventKind::Escalated) {
+        if !closed
+            && !matches!(
+                e.kind,
+                EventKind::CallbackRequested | EventKind::CallbackMade | EventKind::Escalated | EventKind::FollowUp
+            )
+        {
             self.since = e.at;
             self.escalation = 0;
         }
@@ -259,6 +279,7 @@ impl Progress {
             EventKind::Received => self.status = Some(S::Received),
             EventKind::CallbackRequested => self.callback_requested = true,
             EventKind::CallbackMade => self.callback_requested = false,
+            EventKind::FollowUp => self.rating = e.rating.or(Some(0)),
             _ if closed => {}
             EventKind::Escalated => self.escalation = e.level.unwrap_or(0).max(self.escalation),
             EventKind::Cancelled => {
@@ -298,6 +319,38 @@ impl Progress {
     }
 }
 
+/// Why the customer's answer to "Are you satisfied?" is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FollowUpRefusal {
+    #[error("Choose how satisfied you are, from 1 (not at all) to 5 (very).")]
+    BadRating,
+    #[error("We ask how it went once the job is done.")]
+    NotDone,
+    #[error("Thank you: we already have your answer.")]
+    AlreadyAnswered,
+    #[error("{0}")]
+    BadComment(String),
+}
+
+impl Progress {
+    /// The customer's answer after Done, once: a rating from 1 to 5 and an optional comment.
+    pub fn decide_follow_up(&self, rating: Option<&str>, comment: Option<&str>) -> Result<Step, FollowUpRefusal> {
+        let rating = rating
+            .and_then(|r| r.trim().parse::<u8>().ok())
+            .filter(|r| (1..=5).contains(r))
+            .ok_or(FollowUpRefusal::BadRating)?;
+        let comment = super::text::clean(comment, super::MAX_NOTES, true)
+            .map_err(|p| FollowUpRefusal::BadComment(p.message("The comment")))?;
+        if self.status() != RequestStatus::Done {
+            return Err(FollowUpRefusal::NotDone);
+        }
+        if self.rating.is_some() {
+            return Err(FollowUpRefusal::AlreadyAnswered);
+        }
+        Ok(Step { rating: Some(rating), ..Step::new(EventKind::FollowUp, comment, None) })
+    }
+}
+
 /// Everything the customer's status page shows, and what the live feed sends when it changes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatusView {
@@ -320,6 +373,9 @@ pub struct StatusView {
     pub technician: Option<String>,
     /// When the technician expects to arrive, unix ms.
     pub eta_at: Option<i64>,
+    /// Done, and the customer has not yet said how it went: the page asks once.
+    #[serde(default)]
+    pub follow_up_due: bool,
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -329,6 +385,7 @@ impl StatusView {
         let progress = Progress::from_timeline(&self.timeline);
         self.status = progress.status();
         self.callback_requested = progress.callback_requested;
+        self.follow_up_due = progress.status() == RequestStatus::Done && progress.rating.is_none();
         self.technician = progress.owner.map(|(_, name)| name);
         self.eta_at = progress.eta_at;
     }
@@ -364,6 +421,7 @@ pub(crate) mod tests {
             technician: None,
             technician_id: None,
             level: None,
+            rating: None,
         }
     }
 
@@ -406,6 +464,32 @@ pub(crate) mod tests {
         );
         assert_eq!((released.owner, released.eta_at), (None, None));
         assert_eq!(first_name("  Ana   Lima "), "Ana");
+    }
+
+    #[test]
+    fn the_follow_up_is_asked_once_and_only_after_done() -> Result<(), FollowUpRefusal> {
+        use EventKind::*;
+        let ana = Some((7, "Ana Lima"));
+        let working = vec![entry(Received, 0, None, None), entry(Accepted, 1, ana, None)];
+        let p = Progress::from_timeline(&working);
+        assert_eq!(p.decide_follow_up(Some("5"), None), Err(FollowUpRefusal::NotDone));
+        let done = [working, vec![entry(Done, 2, ana, None)]].concat();
+        let p = Progress::from_timeline(&done);
+        for bad in [None, Some("0"), Some("6"), Some("five"), Some("")] {
+            assert_eq!(p.decide_follow_up(bad, None), Err(FollowUpRefusal::BadRating), "{bad:?}");
+        }
+        assert!(matches!(p.decide_follow_up(Some("4"), Some("a\u{7}b")), Err(FollowUpRefusal::BadComment(_))));
+        let step = p.decide_follow_up(Some(" 4 "), Some(" Quick and kind "))?;
+        assert_eq!((step.kind, step.rating, step.detail.as_deref()), (FollowUp, Some(4), Some("Quick and kind")));
+        let answer = TimelineEntry { rating: Some(4), detail: step.detail, ..entry(FollowUp, 3, None, None) };
+        assert_eq!(
+            answer.describe(),
+            "Thank you for telling us how it went. You rated the help 4 of 5. “Quick and kind”"
+        );
+        let answered = Progress::from_timeline(&[done, vec![answer]].concat());
+        assert_eq!((answered.status(), answered.rating), (RequestStatus::Done, Some(4)));
+        assert_eq!(answered.decide_follow_up(Some("1"), None), Err(FollowUpRefusal::AlreadyAnswered));
+        Ok(())
     }
 
     #[test]

@@ -4,8 +4,9 @@
 use super::{Services, SubmitError, alerts::Why, jobs::card};
 use crate::{
     domain::{
-        Actor, DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, HelpRequestDraft, JobCard, JobView, Phone,
-        Progress, RequestNumber, StaffMember, dispatch_order, parse_day,
+        Actor, ChecklistRefusal, ChecklistTemplate, DispatchAction, DispatchBoard, DispatchRefusal, DispatchView,
+        HelpRequestDraft, JobCard, JobView, Phone, Progress, RangeRefusal, Report, ReportRange, RequestFacts,
+        RequestNumber, Setup, StaffLine, StaffMember, dispatch_order, parse_day,
     },
     live::RequestChanged,
     store::{Audience, Created, NewEvent, RequestSearch, StoreError},
@@ -23,12 +24,18 @@ pub enum DispatchError {
     UnknownTechnician,
     #[error("Search by request number (RC-7K3Q), phone number or date (2026-11-24).")]
     BadSearch,
+    #[error("{0}")]
+    Range(#[from] RangeRefusal),
+    #[error("{0}")]
+    Checklist(#[from] ChecklistRefusal),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// The most closed requests one search shows.
 const SEARCH_LIMIT: i64 = 50;
+/// The most requests one report reads.
+const REPORT_LIMIT: i64 = 20_000;
 
 fn require_dispatch(who: &StaffMember) -> Result<(), DispatchError> {
     if who.role.dispatches() { Ok(()) } else { Err(DispatchError::NotDispatcher) }
@@ -146,6 +153,63 @@ impl Services {
         }
         let ladder = &self.settings.ladder;
         Ok(self.store.find_requests(&search, SEARCH_LIMIT).await?.iter().map(|l| card(l, who, ladder)).collect())
+    }
+}
+
+impl Services {
+    /// Every request sent in the range, reduced to what reports count.
+    pub async fn report_facts(
+        &self,
+        who: &StaffMember,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(ReportRange, Vec<RequestFacts>), DispatchError> {
+        require_dispatch(who)?;
+        let range = ReportRange::parse(from, to, crate::store::now_ms())?;
+        let search = RequestSearch { from_ms: Some(range.from_ms), to_ms: Some(range.to_ms), ..Default::default() };
+        let found = self.store.find_requests(&search, REPORT_LIMIT).await?;
+        let facts = found.iter().map(|l| RequestFacts::new(&l.view, l.created_at, &l.source)).collect();
+        Ok((range, facts))
+    }
+
+    /// Times to accept and to arrive by day and by technician, and the follow-ups.
+    pub async fn report(
+        &self,
+        who: &StaffMember,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Report, DispatchError> {
+        let (range, facts) = self.report_facts(who, from, to).await?;
+        Ok(Report::new(&range, facts))
+    }
+
+    /// The staff list and the truck checklists.
+    pub async fn setup(&self, who: &StaffMember) -> Result<Setup, DispatchError> {
+        require_dispatch(who)?;
+        let roster = self.store.roster().await?;
+        let staff = self
+            .store
+            .list_staff()
+            .await?
+            .into_iter()
+            .map(|s| StaffLine {
+                backup: roster.iter().any(|r| r.id == s.id && r.backup),
+                name: s.name,
+                login: s.login,
+                role: s.role,
+                on_duty_since: s.on_duty_since,
+                disabled: s.disabled,
+            })
+            .collect();
+        Ok(Setup { staff, checklists: self.store.checklist_templates().await? })
+    }
+
+    /// Replaces one problem's truck checklist; jobs opened from now on (and open jobs, on their next load) show it.
+    pub async fn set_checklist(&self, who: &StaffMember, problem: &str, text: &str) -> Result<(), DispatchError> {
+        require_dispatch(who)?;
+        let template = ChecklistTemplate::parse(problem, text)?;
+        self.store.replace_checklist(&template).await?;
+        Ok(())
     }
 }
 

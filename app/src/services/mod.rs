@@ -10,7 +10,10 @@ mod staff;
 use std::sync::Arc;
 
 use crate::{
-    domain::{Actor, EventKind, FieldError, HelpRequestDraft, Ladder, Region, StatusToken, StatusView},
+    domain::{
+        Actor, EventKind, FieldError, FollowUpRefusal, HelpRequestDraft, Ladder, Progress, Region, StatusToken,
+        StatusView,
+    },
     live::{LiveFeed, RequestChanged},
     store::{Created, NewEvent, NewRecord, Store, StoreError},
 };
@@ -80,6 +83,8 @@ pub enum ActionError {
     UnknownToken,
     #[error("this request is closed")]
     Closed,
+    #[error("{0}")]
+    FollowUp(#[from] FollowUpRefusal),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -152,6 +157,20 @@ impl Services {
                 CustomerAction::CallMeBack => EventKind::CallbackRequested,
             };
             if self.store.append_event(id, loaded.version, &NewEvent::by(kind, Actor::Customer)).await? {
+                self.live.publish(RequestChanged { request_id: id });
+                return Ok(());
+            }
+        }
+    }
+
+    /// The customer's answer to "Are you satisfied?" after Done: recorded once, as an event.
+    pub async fn follow_up(&self, token: &str, rating: Option<&str>, comment: Option<&str>) -> Result<(), ActionError> {
+        let token = StatusToken::parse(token).ok_or(ActionError::UnknownToken)?;
+        let id = self.store.request_id_by_token(token.as_str()).await?.ok_or(ActionError::UnknownToken)?;
+        loop {
+            let loaded = self.store.load(id).await?.ok_or(ActionError::UnknownToken)?;
+            let step = Progress::from_timeline(&loaded.view.timeline).decide_follow_up(rating, comment)?;
+            if self.store.append_event(id, loaded.version, &NewEvent::step(step, Actor::Customer, None)).await? {
                 self.live.publish(RequestChanged { request_id: id });
                 return Ok(());
             }

@@ -150,6 +150,12 @@ fn staff_line(e: &TimelineEntry) -> String {
         (EventKind::ArrivalConfirmed, _) => format!("Arrival confirmed with the customer{by}."),
         (EventKind::CallbackMade, _) => format!("Customer called back{by}."),
         (EventKind::Received, _) if e.by.is_some() => format!("Taken on the phone{by}."),
+        (EventKind::FollowUp, comment) => {
+            let rating = e.rating.map(|r| format!("{r} of 5")).unwrap_or_default();
+            comment.map_or(format!("Customer rated the help {rating}."), |c| {
+                format!("Customer rated the help {rating}: “{c}”")
+            })
+        }
         _ => e.describe(),
     }
 }

@@ -1,6 +1,7 @@
 //! The one place that speaks SQL. Queries are portable (numbered parameters, RETURNING, no SQLite-only
 //! functions) so a PostgreSQL pool can stand beside the SQLite one without changing any caller.
 
+mod checklists;
 mod push;
 mod requests;
 mod staff;

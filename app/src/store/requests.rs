@@ -18,6 +18,7 @@ pub struct NewEvent {
     pub eta_minutes: Option<u32>,
     pub technician_id: Option<i64>,
     pub level: Option<u8>,
+    pub rating: Option<u8>,
 }
 
 impl NewEvent {
@@ -27,8 +28,8 @@ impl NewEvent {
 
     /// What a decided step records, and who took it.
     pub fn step(step: Step, actor: Actor, staff_id: Option<i64>) -> NewEvent {
-        let Step { kind, detail, eta_minutes, technician_id, level } = step;
-        NewEvent { kind, actor, staff_id, detail, eta_minutes, technician_id, level }
+        let Step { kind, detail, eta_minutes, technician_id, level, rating } = step;
+        NewEvent { kind, actor, staff_id, detail, eta_minutes, technician_id, level, rating }
     }
 }
 
@@ -225,7 +226,7 @@ impl Store {
         let problem: String = row.try_get("problem")?;
         let events = sqlx::query(
             "SELECT e.at, e.kind, e.actor, e.detail, e.eta_minutes, e.staff_id, s.name AS staff_name, \
-             e.technician_id, t.name AS technician_name, e.level FROM request_events e \
+             e.technician_id, t.name AS technician_name, e.level, e.rating FROM request_events e \
              LEFT JOIN staff s ON s.id = e.staff_id LEFT JOIN staff t ON t.id = e.technician_id \
              WHERE e.request_id = $1 ORDER BY e.id",
         )
@@ -238,6 +239,7 @@ impl Store {
                 let kind: String = e.try_get("kind")?;
                 let eta: Option<i64> = e.try_get("eta_minutes")?;
                 let level: Option<i64> = e.try_get("level")?;
+                let rating: Option<i64> = e.try_get("rating")?;
                 Ok(TimelineEntry {
                     kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
                     actor: Actor::parse(e.try_get("actor")?),
@@ -249,6 +251,7 @@ impl Store {
                     technician: e.try_get("technician_name")?,
                     technician_id: e.try_get("technician_id")?,
                     level: level.and_then(|l| u8::try_from(l).ok()),
+                    rating: rating.and_then(|r| u8::try_from(r).ok()),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -274,6 +277,7 @@ impl Store {
             callback_requested: false,
             technician: None,
             eta_at: None,
+            follow_up_due: false,
             timeline,
         };
         view.derive();
@@ -343,7 +347,7 @@ async fn insert_event(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO request_events (request_id, at, kind, actor, detail, eta_minutes, staff_id, technician_id, \
-         level) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         level, rating) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(request_id)
     .bind(at)
@@ -354,6 +358,7 @@ async fn insert_event(
     .bind(event.staff_id)
     .bind(event.technician_id)
     .bind(event.level.map(i64::from))
+    .bind(event.rating.map(i64::from))
     .execute(&mut **tx)
     .await?;
     Ok(())

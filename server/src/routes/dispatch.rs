@@ -3,18 +3,21 @@
 //! Plain forms get a redirect; the wasm (`Accept: application/json`) gets 204 or a JSON error.
 
 use app::{
-    domain::{DispatchAction, DispatchRefusal, Refusal},
-    services::DispatchError,
+    domain::{DispatchAction, DispatchRefusal, Refusal, Report},
+    services::{DispatchError, PhoneInError, SubmitError},
 };
 use axum::{
     Form, Json,
-    extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    extract::{Path, Query, State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
-use super::staff::{StaffPage, refusal};
+use super::{
+    forms::{RequestForm, unreadable},
+    staff::{StaffPage, refusal},
+};
 use crate::{
     AppState,
     auth::{Staff, wants_json},
@@ -28,6 +31,58 @@ pub async fn board(State(state): State<AppState>, staff: Staff) -> Response {
 pub async fn request(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Response {
     let result = state.services.dispatch_request(&staff.member, &number).await;
     page(staff, result)
+}
+
+/// Who is looking, and the form token: all the phone-in page needs.
+pub async fn me(staff: Staff) -> Response {
+    let result = if staff.member.role.dispatches() { Ok(()) } else { Err(DispatchError::NotDispatcher) };
+    page(staff, result)
+}
+
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+pub async fn report(State(state): State<AppState>, staff: Staff, Query(q): Query<RangeQuery>) -> Response {
+    let result = state.services.report(&staff.member, q.from.as_deref(), q.to.as_deref()).await;
+    page(staff, result)
+}
+
+/// The report's requests as a spreadsheet: one line each.
+pub async fn report_csv(State(state): State<AppState>, staff: Staff, Query(q): Query<RangeQuery>) -> Response {
+    match state.services.report_facts(&staff.member, q.from.as_deref(), q.to.as_deref()).await {
+        Ok((range, facts)) => {
+            let file = format!("attachment; filename=\"roadcall-{}-to-{}.csv\"", range.from, range.to);
+            let headers =
+                [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, file)];
+            (headers, Report::csv(&facts)).into_response()
+        }
+        Err(e) => dispatch_error(false, e, "/dispatch/reports"),
+    }
+}
+
+pub async fn setup(State(state): State<AppState>, staff: Staff) -> Response {
+    let result = state.services.setup(&staff.member).await;
+    page(staff, result)
+}
+
+#[derive(Deserialize)]
+pub struct ChecklistForm {
+    problem: Option<String>,
+    lines: Option<String>,
+}
+
+pub async fn checklist(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Form(form): Form<ChecklistForm>,
+) -> Response {
+    let problem = form.problem.unwrap_or_default();
+    let result = state.services.set_checklist(&staff.member, &problem, form.lines.as_deref().unwrap_or_default()).await;
+    answer(&headers, result, &format!("/dispatch/setup#checklist-{}", problem.trim()))
 }
 
 #[derive(Deserialize)]
@@ -74,6 +129,25 @@ pub async fn act(
     answer(&headers, result, &back)
 }
 
+/// A request taken on the phone: the customer's form and validation; a refusal goes back to the form with what
+/// was typed, a success to the new request's page with the status link to hand over.
+pub async fn phone_in(
+    State(state): State<AppState>,
+    staff: Staff,
+    form: Result<Form<RequestForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return unreadable(rejection),
+    };
+    match state.services.phone_in(&staff.member, &form.draft(), form.key.as_deref()).await {
+        Ok(created) => Redirect::to(&format!("/dispatch/requests/{}", created.number)).into_response(),
+        Err(PhoneInError::Submit(SubmitError::Invalid(errors))) => form.refused("/dispatch/new", &errors),
+        Err(PhoneInError::Submit(SubmitError::Store(e))) => dispatch_error(false, e.into(), "/dispatch/new"),
+        Err(PhoneInError::Dispatch(e)) => dispatch_error(false, e, "/dispatch"),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct RosterForm {
     technician: Option<String>,
@@ -110,6 +184,8 @@ pub(super) fn dispatch_error(json: bool, error: DispatchError, back: &str) -> Re
         DispatchError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
         DispatchError::UnknownTechnician
         | DispatchError::BadSearch
+        | DispatchError::Range(_)
+        | DispatchError::Checklist(_)
         | DispatchError::Refused(
             R::NoTechnician | R::ReasonRequired | R::UnknownAction(_) | R::Job(Refusal::BadText(_)),
         ) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),

@@ -1,7 +1,7 @@
 //! The customer's plain HTML posts: they work with JavaScript off and before the wasm has loaded.
 
 use app::{
-    domain::{FieldError, HelpRequestDraft, LocationDraft, Vehicle},
+    domain::{FieldError, FollowUpRefusal, HelpRequestDraft, LocationDraft, Vehicle},
     services::{ActionError, CustomerAction, Source, SubmitError},
 };
 use axum::{
@@ -12,13 +12,13 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::problem_page;
+use super::{problem_page, problem_page_back};
 use crate::AppState;
 
 /// The form's fields, as the browser sends them.
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct RequestForm {
-    key: Option<String>,
+    pub(super) key: Option<String>,
     problem: Option<String>,
     problem_detail: Option<String>,
     phone: Option<String>,
@@ -40,7 +40,7 @@ pub struct RequestForm {
 }
 
 impl RequestForm {
-    fn draft(&self) -> HelpRequestDraft {
+    pub(super) fn draft(&self) -> HelpRequestDraft {
         let text = |v: &Option<String>| v.as_deref().unwrap_or("").to_owned();
         HelpRequestDraft {
             problem: self.problem.clone(),
@@ -66,14 +66,14 @@ impl RequestForm {
     }
 
     /// Back to the form with what was typed and why it was refused, so nothing has to be typed twice.
-    fn refused(&self, errors: &[FieldError]) -> Response {
+    pub(super) fn refused(&self, form_path: &str, errors: &[FieldError]) -> Response {
         let mut query = serde_urlencoded::to_string(self).unwrap_or_default();
         for e in errors {
             let pair = serde_urlencoded::to_string([(format!("e.{}", e.field), &e.message)]).unwrap_or_default();
             query.push('&');
             query.push_str(&pair);
         }
-        Redirect::to(&format!("/?{query}")).into_response()
+        Redirect::to(&format!("{form_path}?{query}")).into_response()
     }
 }
 
@@ -84,7 +84,7 @@ pub async fn send(State(state): State<AppState>, form: Result<Form<RequestForm>,
     };
     match state.services.submit(&form.draft(), Source::Web, form.key.as_deref()).await {
         Ok(created) => Redirect::to(&format!("/r/{}", created.token)).into_response(),
-        Err(SubmitError::Invalid(errors)) => form.refused(&errors),
+        Err(SubmitError::Invalid(errors)) => form.refused("/", &errors),
         Err(SubmitError::Store(e)) => {
             tracing::error!(error = %e, "storing a request failed");
             problem_page(
@@ -104,10 +104,40 @@ pub async fn call_me_back(State(state): State<AppState>, Path(token): Path<Strin
     act(state, token, CustomerAction::CallMeBack).await
 }
 
+#[derive(Deserialize)]
+pub struct FollowUpForm {
+    rating: Option<String>,
+    comment: Option<String>,
+}
+
+/// "Are you satisfied?" after Done. A refusal is a page that says why, with the way back to the status page.
+pub async fn follow_up(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<FollowUpForm>,
+) -> Response {
+    let result = state.services.follow_up(&token, form.rating.as_deref(), form.comment.as_deref()).await;
+    answer(&token, result)
+}
+
 async fn act(state: AppState, token: String, action: CustomerAction) -> Response {
-    match state.services.customer_action(&token, action).await {
+    answer(&token, state.services.customer_action(&token, action).await)
+}
+
+fn answer(token: &str, result: Result<(), ActionError>) -> Response {
+    match result {
         // A closed request shows why on its own page.
         Ok(()) | Err(ActionError::Closed) => Redirect::to(&format!("/r/{token}")).into_response(),
+        Err(ActionError::FollowUp(refused)) => problem_page_back(
+            if refused == FollowUpRefusal::AlreadyAnswered {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            },
+            "Not sent",
+            &refused.to_string(),
+            &format!("/r/{token}"),
+        ),
         Err(ActionError::UnknownToken) => {
             problem_page(StatusCode::NOT_FOUND, "Request not found", "No request has this link. Check the address.")
         }
@@ -118,7 +148,7 @@ async fn act(state: AppState, token: String, action: CustomerAction) -> Response
     }
 }
 
-fn unreadable(rejection: FormRejection) -> Response {
+pub(super) fn unreadable(rejection: FormRejection) -> Response {
     let status = rejection.status();
     let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
         "The form was too large. Shorten the notes and send again.".to_owned()

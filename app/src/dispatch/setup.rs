@@ -1,0 +1,91 @@
+//! `/dispatch/setup`: who works here (accounts are made on the server with `server user add`), and the service
+//! truck's checklist for each problem, edited as lines.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    api::{StaffPage, dispatch_setup},
+    domain::{ChecklistTemplate, Setup},
+    staff::StaffForm,
+};
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let page = Resource::new(|| (), |()| dispatch_setup());
+    view! {
+        <Title text="Staff and checklists · dispatch" />
+        <Suspense fallback=|| view! { <p class="card">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <SetupView page /> }.into_any(),
+                    Err(e) => view! { <p class="card refusal" role="alert">{e}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <a class="link" href="/dispatch">"← The board"</a>
+    }
+}
+
+#[component]
+fn SetupView(page: StaffPage<Setup>) -> impl IntoView {
+    let StaffPage { me: _, csrf, data } = page;
+    let Setup { staff, checklists } = data;
+    view! {
+        <section class="card" id="staff">
+            <h1>"Staff"</h1>
+            <ul class="roster">
+                {staff
+                    .into_iter()
+                    .map(|s| {
+                        let state = match (s.disabled, s.on_duty_since.is_some(), s.backup) {
+                            (true, _, _) => "disabled",
+                            (false, true, _) => "on duty",
+                            (false, false, true) => "backup",
+                            (false, false, false) => "off duty",
+                        };
+                        view! {
+                            <li data-login=s.login.clone() class:retired=s.disabled>
+                                <strong>{s.name}</strong>
+                                <span class="roster-state">{s.role.as_str()} " · " {state}</span>
+                                <span class="note">{s.login.clone()}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <p class="note">
+                "Accounts are added and disabled on the server: " <code>"server user add LOGIN --name … --role …"</code>
+            </p>
+        </section>
+        <section class="card">
+            <h2>"Truck checklists"</h2>
+            <p class="note">
+                "One line each. Start a line with ? for a question to ask the customer before setting off. "
+                "Open jobs show the new list when they are next opened."
+            </p>
+        </section>
+        {checklists.into_iter().map(|t| view! { <ChecklistEditor template=t csrf=csrf.clone() /> }).collect_view()}
+    }
+}
+
+#[component]
+fn ChecklistEditor(template: ChecklistTemplate, csrf: String) -> impl IntoView {
+    let saved = RwSignal::new(false);
+    let rows = (template.lines.len() + 1).clamp(3, 14);
+    let (id, problem, title, text) =
+        (format!("checklist-{}", template.problem), template.problem.clone(), template.title(), template.text());
+    view! {
+        <section class="card checklist-edit" id=id>
+            <StaffForm action="/dispatch/checklists".into() csrf on_done=move |()| saved.set(true)>
+                <input type="hidden" name="problem" value=problem />
+                <label>
+                    <h3>{title}</h3>
+                    <textarea name="lines" rows=rows on:input=move |_| saved.set(false)>{text}</textarea>
+                </label>
+                <button class="button secondary" type="submit">"Save"</button>
+                <p class="note saved" class:hidden=move || !saved.get()>"Saved."</p>
+            </StaffForm>
+        </section>
+    }
+}

@@ -1,0 +1,368 @@
+//! Dispatch's reports: how fast requests were accepted and reached, by day and by technician, what customers
+//! answered afterwards and who has not yet; and the same facts, one line per request, as CSV. Everything is read
+//! from the timelines, so a report can never disagree with what happened.
+
+use serde::{Deserialize, Serialize};
+
+use super::{EventKind, Problem, Progress, RequestStatus, StatusView, parse_day};
+
+/// The longest range one report covers.
+pub const MAX_REPORT_DAYS: i64 = 366;
+
+/// One request, reduced to what the reports count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestFacts {
+    pub number: String,
+    pub created_at: i64,
+    pub source: String,
+    pub problem: Problem,
+    pub status: RequestStatus,
+    /// Who had the job last (full name).
+    pub technician: Option<String>,
+    /// From the request to the first accept or assignment.
+    pub to_accept_ms: Option<i64>,
+    /// From the request to the technician's "Arrived" (or dispatch's confirmation, whichever came first).
+    pub to_arrival_ms: Option<i64>,
+    pub arrival_confirmed: bool,
+    pub rating: Option<u8>,
+    pub comment: Option<String>,
+    /// E.164: for calling an unanswered follow-up.
+    pub phone: String,
+}
+
+impl RequestFacts {
+    pub fn new(view: &StatusView, created_at: i64, source: &str) -> RequestFacts {
+        let first =
+            |kinds: &[EventKind]| view.timeline.iter().find(|e| kinds.contains(&e.kind)).map(|e| e.at - created_at);
+        let progress = Progress::from_timeline(&view.timeline);
+        let answer = view.timeline.iter().find(|e| e.kind == EventKind::FollowUp);
+        RequestFacts {
+            number: view.number.clone(),
+            created_at,
+            source: source.to_owned(),
+            problem: view.problem,
+            status: progress.status(),
+            technician: progress.owner.map(|(_, name)| name),
+            to_accept_ms: first(&[EventKind::Accepted, EventKind::Assigned]),
+            to_arrival_ms: first(&[EventKind::Arrived, EventKind::ArrivalConfirmed]),
+            arrival_confirmed: progress.arrival_confirmed,
+            rating: progress.rating.filter(|r| *r > 0),
+            comment: answer.and_then(|e| e.detail.clone()),
+            phone: view.phone.clone(),
+        }
+    }
+}
+
+/// One line of a report table: a day or a technician.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    pub key: String,
+    pub requests: usize,
+    pub accepted: usize,
+    pub median_to_accept_ms: Option<i64>,
+    pub arrived: usize,
+    pub median_to_arrival_ms: Option<i64>,
+    pub answers: usize,
+    /// Mean rating in tenths (43 is 4.3): exact to compare and to show.
+    pub rating_tenths: Option<u32>,
+}
+
+impl ReportRow {
+    fn of(key: String, facts: &[&RequestFacts]) -> ReportRow {
+        let accepts: Vec<i64> = facts.iter().filter_map(|f| f.to_accept_ms).collect();
+        let arrivals: Vec<i64> = facts.iter().filter_map(|f| f.to_arrival_ms).collect();
+        let ratings: Vec<u32> = facts.iter().filter_map(|f| f.rating.map(u32::from)).collect();
+        let count = u32::try_from(ratings.len()).unwrap_or(u32::MAX);
+        ReportRow {
+            key,
+            requests: facts.len(),
+            accepted: accepts.len(),
+            median_to_accept_ms: median(accepts),
+            arrived: arrivals.len(),
+            median_to_arrival_ms: median(arrivals),
+            answers: ratings.len(),
+            // Rounded half up, in tenths.
+            rating_tenths: (count > 0).then(|| (ratings.iter().sum::<u32>() * 20 + count) / (2 * count)),
+        }
+    }
+}
+
+/// The middle value (the mean of the two middle ones for an even count): a few very long nights do not hide
+/// what a usual request sees.
+fn median(mut values: Vec<i64>) -> Option<i64> {
+    values.sort_unstable();
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2),
+    }
+}
+
+/// A report over whole UTC days, `from` to `to` inclusive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub from: String,
+    pub to: String,
+    pub total: ReportRow,
+    pub by_day: Vec<ReportRow>,
+    pub by_technician: Vec<ReportRow>,
+    /// Follow-up answers, newest first.
+    pub answers: Vec<RequestFacts>,
+    /// Done, and the customer has not answered yet: newest first.
+    pub unanswered: Vec<RequestFacts>,
+}
+
+impl Report {
+    pub fn new(range: &ReportRange, mut facts: Vec<RequestFacts>) -> Report {
+        facts.sort_by_key(|f| std::cmp::Reverse(f.created_at));
+        let group = |key: &dyn Fn(&RequestFacts) -> Option<String>| {
+            let mut keys: Vec<String> = facts.iter().filter_map(key).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .map(|k| {
+                    let members: Vec<&RequestFacts> =
+                        facts.iter().filter(|f| key(f).as_deref() == Some(k.as_str())).collect();
+                    ReportRow::of(k, &members)
+                })
+                .collect::<Vec<_>>()
+        };
+        Report {
+            from: range.from.clone(),
+            to: range.to.clone(),
+            total: ReportRow::of("All".to_owned(), &facts.iter().collect::<Vec<_>>()),
+            by_day: group(&|f| Some(day_of(f.created_at))),
+            by_technician: group(&|f| f.technician.clone()),
+            answers: facts.iter().filter(|f| f.rating.is_some()).cloned().collect(),
+            unanswered: facts
+                .iter()
+                .filter(|f| f.status == RequestStatus::Done && f.rating.is_none())
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// One line per request, for a spreadsheet. Cells a spreadsheet would run as a formula are defused.
+    pub fn csv(facts: &[RequestFacts]) -> String {
+        let mut out = String::from(
+            "number,created_at_utc,source,problem,status,technician,seconds_to_accept,seconds_to_arrival,\
+             arrival_confirmed,rating,comment\r\n",
+        );
+        let seconds = |ms: Option<i64>| ms.map(|m| (m / 1000).to_string()).unwrap_or_default();
+        for f in facts {
+            let cells = [
+                f.number.clone(),
+                utc_time(f.created_at),
+                f.source.clone(),
+                f.problem.as_str().to_owned(),
+                f.status.as_str().to_owned(),
+                f.technician.clone().unwrap_or_default(),
+                seconds(f.to_accept_ms),
+                seconds(f.to_arrival_ms),
+                f.arrival_confirmed.to_string(),
+                f.rating.map(|r| r.to_string()).unwrap_or_default(),
+                f.comment.clone().unwrap_or_default(),
+            ];
+            out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+}
+
+fn csv_cell(text: &str) -> String {
+    // A leading = + - @ makes a spreadsheet evaluate the cell (CSV injection): a quote mark keeps it text.
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+/// Whole UTC days `from..=to`, as typed (`2026-11-24`), and their span in unix ms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportRange {
+    pub from: String,
+    pub to: String,
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RangeRefusal {
+    #[error("Write dates as 2026-11-24.")]
+    BadDate,
+    #[error("The first day is after the last.")]
+    Backwards,
+    #[error("Choose at most {MAX_REPORT_DAYS} days.")]
+    TooLong,
+}
+
+impl ReportRange {
+    /// `from` and `to` as typed; empty means the last seven days up to `now_ms`.
+    pub fn parse(from: Option<&str>, to: Option<&str>, now_ms: i64) -> Result<ReportRange, RangeRefusal> {
+        fn given(s: Option<&str>) -> Option<&str> {
+            s.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let day = |s: &str| parse_day(s).ok_or(RangeRefusal::BadDate);
+        let to_ms = match given(to) {
+            Some(t) => day(t)?.1,
+            None => day(&day_of(now_ms))?.1,
+        };
+        let from_ms = match given(from) {
+            Some(f) => day(f)?.0,
+            None => to_ms - 7 * 86_400_000,
+        };
+        if from_ms >= to_ms {
+            return Err(RangeRefusal::Backwards);
+        }
+        if to_ms - from_ms > MAX_REPORT_DAYS * 86_400_000 {
+            return Err(RangeRefusal::TooLong);
+        }
+        Ok(ReportRange { from: day_of(from_ms), to: day_of(to_ms - 1), from_ms, to_ms })
+    }
+}
+
+/// The UTC day of a moment, as `2026-11-24`.
+pub fn day_of(unix_ms: i64) -> String {
+    let (y, m, d) = civil(unix_ms.div_euclid(86_400_000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A moment as `2026-11-24T05:03:09Z`.
+pub fn utc_time(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000).rem_euclid(86_400);
+    format!("{}T{:02}:{:02}:{:02}Z", day_of(unix_ms), secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day): Howard Hinnant's civil_from_days.
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Vehicle, status::tests::entry};
+    use EventKind::*;
+
+    const DAY: i64 = 86_400_000;
+    const MIN: i64 = 60_000;
+    // 2026-11-24T00:00:00Z
+    const NOV_24: i64 = 1_795_478_400_000;
+
+    fn view(number: &str, timeline: Vec<crate::domain::TimelineEntry>) -> StatusView {
+        let mut v = StatusView {
+            number: number.into(),
+            status: RequestStatus::Received,
+            problem: Problem::FlatTire,
+            problem_detail: None,
+            place: None,
+            lat: None,
+            lon: None,
+            accuracy_m: None,
+            access_notes: None,
+            vehicle: Vehicle::default(),
+            phone: "+12015550123".into(),
+            phone_display: String::new(),
+            callback_requested: false,
+            technician: None,
+            eta_at: None,
+            follow_up_due: false,
+            timeline,
+        };
+        v.derive();
+        v
+    }
+
+    /// A request at `t` accepted by `who` after `accept` minutes and reached after `arrive` minutes.
+    fn job(
+        number: &str,
+        t: i64,
+        who: (i64, &str),
+        accept: i64,
+        arrive: Option<i64>,
+        rating: Option<u8>,
+    ) -> RequestFacts {
+        let mut timeline = vec![entry(Received, t, None, None), entry(Accepted, t + accept * MIN, Some(who), None)];
+        if let Some(a) = arrive {
+            timeline.push(entry(Arrived, t + a * MIN, Some(who), None));
+            timeline.push(entry(Done, t + a * MIN + 20 * MIN, Some(who), None));
+        }
+        if let Some(r) = rating {
+            let answer = crate::domain::TimelineEntry {
+                rating: Some(r),
+                detail: Some("=HYPERLINK(\"x\"), thanks".into()),
+                ..entry(FollowUp, t + DAY / 2, None, None)
+            };
+            timeline.push(answer);
+        }
+        RequestFacts::new(&view(number, timeline), t, "web")
+    }
+
+    #[test]
+    fn times_are_medians_by_day_and_by_technician() -> Result<(), Box<dyn std::error::Error>> {
+        let ana = (1, "Ana Lima");
+        let ben = (2, "Ben Okafor");
+        let facts = vec![
+            job("RC-AAAA", NOV_24 + 5 * 60 * MIN, ana, 2, Some(30), Some(5)),
+            job("RC-BBBB", NOV_24 + 6 * 60 * MIN, ben, 4, Some(50), Some(4)),
+            job("RC-CCCC", NOV_24 + 7 * 60 * MIN, ana, 9, None, None),
+            job("RC-DDDD", NOV_24 + DAY + 60 * MIN, ana, 1, Some(20), None),
+            RequestFacts::new(&view("RC-EEEE", vec![entry(Received, NOV_24 + DAY, None, None)]), NOV_24 + DAY, "api"),
+        ];
+        let range = ReportRange::parse(Some("2026-11-24"), Some("2026-11-25"), 0)?;
+        let report = Report::new(&range, facts.clone());
+        let day1 = &report.by_day[0];
+        assert_eq!(day1.key, "2026-11-24");
+        assert_eq!((day1.requests, day1.accepted, day1.arrived, day1.answers), (3, 3, 2, 2));
+        assert_eq!(day1.median_to_accept_ms, Some(4 * MIN));
+        assert_eq!(day1.median_to_arrival_ms, Some(40 * MIN), "mean of the two middle ones");
+        assert_eq!(day1.rating_tenths, Some(45));
+        let day2 = &report.by_day[1];
+        assert_eq!((day2.key.as_str(), day2.requests, day2.accepted), ("2026-11-25", 2, 1));
+        let ana_row = report.by_technician.iter().find(|r| r.key == "Ana Lima").ok_or("Ana")?;
+        assert_eq!(
+            (ana_row.requests, ana_row.median_to_accept_ms, ana_row.median_to_arrival_ms),
+            (3, Some(2 * MIN), Some(25 * MIN))
+        );
+        assert_eq!(report.by_technician.len(), 2, "nobody had RC-EEEE");
+        assert_eq!(report.total.requests, 5);
+        assert_eq!(report.answers.iter().map(|f| f.number.as_str()).collect::<Vec<_>>(), ["RC-BBBB", "RC-AAAA"]);
+        assert_eq!(report.unanswered.iter().map(|f| f.number.as_str()).collect::<Vec<_>>(), ["RC-DDDD"]);
+
+        let csv = Report::csv(&facts[..1]);
+        let mut lines = csv.lines();
+        assert!(lines.next().ok_or("header")?.starts_with("number,created_at_utc,"));
+        assert_eq!(
+            lines.next(),
+            Some(
+                "RC-AAAA,2026-11-24T05:00:00Z,web,flat_tire,done,Ana Lima,120,1800,false,5,\"'=HYPERLINK(\"\"x\"\"), thanks\""
+            )
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn ranges_are_whole_utc_days_with_clear_refusals() -> Result<(), Box<dyn std::error::Error>> {
+        let r = ReportRange::parse(None, None, NOV_24 + 5 * 60 * MIN)?;
+        assert_eq!((r.from.as_str(), r.to.as_str()), ("2026-11-18", "2026-11-24"));
+        assert_eq!(r.to_ms - r.from_ms, 7 * DAY);
+        assert_eq!(ReportRange::parse(Some("24.11.2026"), None, 0), Err(RangeRefusal::BadDate));
+        assert_eq!(ReportRange::parse(Some("2026-11-25"), Some("2026-11-24"), 0), Err(RangeRefusal::Backwards));
+        assert_eq!(ReportRange::parse(Some("2020-01-01"), Some("2026-11-24"), 0), Err(RangeRefusal::TooLong));
+        assert_eq!(utc_time(NOV_24 + 5 * 60 * MIN + 3 * MIN + 9_000), "2026-11-24T05:03:09Z");
+        assert_eq!(day_of(0), "1970-01-01");
+        assert_eq!(day_of(-1), "1969-12-31");
+        for day in ["2024-02-29", "2000-03-01", "2026-12-31"] {
+            assert_eq!(day_of(parse_day(day).ok_or(day)?.0), day);
+        }
+        Ok(())
+    }
+}

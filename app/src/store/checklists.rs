@@ -1,0 +1,76 @@
+//! The truck checklist templates. An edited list retires the lines it drops instead of deleting them: ticks
+//! already made on a job keep pointing at what was ticked.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, now_ms};
+use crate::domain::{ChecklistTemplate, TemplateLine};
+
+impl Store {
+    /// Every list (every job first, then each problem) with its current lines in order.
+    pub async fn checklist_templates(&self) -> Result<Vec<ChecklistTemplate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT problem, kind, label FROM checklist_items WHERE retired_at IS NULL ORDER BY position, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut templates: Vec<ChecklistTemplate> =
+            ChecklistTemplate::keys().map(|k| ChecklistTemplate { problem: k.to_owned(), lines: Vec::new() }).collect();
+        for r in &rows {
+            let problem: String = r.try_get("problem")?;
+            if let Some(t) = templates.iter_mut().find(|t| t.problem == problem) {
+                t.lines.push(TemplateLine {
+                    question: r.try_get::<String, _>("kind")? == "question",
+                    label: r.try_get("label")?,
+                });
+            }
+        }
+        Ok(templates)
+    }
+
+    /// Makes a problem's list exactly `template`, in one transaction: kept lines take their new place, dropped
+    /// ones are retired, new ones added.
+    pub async fn replace_checklist(&self, template: &ChecklistTemplate) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let current = sqlx::query("SELECT id, label FROM checklist_items WHERE problem = $1 AND retired_at IS NULL")
+            .bind(&template.problem)
+            .fetch_all(&mut *tx)
+            .await?;
+        let now = now_ms();
+        for row in &current {
+            let label: String = row.try_get("label")?;
+            if !template.lines.iter().any(|l| l.label == label) {
+                sqlx::query("UPDATE checklist_items SET retired_at = $2 WHERE id = $1")
+                    .bind(row.try_get::<i64, _>("id")?)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for (position, line) in (1_i64..).zip(&template.lines) {
+            let kind = if line.question { "question" } else { "item" };
+            let kept = sqlx::query(
+                "UPDATE checklist_items SET position = $3, kind = $4 \
+                 WHERE problem = $1 AND label = $2 AND retired_at IS NULL",
+            )
+            .bind(&template.problem)
+            .bind(&line.label)
+            .bind(position)
+            .bind(kind)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if kept == 0 {
+                sqlx::query("INSERT INTO checklist_items (problem, kind, label, position) VALUES ($1, $2, $3, $4)")
+                    .bind(&template.problem)
+                    .bind(kind)
+                    .bind(&line.label)
+                    .bind(position)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
