@@ -268,6 +268,10 @@ pub fn sound_alarm() {
 
 /// Registers the service worker that shows job alerts with the app closed. Harmless where unsupported.
 pub fn register_service_worker() {
+    // Marks the page as running the wasm: tests (and anyone debugging) can tell a hydrated page from plain HTML.
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-hydrated", "");
+    }
     if let Some(window) = web_sys::window()
         && js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false)
     {

@@ -272,19 +272,7 @@ async fn requests_are_found_by_number_phone_and_day() {
     let bare = number.trim_start_matches("RC-").to_lowercase();
     assert_eq!(found(bare).await.1, std::slice::from_ref(&number));
     assert_eq!(found("(201)%20555-0123".into()).await.1, [other.clone(), number.clone()], "newest first");
-    let today = {
-        let days = now_ms() / 86_400_000;
-        // Civil date from days since 1970 (the inverse of the search's own parsing).
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
-    };
+    let today = app::domain::day_of(now_ms());
     assert_eq!(found(today).await.1.len(), 2);
     assert_eq!(found("1999-01-01".into()).await.1.len(), 0);
     let (status, _, message) = found("somewhere".into()).await;
@@ -357,7 +345,11 @@ async fn the_customer_answers_the_follow_up_once_after_done_and_reports_count_it
 
     assert_eq!(answer("5").await.status(), 422, "not before the job is done");
     for n in [&number, &second] {
-        for step in [vec![("action", "accept")], vec![("action", "arrived")], vec![("action", "done"), ("note", "Spare fitted")]] {
+        for step in [
+            vec![("action", "accept")],
+            vec![("action", "arrived")],
+            vec![("action", "done"), ("note", "Spare fitted")],
+        ] {
             assert_eq!(sam.step(n, &step).await.status(), 204);
         }
     }

@@ -4,7 +4,7 @@
 // the technician see it live; and the same with JavaScript off.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addStaff, apiRequest, logIn, phone, screenshots, setUp, staffSession } from './harness.mjs';
+import { addStaff, apiRequest, logIn, phone, running, screenshots, setUp, staffSession } from './harness.mjs';
 
 const RUNG_MS = 2000;
 const env = setUp({ args: ['--escalate-after', `${RUNG_MS}ms`] });
@@ -113,8 +113,8 @@ test('with JavaScript off a dispatcher still cancels with a reason and marks a c
   const queued = page.locator('#callbacks li', { hasText: number });
   assert.match(await queued.locator('a.call-customer').getAttribute('href'), /^tel:\+12015550123$/);
   await queued.getByRole('button', { name: 'Call made' }).tap();
-  await page.waitForURL('**/dispatch');
-  assert.equal(await page.locator('#callbacks li', { hasText: number }).count(), 0);
+  await page.locator('#callbacks li', { hasText: number }).waitFor({ state: 'detached' });
+  assert.equal(new URL(page.url()).pathname, '/dispatch', 'back on the board');
 
   await page.goto(`/dispatch/requests/${number}`);
   await page.fill('textarea[name=reason]', 'Customer found the spare key');
@@ -194,12 +194,13 @@ test('truck checklists are edited on the setup page, with JavaScript on and off'
   for (const javaScriptEnabled of [true, false]) {
     const page = await (await phone(env.browser, env.server.base, { javaScriptEnabled })).newPage();
     await logIn(page, login, '/dispatch/setup');
+    if (javaScriptEnabled) await running(page);
     const editor = page.locator('#checklist-lockout');
     const item = `Slim jim ${javaScriptEnabled ? 'A' : 'B'}`;
     await editor.locator('textarea').fill(`? Is a child or a pet inside?\nLockout kit\n${item}`);
     await editor.getByRole('button', { name: 'Save' }).tap();
     if (javaScriptEnabled) await editor.getByText('Saved.').waitFor();
-    else await page.waitForURL('**/dispatch/setup');
+    else await page.waitForURL((url) => url.hash === '#checklist-lockout');
     await page.reload();
     assert.equal(await page.locator('#checklist-lockout textarea').inputValue(), `? Is a child or a pet inside?\nLockout kit\n${item}`);
     await page.context().close();

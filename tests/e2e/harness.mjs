@@ -112,6 +112,11 @@ export async function hydrated(page) {
   await page.waitForFunction(() => document.querySelector('.meter')?.dataset.quality !== 'locating', null, { timeout: 15000 });
 }
 
+/// Waits until the wasm runs on a page (any page: the app marks <html data-hydrated>).
+export async function running(page) {
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 15000 });
+}
+
 export async function post(base, path) {
   return fetch(`${base}${path}`, { method: 'POST', redirect: 'manual' });
 }

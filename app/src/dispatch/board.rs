@@ -102,6 +102,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                         <span>{card.number.clone()} " · " {card.problem.label()}</span>
                         <StaffForm action=format!("/dispatch/requests/{}/act", card.number) csrf=csrf_calls.clone()>
                             <input type="hidden" name="action" value="callback_made" />
+                            <input type="hidden" name="back" value="/dispatch#callbacks" />
                             <button class="button secondary" type="submit">"Call made"</button>
                         </StaffForm>
                     </li>

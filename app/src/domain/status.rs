@@ -396,6 +396,7 @@ impl StatusView {
         short(&mut self.technician);
         for e in &mut self.timeline {
             short(&mut e.by);
+            short(&mut e.technician);
         }
         self
     }

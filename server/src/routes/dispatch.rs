@@ -105,6 +105,8 @@ fn page<T: serde::Serialize>(staff: Staff, result: Result<T, DispatchError>) -> 
 #[derive(Deserialize)]
 pub struct ActForm {
     action: Option<String>,
+    /// Where a plain form returns to (the board's "Call made"); only dispatch's own pages.
+    back: Option<String>,
     technician: Option<String>,
     reason: Option<String>,
 }
@@ -116,7 +118,10 @@ pub async fn act(
     Path(number): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Response {
-    let back = format!("/dispatch/requests/{}", number.trim().to_uppercase());
+    let back = match form.back.as_deref() {
+        Some(b) if b == "/dispatch" || b.starts_with("/dispatch/") || b.starts_with("/dispatch#") => b.to_owned(),
+        _ => format!("/dispatch/requests/{}", number.trim().to_uppercase()),
+    };
     let action = DispatchAction::parse(
         form.action.as_deref().unwrap_or_default(),
         form.technician.as_deref(),
