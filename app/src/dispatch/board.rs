@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{StaffPage, dispatch_board, dispatch_search},
     domain::{DispatchBoard, JobCard, RequestStatus},
-    staff::{CrewList, StaffForm, ticking_now, waited},
+    staff::{CrewList, StaffForm, StaffLoad, ticking_now, waited},
     ui::Clock,
 };
 
@@ -18,14 +18,7 @@ pub fn DispatchPage() -> impl IntoView {
     let page = Resource::new(|| (), |()| dispatch_board());
     view! {
         <Title text="Dispatch · roadcall" />
-        <Suspense fallback=|| view! { <p class="card">"Loading the board…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <Board page /> }.into_any(),
-                    Err(e) => view! { <p class="card refusal" role="alert">{e}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <StaffLoad page loading="Loading the board…" draw=|page| view! { <Board page /> } />
     }
 }
 

@@ -4,29 +4,25 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::{api::dispatch_me, customer::HelpForm};
+use crate::{api::dispatch_me, customer::HelpForm, staff::StaffLoad};
 
 #[component]
 pub fn PhoneInPage() -> impl IntoView {
     let page = Resource::new(|| (), |()| dispatch_me());
     view! {
         <Title text="Take a request by phone · dispatch" />
-        <Suspense fallback=|| view! { <p class="card">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => {
-                        view! {
-                            <p class="card note phone-in">
-                                "A request for a caller. Ask where they are first; read the number back to them."
-                            </p>
-                            <HelpForm caller_csrf=page.csrf />
-                            <a class="link" href="/dispatch">"← The board"</a>
-                        }
-                            .into_any()
-                    }
-                    Err(e) => view! { <p class="card refusal" role="alert">{e}</p> }.into_any(),
+        <StaffLoad
+            page
+            loading="Loading…"
+            draw=|page| {
+                view! {
+                    <p class="card note phone-in">
+                        "A request for a caller. Ask where they are first; read the number back to them."
+                    </p>
+                    <HelpForm caller_csrf=page.csrf />
+                    <a class="link" href="/dispatch">"← The board"</a>
                 }
-            })}
-        </Suspense>
+            }
+        />
     }
 }

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{StaffPage, dispatch_request},
     domain::{DispatchView, RequestStatus},
-    staff::{StaffForm, StaffTimeline, ticking_now, waited},
+    staff::{StaffForm, StaffLoad, StaffTimeline, ticking_now, waited},
     ui::Clock,
 };
 
@@ -19,22 +19,7 @@ pub fn DispatchRequestPage() -> impl IntoView {
     let number = move || params.read().get("number").unwrap_or_default();
     let page = Resource::new(number, dispatch_request);
     view! {
-        <Suspense fallback=|| view! { <p class="card">"Loading the request…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <RequestScreen page /> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <section class="card">
-                                <p class="refusal" role="alert">{e}</p>
-                                <a class="button" href="/dispatch">"Back to the board"</a>
-                            </section>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <StaffLoad page loading="Loading the request…" draw=|page| view! { <RequestScreen page /> } back=("/dispatch", "Back to the board") />
     }
 }
 

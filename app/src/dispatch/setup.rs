@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::{
     api::{StaffPage, dispatch_setup},
     domain::{ChecklistTemplate, Setup},
-    staff::StaffForm,
+    staff::{StaffForm, StaffLoad},
 };
 
 #[component]
@@ -15,14 +15,7 @@ pub fn SetupPage() -> impl IntoView {
     let page = Resource::new(|| (), |()| dispatch_setup());
     view! {
         <Title text="Staff and checklists · dispatch" />
-        <Suspense fallback=|| view! { <p class="card">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <SetupView page /> }.into_any(),
-                    Err(e) => view! { <p class="card refusal" role="alert">{e}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <StaffLoad page loading="Loading…" draw=|page| view! { <SetupView page /> } />
         <a class="link" href="/dispatch">"← The board"</a>
     }
 }

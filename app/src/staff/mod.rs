@@ -61,6 +61,43 @@ pub fn StaffForm(
     }
 }
 
+/// A staff page's data, loaded on the server while rendering (or by fetch after a client-side navigation), then
+/// drawn by `draw`; or why it could not be, with the way `back` when there is one.
+#[component]
+pub fn StaffLoad<T, F, V>(
+    page: Resource<Result<crate::api::StaffPage<T>, String>>,
+    loading: &'static str,
+    draw: F,
+    #[prop(optional)] back: Option<(&'static str, &'static str)>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(crate::api::StaffPage<T>) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=move || view! { <p class="card">{loading}</p> }>
+            {move || {
+                let draw = draw.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => draw(page).into_any(),
+                        Err(e) => {
+                            view! {
+                                <section class="card">
+                                    <p class="refusal" role="alert">{e}</p>
+                                    {back.map(|(href, label)| view! { <a class="button" href=href>{label}</a> })}
+                                </section>
+                            }
+                                .into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 /// "12 min": how long a customer has waited, from the server's clock at render and the phone's after.
 pub fn waited(since_ms: i64, now_ms: i64) -> String {
     let minutes = (now_ms - since_ms).max(0) / 60_000;

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::{
     api::{StaffPage, tech_board},
     domain::{Board, JobCard},
-    staff::{CrewList, StaffForm, now_ms, waited},
+    staff::{CrewList, StaffForm, StaffLoad, now_ms, waited},
 };
 
 #[component]
@@ -15,14 +15,7 @@ pub fn BoardPage() -> impl IntoView {
     let page = Resource::new(|| (), |()| tech_board());
     view! {
         <Title text="Jobs · roadcall" />
-        <Suspense fallback=|| view! { <p class="card">"Loading jobs…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <BoardView page /> }.into_any(),
-                    Err(e) => view! { <p class="card refusal" role="alert">{e}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <StaffLoad page loading="Loading jobs…" draw=|page| view! { <BoardView page /> } />
     }
 }
 

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{StaffPage, tech_job},
     domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
-    staff::{StaffForm, StaffTimeline, now_ms, waited},
+    staff::{StaffForm, StaffLoad, StaffTimeline, now_ms, waited},
     ui::Clock,
 };
 
@@ -18,22 +18,7 @@ pub fn JobPage() -> impl IntoView {
     let number = move || params.read().get("number").unwrap_or_default();
     let page = Resource::new(number, tech_job);
     view! {
-        <Suspense fallback=|| view! { <p class="card">"Loading the job…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <JobScreen page /> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <section class="card">
-                                <p class="refusal" role="alert">{e}</p>
-                                <a class="button" href="/tech">"Back to jobs"</a>
-                            </section>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <StaffLoad page loading="Loading the job…" draw=|page| view! { <JobScreen page /> } back=("/tech", "Back to jobs") />
     }
 }
 
