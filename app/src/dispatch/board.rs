@@ -18,7 +18,11 @@ pub fn DispatchPage() -> impl IntoView {
     let page = Resource::new(|| (), |()| dispatch_board());
     view! {
         <Title text="Dispatch · roadcall" />
-        <StaffLoad page loading="Loading the board…" draw=|page| view! { <Board page /> } />
+        <StaffLoad
+            page
+            loading="Loading the board…"
+            draw=|page| view! { <Board page /> }
+        />
     }
 }
 

@@ -19,7 +19,12 @@ pub fn DispatchRequestPage() -> impl IntoView {
     let number = move || params.read().get("number").unwrap_or_default();
     let page = Resource::new(number, dispatch_request);
     view! {
-        <StaffLoad page loading="Loading the request…" draw=|page| view! { <RequestScreen page /> } back=("/dispatch", "Back to the board") />
+        <StaffLoad
+            page
+            loading="Loading the request…"
+            draw=|page| view! { <RequestScreen page /> }
+            back=("/dispatch", "Back to the board")
+        />
     }
 }
 

@@ -15,7 +15,11 @@ pub fn SetupPage() -> impl IntoView {
     let page = Resource::new(|| (), |()| dispatch_setup());
     view! {
         <Title text="Staff and checklists · dispatch" />
-        <StaffLoad page loading="Loading…" draw=|page| view! { <SetupView page /> } />
+        <StaffLoad
+            page
+            loading="Loading…"
+            draw=|page| view! { <SetupView page /> }
+        />
         <a class="link" href="/dispatch">"← The board"</a>
     }
 }

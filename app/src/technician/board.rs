@@ -15,7 +15,11 @@ pub fn BoardPage() -> impl IntoView {
     let page = Resource::new(|| (), |()| tech_board());
     view! {
         <Title text="Jobs · roadcall" />
-        <StaffLoad page loading="Loading jobs…" draw=|page| view! { <BoardView page /> } />
+        <StaffLoad
+            page
+            loading="Loading jobs…"
+            draw=|page| view! { <BoardView page /> }
+        />
     }
 }
 

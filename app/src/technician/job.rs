@@ -18,7 +18,12 @@ pub fn JobPage() -> impl IntoView {
     let number = move || params.read().get("number").unwrap_or_default();
     let page = Resource::new(number, tech_job);
     view! {
-        <StaffLoad page loading="Loading the job…" draw=|page| view! { <JobScreen page /> } back=("/tech", "Back to jobs") />
+        <StaffLoad
+            page
+            loading="Loading the job…"
+            draw=|page| view! { <JobScreen page /> }
+            back=("/tech", "Back to jobs")
+        />
     }
 }
 
