@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash server/setup.sh
-cargo leptos build --release
+# --split: the staff pages are lazy routes in their own wasm chunks, so a customer downloads only their page.
+cargo leptos build --release --split
 # --demo: a technician and a dispatcher to try every role with (printed, with fresh passwords).
 exec env LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg ./target/release/server --demo "$@"

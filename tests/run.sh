@@ -20,7 +20,8 @@ step "unit, integration and crash tests"
 cargo test -p server -p app --features app/ssr
 
 step "release build"
-cargo leptos build --release
+# --split: the staff pages are lazy routes in their own wasm chunks, so a customer downloads only their page.
+cargo leptos build --release --split
 
 step "browser tests"
 node --test --test-concurrency=1 tests/e2e/

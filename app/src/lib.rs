@@ -1,6 +1,9 @@
 //! roadcall: pages grouped by who uses them (`customer`, `technician`, `dispatch`, and `staff` for what they share), over a domain core
 //! (`domain`), one store (`store`, server only) and the services that tie them (`services`, server only).
 
+// Deep view types: the dispatch board's tree exceeds the default when built as a lazy route.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod customer;
 mod dispatch;
@@ -25,7 +28,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{Route, Router, Routes},
     path,
 };
@@ -73,15 +76,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=customer::RequestHelpPage ssr=SsrMode::Async />
                     <Route path=path!("/r/:token") view=customer::StatusPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=staff::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/tech") view=technician::BoardPage ssr=SsrMode::Async />
-                    <Route path=path!("/tech/jobs/:number") view=technician::JobPage ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch") view=dispatch::DispatchPage ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch/new") view=dispatch::PhoneInPage ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch/reports") view=dispatch::ReportsPage ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch/setup") view=dispatch::SetupPage ssr=SsrMode::Async />
+                    <Route path=path!("/tech") view={Lazy::<technician::BoardPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tech/jobs/:number") view={Lazy::<technician::JobPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch") view={Lazy::<dispatch::DispatchPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/new") view={Lazy::<dispatch::PhoneInPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/reports") view={Lazy::<dispatch::ReportsPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/setup") view={Lazy::<dispatch::SetupPage>::new()} ssr=SsrMode::Async />
                     <Route
                         path=path!("/dispatch/requests/:number")
-                        view=dispatch::DispatchRequestPage
+                        view={Lazy::<dispatch::DispatchRequestPage>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>

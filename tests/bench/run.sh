@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash server/setup.sh
-cargo leptos build --release
+# --split: the staff pages are lazy routes in their own wasm chunks, so a customer downloads only their page.
+cargo leptos build --release --split
 node tests/bench/bench.mjs "${1:-1000}"
 node tests/bench/alerts.mjs "${2:-100}"

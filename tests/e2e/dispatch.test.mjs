@@ -206,3 +206,28 @@ test('truck checklists are edited on the setup page, with JavaScript on and off'
     await page.context().close();
   }
 });
+
+test('a customer’s phone downloads none of the staff pages; a dispatcher’s fetches the board’s own chunk', async () => {
+  const fetched = (page) => {
+    const urls = [];
+    page.on('request', (r) => { if (r.url().includes('/pkg/')) urls.push(new URL(r.url()).pathname); });
+    return urls;
+  };
+  const customer = await (await phone(env.browser, env.server.base)).newPage();
+  const customerFiles = fetched(customer);
+  await customer.goto('/');
+  await running(customer);
+  await customer.waitForLoadState('networkidle');
+  assert.ok(customerFiles.some((u) => /\/roadcall\.[^/]+\.wasm$/.test(u)), `the main wasm: ${customerFiles}`);
+  assert.deepEqual(customerFiles.filter((u) => u.includes('split___')), [], 'no staff page code');
+
+  const login = addStaff(env.server, 'rae', 'Rae Lind', 'dispatcher');
+  const desk = await (await phone(env.browser, env.server.base)).newPage();
+  const deskFiles = fetched(desk);
+  await logIn(desk, login, '/dispatch');
+  await running(desk);
+  await desk.locator('section.dispatch-head').waitFor();
+  await desk.waitForLoadState('networkidle');
+  assert.ok(deskFiles.some((u) => u.includes('split___dispatch_page_view')), `the board's chunk: ${deskFiles}`);
+  assert.ok(!deskFiles.some((u) => u.includes('split___job_page_view')), 'not the technician’s job screen');
+});

@@ -3,5 +3,6 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Staff pages are separate wasm chunks (lazy routes): a customer's phone downloads only its own.
+    leptos::mount::hydrate_lazy(app::App);
 }

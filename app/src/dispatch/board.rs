@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, dispatch_board, dispatch_search},
@@ -13,16 +14,28 @@ use crate::{
     ui::Clock,
 };
 
-#[component]
-pub fn DispatchPage() -> impl IntoView {
-    let page = Resource::new(|| (), |()| dispatch_board());
-    view! {
-        <Title text="Dispatch · roadcall" />
-        <StaffLoad
-            page
-            loading="Loading the board…"
-            draw=|page| view! { <Board page /> }
-        />
+/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
+/// wasm and fetched only when someone opens the dispatch board.
+pub struct DispatchPage(Resource<Result<StaffPage<DispatchBoard>, String>>);
+
+#[lazy_route]
+impl LazyRoute for DispatchPage {
+    fn data() -> Self {
+        let page = Resource::new(|| (), |()| dispatch_board());
+        Self(page)
+    }
+
+    fn view(this: Self) -> AnyView {
+        let page = this.0;
+        view! {
+            <Title text="Dispatch · roadcall" />
+            <StaffLoad
+                page
+                loading="Loading the board…"
+                draw=|page| view! { <Board page /> }
+            />
+        }
+        .into_any()
     }
 }
 

@@ -3,26 +3,43 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
 
-use crate::{api::dispatch_me, customer::HelpForm, staff::StaffLoad};
+use crate::{
+    api::{StaffPage, dispatch_me},
+    customer::HelpForm,
+    staff::StaffLoad,
+};
 
-#[component]
-pub fn PhoneInPage() -> impl IntoView {
-    let page = Resource::new(|| (), |()| dispatch_me());
-    view! {
-        <Title text="Take a request by phone · dispatch" />
-        <StaffLoad
-            page
-            loading="Loading…"
-            draw=|page| {
-                view! {
-                    <p class="card note phone-in">
-                        "A request for a caller. Ask where they are first; read the number back to them."
-                    </p>
-                    <HelpForm caller_csrf=page.csrf />
-                    <a class="link" href="/dispatch">"← The board"</a>
+/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
+/// wasm and fetched only when someone opens phone-in.
+pub struct PhoneInPage(Resource<Result<StaffPage<()>, String>>);
+
+#[lazy_route]
+impl LazyRoute for PhoneInPage {
+    fn data() -> Self {
+        let page = Resource::new(|| (), |()| dispatch_me());
+        Self(page)
+    }
+
+    fn view(this: Self) -> AnyView {
+        let page = this.0;
+        view! {
+            <Title text="Take a request by phone · dispatch" />
+            <StaffLoad
+                page
+                loading="Loading…"
+                draw=|page| {
+                    view! {
+                        <p class="card note phone-in">
+                            "A request for a caller. Ask where they are first; read the number back to them."
+                        </p>
+                        <HelpForm caller_csrf=page.csrf />
+                        <a class="link" href="/dispatch">"← The board"</a>
+                    }
                 }
-            }
-        />
+            />
+        }
+        .into_any()
     }
 }

@@ -4,38 +4,56 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
-    api::dispatch_report,
+    api::{StaffPage, dispatch_report},
     domain::{Report, ReportRow, RequestFacts},
 };
 
-#[component]
-pub fn ReportsPage() -> impl IntoView {
-    let query = use_query_map();
-    let range = move || {
-        let q = query.read();
-        (q.get("from").unwrap_or_default(), q.get("to").unwrap_or_default())
-    };
-    let page = Resource::new(range, |(from, to)| dispatch_report(from, to));
-    view! {
-        <Title text="Reports · dispatch" />
-        <Suspense fallback=|| view! { <p class="card">"Counting…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <ReportView report=page.data /> }.into_any(),
-                    Err(e) => {
-                        let (from, to) = range();
-                        view! {
-                            <p class="card refusal" role="alert">{e}</p>
-                            <RangeForm from to />
+/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
+/// wasm and fetched only when someone opens the reports.
+pub struct ReportsPage(Resource<Result<StaffPage<Report>, String>>);
+
+#[lazy_route]
+impl LazyRoute for ReportsPage {
+    fn data() -> Self {
+        let query = use_query_map();
+        let range = move || {
+            let q = query.read();
+            (q.get("from").unwrap_or_default(), q.get("to").unwrap_or_default())
+        };
+        let page = Resource::new(range, |(from, to)| dispatch_report(from, to));
+        Self(page)
+    }
+
+    fn view(this: Self) -> AnyView {
+        let page = this.0;
+        let query = use_query_map();
+        let range = move || {
+            let q = query.read();
+            (q.get("from").unwrap_or_default(), q.get("to").unwrap_or_default())
+        };
+        view! {
+            <Title text="Reports · dispatch" />
+            <Suspense fallback=|| view! { <p class="card">"Counting…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <ReportView report=page.data /> }.into_any(),
+                        Err(e) => {
+                            let (from, to) = range();
+                            view! {
+                                <p class="card refusal" role="alert">{e}</p>
+                                <RangeForm from to />
+                            }
+                                .into_any()
                         }
-                            .into_any()
                     }
-                }
-            })}
-        </Suspense>
-        <a class="link" href="/dispatch">"← The board"</a>
+                })}
+            </Suspense>
+            <a class="link" href="/dispatch">"← The board"</a>
+        }
+        .into_any()
     }
 }
 

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, dispatch_request},
@@ -13,18 +14,30 @@ use crate::{
     ui::Clock,
 };
 
-#[component]
-pub fn DispatchRequestPage() -> impl IntoView {
-    let params = use_params_map();
-    let number = move || params.read().get("number").unwrap_or_default();
-    let page = Resource::new(number, dispatch_request);
-    view! {
-        <StaffLoad
-            page
-            loading="Loading the request…"
-            draw=|page| view! { <RequestScreen page /> }
-            back=("/dispatch", "Back to the board")
-        />
+/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
+/// wasm and fetched only when someone opens one request for dispatch.
+pub struct DispatchRequestPage(Resource<Result<StaffPage<DispatchView>, String>>);
+
+#[lazy_route]
+impl LazyRoute for DispatchRequestPage {
+    fn data() -> Self {
+        let params = use_params_map();
+        let number = move || params.read().get("number").unwrap_or_default();
+        let page = Resource::new(number, dispatch_request);
+        Self(page)
+    }
+
+    fn view(this: Self) -> AnyView {
+        let page = this.0;
+        view! {
+            <StaffLoad
+                page
+                loading="Loading the request…"
+                draw=|page| view! { <RequestScreen page /> }
+                back=("/dispatch", "Back to the board")
+            />
+        }
+        .into_any()
     }
 }
 

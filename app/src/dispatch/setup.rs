@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, dispatch_setup},
@@ -10,17 +11,29 @@ use crate::{
     staff::{StaffForm, StaffLoad},
 };
 
-#[component]
-pub fn SetupPage() -> impl IntoView {
-    let page = Resource::new(|| (), |()| dispatch_setup());
-    view! {
-        <Title text="Staff and checklists · dispatch" />
-        <StaffLoad
-            page
-            loading="Loading…"
-            draw=|page| view! { <SetupView page /> }
-        />
-        <a class="link" href="/dispatch">"← The board"</a>
+/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
+/// wasm and fetched only when someone opens staff and checklists.
+pub struct SetupPage(Resource<Result<StaffPage<Setup>, String>>);
+
+#[lazy_route]
+impl LazyRoute for SetupPage {
+    fn data() -> Self {
+        let page = Resource::new(|| (), |()| dispatch_setup());
+        Self(page)
+    }
+
+    fn view(this: Self) -> AnyView {
+        let page = this.0;
+        view! {
+            <Title text="Staff and checklists · dispatch" />
+            <StaffLoad
+                page
+                loading="Loading…"
+                draw=|page| view! { <SetupView page /> }
+            />
+            <a class="link" href="/dispatch">"← The board"</a>
+        }
+        .into_any()
     }
 }
 

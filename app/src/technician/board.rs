@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, tech_board},
@@ -10,16 +11,28 @@ use crate::{
     staff::{CrewList, StaffForm, StaffLoad, now_ms, waited},
 };
 
-#[component]
-pub fn BoardPage() -> impl IntoView {
-    let page = Resource::new(|| (), |()| tech_board());
-    view! {
-        <Title text="Jobs · roadcall" />
-        <StaffLoad
-            page
-            loading="Loading jobs…"
-            draw=|page| view! { <BoardView page /> }
-        />
+/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
+/// wasm and fetched only when someone opens the technician's board.
+pub struct BoardPage(Resource<Result<StaffPage<Board>, String>>);
+
+#[lazy_route]
+impl LazyRoute for BoardPage {
+    fn data() -> Self {
+        let page = Resource::new(|| (), |()| tech_board());
+        Self(page)
+    }
+
+    fn view(this: Self) -> AnyView {
+        let page = this.0;
+        view! {
+            <Title text="Jobs · roadcall" />
+            <StaffLoad
+                page
+                loading="Loading jobs…"
+                draw=|page| view! { <BoardView page /> }
+            />
+        }
+        .into_any()
     }
 }
 

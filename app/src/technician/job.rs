@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, tech_job},
@@ -12,18 +13,30 @@ use crate::{
     ui::Clock,
 };
 
-#[component]
-pub fn JobPage() -> impl IntoView {
-    let params = use_params_map();
-    let number = move || params.read().get("number").unwrap_or_default();
-    let page = Resource::new(number, tech_job);
-    view! {
-        <StaffLoad
-            page
-            loading="Loading the job…"
-            draw=|page| view! { <JobScreen page /> }
-            back=("/tech", "Back to jobs")
-        />
+/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
+/// wasm and fetched only when someone opens one job.
+pub struct JobPage(Resource<Result<StaffPage<JobView>, String>>);
+
+#[lazy_route]
+impl LazyRoute for JobPage {
+    fn data() -> Self {
+        let params = use_params_map();
+        let number = move || params.read().get("number").unwrap_or_default();
+        let page = Resource::new(number, tech_job);
+        Self(page)
+    }
+
+    fn view(this: Self) -> AnyView {
+        let page = this.0;
+        view! {
+            <StaffLoad
+                page
+                loading="Loading the job…"
+                draw=|page| view! { <JobScreen page /> }
+                back=("/tech", "Back to jobs")
+            />
+        }
+        .into_any()
     }
 }
 
