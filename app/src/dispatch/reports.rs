@@ -99,8 +99,11 @@ fn ReportView(report: Report) -> impl IntoView {
 
 fn summary(total: &ReportRow) -> String {
     format!(
-        "{} requests · {} accepted in {} (median) · {} reached in {} (median) · rating {}",
-        total.requests,
+        "{} · {} accepted in {} (median) · {} reached in {} (median) · rating {}",
+        match total.requests {
+            1 => "1 request".to_owned(),
+            n => format!("{n} requests"),
+        },
         total.accepted,
         duration(total.median_to_accept_ms),
         total.arrived,
@@ -120,9 +123,9 @@ fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>) -> i
                     <thead>
                         <tr>
                             <th scope="col">{first}</th>
-                            <th scope="col">"Requests"</th>
-                            <th scope="col">"To accept"</th>
-                            <th scope="col">"To arrive"</th>
+                            <th scope="col" title="Requests">"Req."</th>
+                            <th scope="col" title="Median time to accept">"Accept"</th>
+                            <th scope="col" title="Median time to arrival">"Arrive"</th>
                             <th scope="col">"Rating"</th>
                         </tr>
                     </thead>
@@ -132,11 +135,12 @@ fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>) -> i
                             .map(|r| {
                                 view! {
                                     <tr data-key=r.key.clone()>
-                                        <th scope="row">{r.key.clone()}</th>
+                                        // A non-breaking hyphen: a date never breaks over two lines.
+                                        <th scope="row">{r.key.replace('-', "\u{2011}")}</th>
                                         <td>{r.requests}</td>
                                         <td data-accept-ms=r.median_to_accept_ms>{duration(r.median_to_accept_ms)}</td>
                                         <td data-arrival-ms=r.median_to_arrival_ms>{duration(r.median_to_arrival_ms)}</td>
-                                        <td>{rating(&r)}</td>
+                                        <td title=format!("{} answers", r.answers)>{average(&r)}</td>
                                     </tr>
                                 }
                             })
@@ -144,6 +148,7 @@ fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>) -> i
                     </tbody>
                 </table>
             </div>
+            <p class="note" class:hidden=empty>"Accept, Arrive: median time from the request."</p>
             <p class="note" class:hidden=!empty>"Nothing in these days."</p>
         </section>
     }
@@ -187,6 +192,11 @@ fn duration(ms: Option<i64>) -> String {
         Some(s) if s < 3600 => format!("{} min", s / 60),
         Some(s) => format!("{} h {} min", s / 3600, s / 60 % 60),
     }
+}
+
+/// The mean rating alone, for a narrow table column.
+fn average(row: &ReportRow) -> String {
+    row.rating_tenths.map_or("—".to_owned(), |t| format!("{}.{}", t / 10, t % 10))
 }
 
 fn rating(row: &ReportRow) -> String {
