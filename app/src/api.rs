@@ -130,9 +130,10 @@ pub async fn dispatch_request(number: String) -> Result<StaffPage<crate::domain:
 pub async fn dispatch_me() -> Result<StaffPage<()>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page("/dispatch/new", |_, me| async move {
-            if me.role.dispatches() { Ok(()) } else { Err(crate::services::DispatchError::NotDispatcher.to_string()) }
-        })
+        staff_page(
+            "/dispatch/new",
+            |_, me| async move { crate::services::require_dispatch(&me).map_err(|e| e.to_string()) },
+        )
         .await
     }
     #[cfg(not(feature = "ssr"))]

@@ -2,6 +2,8 @@
 //! answered afterwards and who has not yet; and the same facts, one line per request, as CSV. Everything is read
 //! from the timelines, so a report can never disagree with what happened.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{EventKind, Problem, Progress, RequestStatus, StatusView, parse_day};
@@ -46,7 +48,7 @@ impl RequestFacts {
             to_accept_ms: first(&[EventKind::Accepted, EventKind::Assigned]),
             to_arrival_ms: first(&[EventKind::Arrived, EventKind::ArrivalConfirmed]),
             arrival_confirmed: progress.arrival_confirmed,
-            rating: progress.rating.filter(|r| *r > 0),
+            rating: progress.rating,
             comment: answer.and_then(|e| e.detail.clone()),
             phone: view.phone.clone(),
         }
@@ -117,16 +119,13 @@ impl Report {
     pub fn new(range: &ReportRange, mut facts: Vec<RequestFacts>) -> Report {
         facts.sort_by_key(|f| std::cmp::Reverse(f.created_at));
         let group = |key: &dyn Fn(&RequestFacts) -> Option<String>| {
-            let mut keys: Vec<String> = facts.iter().filter_map(key).collect();
-            keys.sort();
-            keys.dedup();
-            keys.into_iter()
-                .map(|k| {
-                    let members: Vec<&RequestFacts> =
-                        facts.iter().filter(|f| key(f).as_deref() == Some(k.as_str())).collect();
-                    ReportRow::of(k, &members)
-                })
-                .collect::<Vec<_>>()
+            let mut groups: BTreeMap<String, Vec<&RequestFacts>> = BTreeMap::new();
+            for f in &facts {
+                if let Some(k) = key(f) {
+                    groups.entry(k).or_default().push(f);
+                }
+            }
+            groups.into_iter().map(|(k, members)| ReportRow::of(k, &members)).collect::<Vec<_>>()
         };
         Report {
             from: range.from.clone(),

@@ -279,7 +279,7 @@ impl Progress {
             EventKind::Received => self.status = Some(S::Received),
             EventKind::CallbackRequested => self.callback_requested = true,
             EventKind::CallbackMade => self.callback_requested = false,
-            EventKind::FollowUp => self.rating = e.rating.or(Some(0)),
+            EventKind::FollowUp => self.rating = e.rating,
             _ if closed => {}
             EventKind::Escalated => self.escalation = e.level.unwrap_or(0).max(self.escalation),
             EventKind::Cancelled => {

@@ -37,7 +37,8 @@ const SEARCH_LIMIT: i64 = 50;
 /// The most requests one report reads.
 const REPORT_LIMIT: i64 = 20_000;
 
-fn require_dispatch(who: &StaffMember) -> Result<(), DispatchError> {
+/// Only dispatchers and admins: every dispatch page and action asks here.
+pub fn require_dispatch(who: &StaffMember) -> Result<(), DispatchError> {
     if who.role.dispatches() { Ok(()) } else { Err(DispatchError::NotDispatcher) }
 }
 

@@ -12,15 +12,15 @@ use std::sync::Arc;
 use crate::{
     domain::{
         Actor, EventKind, FieldError, FollowUpRefusal, HelpRequestDraft, Ladder, Progress, Region, StatusToken,
-        StatusView,
+        StatusView, Step,
     },
     live::{LiveFeed, RequestChanged},
-    store::{Created, NewEvent, NewRecord, Store, StoreError},
+    store::{Created, Loaded, NewEvent, NewRecord, Store, StoreError},
 };
 
 pub use crate::domain::StaffMember;
 pub use alerts::{AlertReport, Alerts, DeviceSubscription, SubscriptionKeys};
-pub use dispatch::{DispatchError, PhoneInError};
+pub use dispatch::{DispatchError, PhoneInError, require_dispatch};
 pub use jobs::JobError;
 pub use staff::{LoginError, StaffError};
 
@@ -143,33 +143,41 @@ impl Services {
     /// Records the customer's cancel or callback. Repeating one is harmless: a second "call me back" while the
     /// first is pending adds nothing.
     pub async fn customer_action(&self, token: &str, action: CustomerAction) -> Result<(), ActionError> {
-        let token = StatusToken::parse(token).ok_or(ActionError::UnknownToken)?;
-        let id = self.store.request_id_by_token(token.as_str()).await?.ok_or(ActionError::UnknownToken)?;
-        // A technician may append at the same moment: read, decide, append only if nothing changed meanwhile.
-        loop {
-            let loaded = self.store.load(id).await?.ok_or(ActionError::UnknownToken)?;
+        self.as_customer(token, |loaded| {
             if !loaded.view.status.is_open() {
                 return Err(ActionError::Closed);
             }
             let kind = match action {
                 CustomerAction::Cancel => EventKind::Cancelled,
-                CustomerAction::CallMeBack if loaded.view.callback_requested => return Ok(()),
+                CustomerAction::CallMeBack if loaded.view.callback_requested => return Ok(None),
                 CustomerAction::CallMeBack => EventKind::CallbackRequested,
             };
-            if self.store.append_event(id, loaded.version, &NewEvent::by(kind, Actor::Customer)).await? {
-                self.live.publish(RequestChanged { request_id: id });
-                return Ok(());
-            }
-        }
+            Ok(Some(Step::new(kind, None, None)))
+        })
+        .await
     }
 
     /// The customer's answer to "Are you satisfied?" after Done: recorded once, as an event.
     pub async fn follow_up(&self, token: &str, rating: Option<&str>, comment: Option<&str>) -> Result<(), ActionError> {
+        self.as_customer(token, |loaded| {
+            Ok(Some(Progress::from_timeline(&loaded.view.timeline).decide_follow_up(rating, comment)?))
+        })
+        .await
+    }
+
+    /// What a customer does on the status page: the request behind the link, a decision on its latest timeline
+    /// (`None`: nothing to record), and an append only if nothing changed meanwhile, since a technician may
+    /// append at the same moment; otherwise read and decide again.
+    async fn as_customer(
+        &self,
+        token: &str,
+        decide: impl Fn(&Loaded) -> Result<Option<Step>, ActionError>,
+    ) -> Result<(), ActionError> {
         let token = StatusToken::parse(token).ok_or(ActionError::UnknownToken)?;
         let id = self.store.request_id_by_token(token.as_str()).await?.ok_or(ActionError::UnknownToken)?;
         loop {
             let loaded = self.store.load(id).await?.ok_or(ActionError::UnknownToken)?;
-            let step = Progress::from_timeline(&loaded.view.timeline).decide_follow_up(rating, comment)?;
+            let Some(step) = decide(&loaded)? else { return Ok(()) };
             if self.store.append_event(id, loaded.version, &NewEvent::step(step, Actor::Customer, None)).await? {
                 self.live.publish(RequestChanged { request_id: id });
                 return Ok(());

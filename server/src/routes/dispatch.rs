@@ -35,7 +35,7 @@ pub async fn request(State(state): State<AppState>, staff: Staff, Path(number): 
 
 /// Who is looking, and the form token: all the phone-in page needs.
 pub async fn me(staff: Staff) -> Response {
-    let result = if staff.member.role.dispatches() { Ok(()) } else { Err(DispatchError::NotDispatcher) };
+    let result = app::services::require_dispatch(&staff.member);
     page(staff, result)
 }
 
