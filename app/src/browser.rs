@@ -266,12 +266,17 @@ pub fn sound_alarm() {
     }
 }
 
-/// Registers the service worker that shows job alerts with the app closed. Harmless where unsupported.
-pub fn register_service_worker() {
-    // Marks the page as running the wasm: tests (and anyone debugging) can tell a hydrated page from plain HTML.
+/// Marks the page's own view as running the wasm (`<html data-hydrated>`): tests, and anyone debugging, can tell
+/// a live page from plain HTML. A staff page's view arrives in its own chunk after the app has started, so the mark
+/// is set by each page, not by the app.
+pub fn mark_live() {
     if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
         let _ = root.set_attribute("data-hydrated", "");
     }
+}
+
+/// Registers the service worker that shows job alerts with the app closed. Harmless where unsupported.
+pub fn register_service_worker() {
     if let Some(window) = web_sys::window()
         && js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false)
     {

@@ -39,6 +39,13 @@ pub fn Clock(unix_ms: i64) -> impl IntoView {
     view! { <time data-ms=unix_ms>{text}</time> }
 }
 
+/// Put at the end of a page's view: once that view has hydrated, the page is marked live (see `browser::mark_live`).
+#[component]
+pub fn Live() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| crate::browser::mark_live());
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]

@@ -3,7 +3,7 @@
 // shows both, live. Then the same job steps with JavaScript off on the technician's phone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addStaff, hydrated, logIn, phone, screenshots, setUp } from './harness.mjs';
+import { addStaff, hydrated, logIn, phone, running, screenshots, setUp } from './harness.mjs';
 
 const env = setUp();
 
@@ -21,7 +21,23 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   tech.on('pageerror', (e) => errors.push(`tech: ${e.message}`));
   await logIn(tech, sam);
   await tech.locator('[data-alerts]:not([data-alerts=unknown])').waitFor(); // the wasm has run
+  // The live feed may bring "on duty" before the post's own answer; hold the answer back until it has, so the
+  // answer arriving second must not flip the page back to "off duty" (it once did, now and then).
+  const shown = [];
+  await tech.exposeFunction('__duty', (v) => shown.push(v));
+  await tech.evaluate(() => new MutationObserver(() => window.__duty(document.querySelector('[data-on-duty]').dataset.onDuty))
+    .observe(document.querySelector('[data-on-duty]'), { attributes: true, attributeFilter: ['data-on-duty'] }));
+  await tech.route('**/tech/duty', async (route) => {
+    const response = await route.fetch();
+    await tech.locator('[data-on-duty=true]').waitFor();
+    await route.fulfill({ response });
+  });
+  const answer = tech.waitForResponse('**/tech/duty');
   await tech.getByRole('button', { name: 'Go on duty' }).tap();
+  assert.equal((await answer).status(), 204);
+  await tech.waitForTimeout(300); // let the page act on the answer
+  await tech.unroute('**/tech/duty');
+  assert.deepEqual([...new Set(shown)], ['true'], 'on duty, never flipped back');
   await tech.locator('[data-on-duty=true]').waitFor();
   await tech.evaluate(() => { window.__stillHere = true; });
 
@@ -73,6 +89,7 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   await jumpPack.tap();
   await tech.locator('.tick[aria-pressed=true]', { hasText: 'Jump pack' }).waitFor({ timeout: 5000 });
   await tech.reload();
+  await running(tech);
   await tech.locator('.tick[aria-pressed=true]', { hasText: 'Jump pack' }).waitFor();
   await tech.screenshot({ path: `${screenshots}/tech-job.png`, fullPage: true });
   await customer.screenshot({ path: `${screenshots}/status-on-the-way.png`, fullPage: true });

@@ -15,7 +15,10 @@ const REMEMBERED: [&str; 6] = ["phone", "name", "vehicle_make", "vehicle_model",
 
 #[component]
 pub fn RequestHelpPage() -> impl IntoView {
-    view! { <HelpForm /> }
+    view! {
+        <HelpForm />
+        <crate::ui::Live />
+    }
 }
 
 /// The one form, for the customer or (with `caller_csrf`) for a dispatcher typing in a caller's request: same

@@ -19,7 +19,7 @@ pub fn StatusPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="card">"Loading your request…"</p> }>
             {move || Suspend::new(async move {
-                match status.await {
+                let drawn = match status.await {
                     Ok(Some(view)) => view! { <StatusCard token=token() initial=view /> }.into_any(),
                     Ok(None) => view! { <NotFound /> }.into_any(),
                     Err(e) => {
@@ -30,6 +30,10 @@ pub fn StatusPage() -> impl IntoView {
                         }
                             .into_any()
                     }
+                };
+                view! {
+                    {drawn}
+                    <crate::ui::Live />
                 }
             })}
         </Suspense>

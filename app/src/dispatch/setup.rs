@@ -24,12 +24,14 @@ impl LazyRoute for SetupPage {
 
     fn view(this: Self) -> AnyView {
         let page = this.0;
+        // After a plain form's save (no JavaScript yet), the editor it came from says so.
+        let saved = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("saved"));
         view! {
             <Title text="Staff and checklists · dispatch" />
             <StaffLoad
                 page
                 loading="Loading…"
-                draw=|page| view! { <SetupView page /> }
+                draw=move |page| view! { <SetupView page saved=saved.clone() /> }
             />
             <a class="link" href="/dispatch">"← The board"</a>
         }
@@ -38,7 +40,7 @@ impl LazyRoute for SetupPage {
 }
 
 #[component]
-fn SetupView(page: StaffPage<Setup>) -> impl IntoView {
+fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
     let Setup { staff, checklists } = data;
     view! {
@@ -75,13 +77,19 @@ fn SetupView(page: StaffPage<Setup>) -> impl IntoView {
                 "Open jobs show the new list when they are next opened."
             </p>
         </section>
-        {checklists.into_iter().map(|t| view! { <ChecklistEditor template=t csrf=csrf.clone() /> }).collect_view()}
+        {checklists
+            .into_iter()
+            .map(|t| {
+                let just_saved = saved.as_deref() == Some(t.problem.as_str());
+                view! { <ChecklistEditor template=t csrf=csrf.clone() just_saved /> }
+            })
+            .collect_view()}
     }
 }
 
 #[component]
-fn ChecklistEditor(template: ChecklistTemplate, csrf: String) -> impl IntoView {
-    let saved = RwSignal::new(false);
+fn ChecklistEditor(template: ChecklistTemplate, csrf: String, just_saved: bool) -> impl IntoView {
+    let saved = RwSignal::new(just_saved);
     let rows = (template.lines.len() + 1).clamp(3, 14);
     let (id, problem, title, text) =
         (format!("checklist-{}", template.problem), template.problem.clone(), template.title(), template.text());

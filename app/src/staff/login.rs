@@ -27,5 +27,6 @@ pub fn LoginPage() -> impl IntoView {
                 <button class="button" type="submit">"Log in"</button>
             </form>
         </section>
+        <crate::ui::Live />
     }
 }

@@ -80,7 +80,7 @@ where
             {move || {
                 let draw = draw.clone();
                 Suspend::new(async move {
-                    match page.await {
+                    let drawn = match page.await {
                         Ok(page) => draw(page).into_any(),
                         Err(e) => {
                             view! {
@@ -91,6 +91,10 @@ where
                             }
                                 .into_any()
                         }
+                    };
+                    view! {
+                        {drawn}
+                        <crate::ui::Live />
                     }
                 })
             }}

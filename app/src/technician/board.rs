@@ -59,7 +59,10 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
         StoredValue::new_local(stream);
     }
 
-    let duty_done = Callback::new(move |()| on_duty.update(|d| *d = !*d));
+    // What the tap asked for, set once the server has it. Not a toggle: the live feed may have brought the new
+    // state before the post's answer, and toggling again would show the opposite of the truth.
+    let wanted = StoredValue::new(false);
+    let duty_done = Callback::new(move |()| on_duty.set(wanted.get_value()));
     let first = crate::domain::first_name(&me.name).to_owned();
     view! {
         <section class="card duty" class:on=on_duty data-on-duty=move || on_duty.get().to_string()>
@@ -76,7 +79,12 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
             </p>
             <StaffForm action="/tech/duty".into() csrf=csrf.clone() on_done=duty_done>
                 <input type="hidden" name="on" value=move || if on_duty.get() { "0" } else { "1" } />
-                <button class="button" class:danger=on_duty type="submit">
+                <button
+                    class="button"
+                    class:danger=on_duty
+                    type="submit"
+                    on:click=move |_| wanted.set_value(!on_duty.get_untracked())
+                >
                     {move || if on_duty.get() { "Go off duty" } else { "Go on duty" }}
                 </button>
             </StaffForm>

@@ -82,7 +82,9 @@ pub async fn checklist(
 ) -> Response {
     let problem = form.problem.unwrap_or_default();
     let result = state.services.set_checklist(&staff.member, &problem, form.lines.as_deref().unwrap_or_default()).await;
-    answer(&headers, result, &format!("/dispatch/setup#checklist-{}", problem.trim()))
+    // A plain form comes back to its own editor, marked saved; only a known problem gets this far.
+    let problem = problem.trim();
+    answer(&headers, result, &format!("/dispatch/setup?saved={problem}#checklist-{problem}"))
 }
 
 #[derive(Deserialize)]
