@@ -39,6 +39,30 @@ pub fn Clock(unix_ms: i64) -> impl IntoView {
     view! { <time data-ms=unix_ms>{text}</time> }
 }
 
+/// A page's data, awaited on the server (pages render whole) or fetched after a client-side navigation, then
+/// drawn; once drawn and hydrated the page is marked live.
+#[component]
+pub fn Loaded<T, F, V>(data: Resource<T>, loading: &'static str, draw: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=move || view! { <p class="card">{loading}</p> }>
+            {move || {
+                let draw = draw.clone();
+                Suspend::new(async move {
+                    view! {
+                        {draw(data.await)}
+                        <Live />
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 /// Put at the end of a page's view: once that view has hydrated, the page is marked live (see `browser::mark_live`).
 #[component]
 pub fn Live() -> impl IntoView {

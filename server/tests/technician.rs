@@ -185,6 +185,43 @@ async fn steps_out_of_order_or_malformed_are_refused_with_reasons() {
 }
 
 #[tokio::test]
+async fn a_technician_sets_off_for_one_job_at_a_time() {
+    let app = spawn_app().await;
+    let (first, _) = request(&app).await;
+    let (second, second_token) = request(&app).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let (kim, (third, _)) = (app.staff("kim", "Kim Lee", Role::Technician).await, request(&app).await);
+    for number in [&first, &second] {
+        assert_eq!(sam.step(number, &[("action", "accept")]).await.status(), 204);
+    }
+    let set_off = [("action", "on_my_way"), ("eta_minutes", "20")];
+    assert_eq!(sam.step(&first, &set_off).await.status(), 204);
+    let refused = message(sam.step(&second, &set_off).await).await;
+    let why = format!("You are still on {first}: press Done there (or Can't take) before setting off again.");
+    assert_eq!(refused, (409, why.clone()));
+    // Still there at the first customer: the same.
+    assert_eq!(sam.step(&first, &[("action", "arrived")]).await.status(), 204);
+    assert_eq!(message(sam.step(&second, &set_off).await).await, (409, why));
+    // The customer waiting for the second job was told nothing untrue.
+    let status: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/requests/{second_token}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "accepted");
+    // Another technician's trip is no obstacle to anyone else.
+    assert_eq!(kim.step(&third, &[("action", "accept")]).await.status(), 204);
+    assert_eq!(kim.step(&third, &set_off).await.status(), 204);
+    // Done with the first: off to the second.
+    assert_eq!(sam.step(&first, &[("action", "done"), ("note", "Spare fitted")]).await.status(), 204);
+    assert_eq!(sam.step(&second, &set_off).await.status(), 204);
+}
+
+#[tokio::test]
 async fn checklist_ticks_are_kept_per_job() {
     let app = spawn_app().await;
     let (first, _) = request(&app).await;

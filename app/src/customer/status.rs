@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::request_status,
     domain::StatusView,
-    ui::{Clock, NotFound},
+    ui::{Clock, Loaded, NotFound},
 };
 
 #[component]
@@ -16,28 +16,17 @@ pub fn StatusPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let status = Resource::new(token, request_status);
-    view! {
-        <Suspense fallback=|| view! { <p class="card">"Loading your request…"</p> }>
-            {move || Suspend::new(async move {
-                let drawn = match status.await {
-                    Ok(Some(view)) => view! { <StatusCard token=token() initial=view /> }.into_any(),
-                    Ok(None) => view! { <NotFound /> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <section class="card errors" role="alert">
-                                <p>{e.to_string()}</p>
-                            </section>
-                        }
-                            .into_any()
-                    }
-                };
-                view! {
-                    {drawn}
-                    <crate::ui::Live />
-                }
-            })}
-        </Suspense>
-    }
+    let draw = move |found: Result<Option<StatusView>, String>| match found {
+        Ok(Some(view)) => view! { <StatusCard token=token() initial=view /> }.into_any(),
+        Ok(None) => view! { <NotFound /> }.into_any(),
+        Err(e) => view! {
+            <section class="card errors" role="alert">
+                <p>{e.to_string()}</p>
+            </section>
+        }
+        .into_any(),
+    };
+    view! { <Loaded data=status loading="Loading your request…" draw /> }
 }
 
 #[component]

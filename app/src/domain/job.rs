@@ -159,6 +159,9 @@ pub enum Refusal {
     NotArrived,
     #[error("You are already there: no ETA needed.")]
     AlreadyArrived,
+    /// One trip at a time: "on my way" pressed while still on another job tells the customer a lie.
+    #[error("You are still on {0}: press Done there (or Can't take) before setting off again.")]
+    OnAnotherJob(String),
     #[error("Give the ETA in whole minutes, from 1 to {MAX_ETA_MINUTES}.")]
     BadEta,
     #[error("Write what was done (a few words), so dispatch and the customer know.")]
@@ -196,8 +199,9 @@ impl JobAction {
 }
 
 impl Progress {
-    /// Decides whether `staff_id` may take `action` now, and what to record if so.
-    pub fn decide(&self, staff_id: i64, action: JobAction) -> Result<Step, Refusal> {
+    /// Decides whether `staff_id` may take `action` now, and what to record if so. `trip` is the number of the
+    /// technician's other job under way (on the way or arrived), if there is one.
+    pub fn decide(&self, staff_id: i64, action: JobAction, trip: Option<&str>) -> Result<Step, Refusal> {
         use RequestStatus as S;
         let status = self.status();
         if !status.is_open() {
@@ -217,7 +221,10 @@ impl Progress {
             Some(_) => {}
         }
         match (action, status) {
-            (JobAction::OnMyWay { eta_minutes }, S::Accepted) => step(EventKind::OnTheWay, None, Some(eta_minutes)),
+            (JobAction::OnMyWay { eta_minutes }, S::Accepted) => match trip {
+                Some(other) => Err(Refusal::OnAnotherJob(other.to_owned())),
+                None => step(EventKind::OnTheWay, None, Some(eta_minutes)),
+            },
             (JobAction::OnMyWay { eta_minutes }, S::OnTheWay) => step(EventKind::EtaChanged, None, Some(eta_minutes)),
             (JobAction::OnMyWay { .. }, _) => Err(Refusal::AlreadyArrived),
             // Arriving without pressing "on my way" first is normal when the truck was round the corner.
@@ -248,38 +255,56 @@ mod tests {
     #[test]
     fn the_first_accept_wins_and_the_others_learn_who_took_it() {
         let open = progress(&[(Received, None)]);
-        assert_eq!(open.decide(ANA.0, JobAction::Accept).map(|s| s.kind), Ok(Accepted));
+        assert_eq!(open.decide(ANA.0, JobAction::Accept, None).map(|s| s.kind), Ok(Accepted));
         let taken = progress(&[(Received, None), (Accepted, Some(ANA))]);
-        assert_eq!(taken.decide(BEN.0, JobAction::Accept), Err(Refusal::TakenBy("Ana Lima".into())));
-        assert_eq!(taken.decide(ANA.0, JobAction::Accept), Err(Refusal::AlreadyYours));
-        assert_eq!(taken.decide(BEN.0, JobAction::Arrived), Err(Refusal::NotYours("Ana Lima".into())));
+        assert_eq!(taken.decide(BEN.0, JobAction::Accept, None), Err(Refusal::TakenBy("Ana Lima".into())));
+        assert_eq!(taken.decide(ANA.0, JobAction::Accept, None), Err(Refusal::AlreadyYours));
+        assert_eq!(taken.decide(BEN.0, JobAction::Arrived, None), Err(Refusal::NotYours("Ana Lima".into())));
     }
 
     #[test]
     fn steps_go_in_order() {
         let open = progress(&[(Received, None)]);
-        assert_eq!(open.decide(ANA.0, JobAction::Arrived), Err(Refusal::NotAccepted));
+        assert_eq!(open.decide(ANA.0, JobAction::Arrived, None), Err(Refusal::NotAccepted));
         let accepted = progress(&[(Received, None), (Accepted, Some(ANA))]);
         let done = JobAction::Done { note: "new battery".into() };
-        assert_eq!(accepted.decide(ANA.0, done.clone()), Err(Refusal::NotArrived));
-        let on_way = accepted.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 25 });
+        assert_eq!(accepted.decide(ANA.0, done.clone(), None), Err(Refusal::NotArrived));
+        let on_way = accepted.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 25 }, None);
         assert_eq!(on_way, Ok(Step::new(OnTheWay, None, Some(25))));
         let driving = progress(&[(Received, None), (Accepted, Some(ANA)), (OnTheWay, Some(ANA))]);
-        assert_eq!(driving.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 35 }).map(|s| s.kind), Ok(EtaChanged));
+        assert_eq!(driving.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 35 }, None).map(|s| s.kind), Ok(EtaChanged));
         let there = progress(&[(Received, None), (Accepted, Some(ANA)), (Arrived, Some(ANA))]);
-        assert_eq!(there.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 5 }), Err(Refusal::AlreadyArrived));
-        assert_eq!(there.decide(ANA.0, done).map(|s| s.detail), Ok(Some("new battery".into())));
+        assert_eq!(there.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 5 }, None), Err(Refusal::AlreadyArrived));
+        assert_eq!(there.decide(ANA.0, done, None).map(|s| s.detail), Ok(Some("new battery".into())));
         let closed = progress(&[(Received, None), (Accepted, Some(ANA)), (Arrived, Some(ANA)), (Done, Some(ANA))]);
-        assert_eq!(closed.decide(ANA.0, JobAction::Arrived), Err(Refusal::Closed("done")));
+        assert_eq!(closed.decide(ANA.0, JobAction::Arrived, None), Err(Refusal::Closed("done")));
         let cancelled = progress(&[(Received, None), (Cancelled, None)]);
-        assert_eq!(cancelled.decide(ANA.0, JobAction::Accept), Err(Refusal::Closed("cancelled")));
+        assert_eq!(cancelled.decide(ANA.0, JobAction::Accept, None), Err(Refusal::Closed("cancelled")));
+    }
+
+    #[test]
+    fn one_trip_at_a_time() {
+        let accepted = progress(&[(Received, None), (Accepted, Some(ANA))]);
+        let set_off = JobAction::OnMyWay { eta_minutes: 30 };
+        assert_eq!(
+            accepted.decide(ANA.0, set_off.clone(), Some("RC-7K3Q")),
+            Err(Refusal::OnAnotherJob("RC-7K3Q".into()))
+        );
+        assert_eq!(accepted.decide(ANA.0, set_off, None).map(|s| s.kind), Ok(OnTheWay));
+        // Arriving, a new ETA on this trip and handing a job back are never blocked by another job.
+        let driving = progress(&[(Received, None), (Accepted, Some(ANA)), (OnTheWay, Some(ANA))]);
+        let later = JobAction::OnMyWay { eta_minutes: 40 };
+        assert_eq!(driving.decide(ANA.0, later, Some("RC-7K3Q")).map(|s| s.kind), Ok(EtaChanged));
+        assert_eq!(accepted.decide(ANA.0, JobAction::Arrived, Some("RC-7K3Q")).map(|s| s.kind), Ok(Arrived));
+        let hand_back = JobAction::CantTake { reason: "still at the other job".into() };
+        assert_eq!(accepted.decide(ANA.0, hand_back, Some("RC-7K3Q")).map(|s| s.kind), Ok(Released));
     }
 
     #[test]
     fn cant_take_puts_the_job_back_for_anyone() {
         let released = progress(&[(Received, None), (Accepted, Some(ANA)), (Released, Some(ANA))]);
         assert_eq!(released.status(), RequestStatus::Received);
-        assert_eq!(released.decide(BEN.0, JobAction::Accept).map(|s| s.kind), Ok(Accepted));
+        assert_eq!(released.decide(BEN.0, JobAction::Accept, None).map(|s| s.kind), Ok(Accepted));
     }
 
     #[test]

@@ -117,7 +117,11 @@ impl Services {
                 other => other?,
             };
             let progress = Progress::from_timeline(&loaded.view.timeline);
-            let step = progress.decide(who.id, action.clone())?;
+            let trip = match action {
+                JobAction::OnMyWay { .. } => self.trip_under_way(who, loaded.id).await?,
+                _ => None,
+            };
+            let step = progress.decide(who.id, action.clone(), trip.as_deref())?;
             let event = NewEvent::step(step, Actor::Staff, Some(who.id));
             if self.store.append_event(loaded.id, loaded.version, &event).await? {
                 self.live.publish(RequestChanged { request_id: loaded.id });
@@ -128,6 +132,19 @@ impl Services {
                 return Ok(());
             }
         }
+    }
+
+    /// The number of `who`'s job under way (on the way or arrived) other than `except`, if any.
+    async fn trip_under_way(&self, who: &StaffMember, except: i64) -> Result<Option<String>, StoreError> {
+        let open = self.store.open_requests().await?;
+        Ok(open
+            .into_iter()
+            .find(|l| {
+                l.id != except
+                    && matches!(l.view.status, RequestStatus::OnTheWay | RequestStatus::Arrived)
+                    && is_mine(l, who)
+            })
+            .map(|l| l.view.number))
     }
 
     /// Ticks or unticks a checklist line; only the technician who has the job.

@@ -75,31 +75,17 @@ where
     F: Fn(crate::api::StaffPage<T>) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    view! {
-        <Suspense fallback=move || view! { <p class="card">{loading}</p> }>
-            {move || {
-                let draw = draw.clone();
-                Suspend::new(async move {
-                    let drawn = match page.await {
-                        Ok(page) => draw(page).into_any(),
-                        Err(e) => {
-                            view! {
-                                <section class="card">
-                                    <p class="refusal" role="alert">{e}</p>
-                                    {back.map(|(href, label)| view! { <a class="button" href=href>{label}</a> })}
-                                </section>
-                            }
-                                .into_any()
-                        }
-                    };
-                    view! {
-                        {drawn}
-                        <crate::ui::Live />
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    let draw = move |page| match page {
+        Ok(page) => draw(page).into_any(),
+        Err(e) => view! {
+            <section class="card">
+                <p class="refusal" role="alert">{e}</p>
+                {back.map(|(href, label)| view! { <a class="button" href=href>{label}</a> })}
+            </section>
+        }
+        .into_any(),
+    };
+    view! { <crate::ui::Loaded data=page loading draw /> }
 }
 
 /// "12 min": how long a customer has waited, from the server's clock at render and the phone's after.
