@@ -436,3 +436,59 @@ async fn truck_checklists_are_edited_per_problem_and_the_staff_list_is_shown() {
     assert_eq!(sam.post("/dispatch/checklists", &[("problem", "battery"), ("lines", "x")]).await.status(), 403);
     assert_eq!(sam.get_json("/staff/api/dispatch/setup").await.0, 403);
 }
+
+#[tokio::test]
+async fn a_child_or_pet_locked_inside_goes_first_and_sounds_the_alarm_at_once() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let (older, _) = request(&app).await;
+    // By the partner API...
+    let mut body = flat_tire();
+    body["problem"] = "lockout".into();
+    body["someone_inside"] = true.into();
+    let created: Value = app.create(body).await.json().await.unwrap();
+    let (urgent, token) = (created["number"].as_str().unwrap(), created["token"].as_str().unwrap());
+    assert_eq!(app.status(token).await["someone_inside"], true);
+    // ...and by the customer's plain form, where a ticked box is all there is.
+    let form =
+        [("problem", "lockout"), ("phone", "+1 201 555 0188"), ("place", "Lidl car park"), ("someone_inside", "1")];
+    assert_eq!(app.post_form("/request", &form).await.status(), 303);
+
+    // First on the technician's board, though newer; the plain one keeps its place after them.
+    let (_, tech) = sam.get_json("/staff/api/board").await;
+    let open: Vec<(&str, bool)> = tech["data"]["open"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["number"].as_str().unwrap(), c["someone_inside"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(open.len(), 3);
+    assert_eq!((open[0], open[1].1, open[2]), ((urgent, true), true, (older.as_str(), false)));
+
+    // Dispatch: the alarm is up at once, with no rung climbed, and first on the board.
+    let b = board(&dee).await;
+    assert_eq!((card(&b, urgent)["alarm"].as_bool(), card(&b, urgent)["escalation"].as_u64()), (Some(true), Some(0)));
+    assert_eq!(card(&b, &older)["alarm"], false);
+    assert_ne!(b["open"][2]["number"], urgent, "emergencies before the plain request");
+    assert_eq!(b["open"][2]["number"], older.as_str());
+    // Owned: the alarm stops; the request stays marked.
+    assert_eq!(sam.step(urgent, &[("action", "accept")]).await.status(), 204);
+    let b = board(&dee).await;
+    assert_eq!(
+        (card(&b, urgent)["alarm"].as_bool(), card(&b, urgent)["someone_inside"].as_bool()),
+        (Some(false), Some(true))
+    );
+    let (_, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{urgent}")).await;
+    assert_eq!(view["data"]["job"]["request"]["someone_inside"], true);
+    assert_eq!(view["data"]["alarm"], false);
+
+    // Not ticked means not urgent, and a wrong type is refused with the field's name.
+    let (plain, _) = request(&app).await;
+    assert_eq!(card(&board(&dee).await, &plain)["someone_inside"], false);
+    let mut bad = flat_tire();
+    bad["someone_inside"] = "yes".into();
+    let r = app.create(bad).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("someone_inside"));
+}

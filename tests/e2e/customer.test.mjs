@@ -101,4 +101,31 @@ describe('customer with JavaScript off', () => {
     await page.getByText('You asked us to call you back').waitFor({ timeout: 30000 });
     await context.close();
   });
+
+  test('a child or a pet locked inside is asked with "Locked out" only, kept through a refusal, and put first', async () => {
+    const context = await phone(env.browser, env.server.base, { javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/');
+    const inside = page.locator('label.someone-inside');
+    assert.equal(await inside.isVisible(), false, 'not asked before a choice');
+    await choose(page, 'Battery');
+    assert.equal(await inside.isVisible(), false, 'not asked for a battery');
+    await choose(page, 'Locked out');
+    await inside.tap();
+    assert.equal(await inside.locator('input').isChecked(), true);
+    await page.fill('textarea[name=place]', 'Lidl car park, by the trolleys');
+    await page.fill('input[name=phone]', '12');
+    await page.getByRole('button', { name: 'Send request' }).tap();
+    // Refused for the phone number: the tick survives the round trip.
+    await page.getByText('Please check:').waitFor();
+    assert.equal(await page.locator('input[name=someone_inside]').isChecked(), true);
+    await page.fill('input[name=phone]', '201-555-0144');
+    await page.getByRole('button', { name: 'Send request' }).tap();
+    await page.waitForURL(/\/r\//);
+    await page.getByText('A child or a pet is inside: this request comes first.').waitFor();
+    await page.screenshot({ path: `${screenshots}/status-someone-inside.png`, fullPage: true });
+    const status = await (await fetch(`${env.server.base}/api/v1/requests/${token(page)}`)).json();
+    assert.equal(status.someone_inside, true);
+    await context.close();
+  });
 });

@@ -130,5 +130,19 @@ test('with JavaScript off the technician still logs in, goes on duty and works t
   const status = await (await fetch(`${env.server.base}/api/v1/requests/${created.token}`)).json();
   assert.deepEqual(status.timeline.map((e) => e.kind), ['received', 'accepted', 'on_the_way', 'arrived', 'done']);
   assert.equal(status.technician, 'Kim');
+
+  // A child locked in a car jumps the queue: first on the board though newest, and marked on the job screen.
+  const post = (body) => fetch(`${env.server.base}/api/v1/requests`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  }).then((r) => r.json());
+  const waiting = await post({ problem: 'battery', phone: '+1 201 555 0198', place: 'Car park P2' });
+  const urgent = await post({ problem: 'lockout', phone: '+1 201 555 0197', place: 'Car park P3', someone_inside: true });
+  await page.goto('/tech');
+  const first = page.locator('section', { hasText: 'Waiting for a technician' }).locator('li').first();
+  assert.equal(await first.getAttribute('data-number'), urgent.number);
+  assert.match(await first.innerText(), /Child or pet inside/);
+  assert.ok(await page.locator(`li[data-number="${waiting.number}"]`).isVisible());
+  await first.locator('a').tap();
+  await page.getByText('A child or a pet is shut inside. Emergency: this job comes first.').waitFor();
   await context.close();
 });

@@ -178,6 +178,11 @@ pub fn HelpForm(#[prop(optional)] caller_csrf: Option<String>) -> impl IntoView 
                     <span>"In a few words (out of fuel, needs a tow, …)"</span>
                     <input name="problem_detail" maxlength=MAX_SHORT value=echo("problem_detail") />
                 </label>
+                // Shown with "Locked out" (CSS): a child or a pet inside makes it an emergency.
+                <label class="someone-inside">
+                    <input type="checkbox" name="someone_inside" value="1" checked=!echo("someone_inside").is_empty() />
+                    <span>"A child or a pet is locked inside"</span>
+                </label>
                 <FieldError message=error("problem") />
             </fieldset>
 
@@ -328,6 +333,9 @@ fn sms_text(form: &web_sys::HtmlFormElement, fix: Fix) -> String {
     let problem = Problem::parse(&crate::browser::checked_value(form, "problem").unwrap_or_default())
         .map_or("Help needed", |p| p.label());
     let mut lines = vec![format!("roadcall: {problem}")];
+    if crate::browser::checked_value(form, "someone_inside").is_some() {
+        lines.push("EMERGENCY: a child or a pet is locked inside".to_owned());
+    }
     if let Some((lat, lon, accuracy)) = fix.coordinates() {
         lines.push(format!("Location {lat:.5},{lon:.5} (±{} m)", accuracy.round()));
     }

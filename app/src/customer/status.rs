@@ -68,6 +68,11 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                     }
                 })
             }}
+            // Honest about what a breakdown service can do: a child or pet in danger needs the emergency number.
+            <p class="urgent" role="alert" class:hidden=move || !v().someone_inside || !v().status.is_open()>
+                "A child or a pet is inside: this request comes first. If they are in danger from heat or cold, "
+                "call the emergency number (112 or 911) now, then stay near the car."
+            </p>
             <dl class="facts">
                 <dt>"Problem"</dt>
                 <dd>

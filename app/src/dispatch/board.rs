@@ -175,6 +175,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
         next_escalation_at,
         alarm,
         callback_requested,
+        someone_inside,
         ..
     } = card;
     let ladder = move || match (alarm, next_escalation_at) {
@@ -192,6 +193,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
                 <span class="job-number">{number.clone()}</span>
                 <span class="job-problem">{problem.label()}</span>
                 <span class="job-status">{status.label()}</span>
+                {someone_inside.then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}
                 <span class="job-place">{place.unwrap_or_else(|| "GPS location".into())}</span>
                 <span class="job-age">"waiting " {move || waited(created_at, now.get())}</span>
                 <span class="job-tech">

@@ -10,7 +10,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_request},
     domain::{DispatchView, RequestStatus},
-    staff::{StaffForm, StaffLoad, StaffTimeline, ticking_now, waited},
+    staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, ticking_now, waited},
     ui::Clock,
 };
 
@@ -118,19 +118,11 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
         <Title text=format!("{number} · dispatch") />
         <section class="alarm" role="alert" class:hidden=move || !view_.with(|v| v.alarm)>
             <strong>"Alarm: "</strong>
-            "nobody has answered in time. Assign a technician or call the customer."
+            "nobody has this request yet. Assign a technician or call the customer."
         </section>
         <section class="card job-head" data-status=move || status().as_str()>
             <p class="number">{number.clone()}</p>
-            <h1>
-                {move || {
-                    let r = r();
-                    match r.problem_detail {
-                        Some(d) => format!("{}: {d}", r.problem.label()),
-                        None => r.problem.label().to_owned(),
-                    }
-                }}
-            </h1>
+            <JobTitle request=Signal::derive(r) />
             <p class="job-state">
                 <span class="job-status">{move || status().label()}</span>
                 {move || r().technician.map(|t| view! { " · " {t} })}

@@ -151,9 +151,10 @@ pub struct Setup {
     pub checklists: Vec<ChecklistTemplate>,
 }
 
-/// The order dispatch reads: alarms first, then nobody-has-it, then the rest; oldest first within each.
+/// The order dispatch reads: alarms first, then a child or pet inside, then nobody-has-it, then the rest; oldest
+/// first within each.
 pub fn dispatch_order(cards: &mut [JobCard]) {
-    cards.sort_by_key(|c| (!c.alarm, c.status != RequestStatus::Received, c.created_at));
+    cards.sort_by_key(|c| (!c.alarm, !c.someone_inside, c.status != RequestStatus::Received, c.created_at));
 }
 
 /// A day typed as `2026-11-24`: its start and end in unix ms (UTC).

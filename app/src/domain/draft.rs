@@ -105,6 +105,9 @@ pub struct HelpRequestDraft {
     pub vehicle: Option<Vehicle>,
     #[serde(default)]
     pub notes: Option<String>,
+    /// A child or a pet is shut inside the vehicle: an emergency, whatever the problem.
+    #[serde(default)]
+    pub someone_inside: Option<bool>,
 }
 
 /// A position we trust enough to send a truck to.
@@ -158,6 +161,7 @@ pub struct NewHelpRequest {
     pub access_notes: Option<String>,
     pub vehicle: Vehicle,
     pub notes: Option<String>,
+    pub someone_inside: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -227,6 +231,7 @@ impl HelpRequestDraft {
                 access_notes,
                 vehicle,
                 notes,
+                someone_inside: self.someone_inside.unwrap_or(false),
             }),
             _ => Err(errors),
         }
@@ -260,6 +265,13 @@ mod tests {
         let ok = good().validate(us());
         assert_eq!(ok.as_ref().map(|r| r.problem).ok(), Some(Problem::FlatTire));
         assert_eq!(ok.map(|r| r.phone.e164().to_owned()).ok(), Some("+12015550123".into()));
+    }
+
+    #[test]
+    fn a_child_or_pet_inside_is_kept_and_absent_means_no() {
+        let inside = HelpRequestDraft { problem: Some("lockout".into()), someone_inside: Some(true), ..good() };
+        assert_eq!(inside.validate(us()).map(|r| r.someone_inside).ok(), Some(true));
+        assert_eq!(good().validate(us()).map(|r| r.someone_inside).ok(), Some(false));
     }
 
     #[test]

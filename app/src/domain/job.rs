@@ -33,6 +33,9 @@ pub struct JobCard {
     pub escalation: u8,
     pub next_escalation_at: Option<i64>,
     pub alarm: bool,
+    /// A child or a pet is shut inside: first on every list.
+    #[serde(default)]
+    pub someone_inside: bool,
 }
 
 /// What a technician's board shows: open requests nobody has yet, their own jobs, and who is on duty.

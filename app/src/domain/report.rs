@@ -268,6 +268,7 @@ mod tests {
             accuracy_m: None,
             access_notes: None,
             vehicle: Vehicle::default(),
+            someone_inside: false,
             phone: "+12015550123".into(),
             phone_display: String::new(),
             callback_requested: false,

@@ -364,6 +364,9 @@ pub struct StatusView {
     pub accuracy_m: Option<f64>,
     pub access_notes: Option<String>,
     pub vehicle: Vehicle,
+    /// A child or a pet is shut inside: an emergency, first on every list.
+    #[serde(default)]
+    pub someone_inside: bool,
     /// E.164, for machines and `tel:` links.
     pub phone: String,
     /// The same number grouped for reading.
@@ -388,6 +391,12 @@ impl StatusView {
         self.follow_up_due = progress.status() == RequestStatus::Done && progress.rating.is_none();
         self.technician = progress.owner.map(|(_, name)| name);
         self.eta_at = progress.eta_at;
+    }
+
+    /// A child or a pet inside and nobody has the job yet: dispatch's alarm sounds at once, not at the top of
+    /// the ladder.
+    pub fn emergency_waiting(&self) -> bool {
+        self.someone_inside && self.status == RequestStatus::Received
     }
 
     /// The customer needs to know who is coming, not the staff list: first names only.

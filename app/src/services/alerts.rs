@@ -147,7 +147,8 @@ impl Services {
             (None, None) => "GPS location".to_owned(),
         };
         let vehicle = v.vehicle.describe().map(|d| format!(" · {d}")).unwrap_or_default();
-        let what = format!("{} · {}", v.problem.label(), v.number);
+        let urgent = if v.someone_inside { "EMERGENCY, child or pet inside · " } else { "" };
+        let what = format!("{urgent}{} · {}", v.problem.label(), v.number);
         let (title, body) = match why {
             Why::New => (what, format!("{place}{vehicle}")),
             Why::StillWaiting => (format!("Still waiting · {what}"), format!("Nobody has taken it yet. {place}")),

@@ -88,6 +88,24 @@ where
     view! { <crate::ui::Loaded data=page loading draw /> }
 }
 
+/// A job's heading on the technician's and dispatch's screens: the problem in the customer's words, and the
+/// emergency when a child or a pet is inside.
+#[component]
+pub fn JobTitle(request: Signal<crate::domain::StatusView>) -> impl IntoView {
+    let title = move || {
+        request.with(|r| match &r.problem_detail {
+            Some(d) => format!("{}: {d}", r.problem.label()),
+            None => r.problem.label().to_owned(),
+        })
+    };
+    view! {
+        <h1>{title}</h1>
+        <p class="urgent" role="alert" class:hidden=move || !request.with(|r| r.someone_inside)>
+            "A child or a pet is shut inside. Emergency: this job comes first."
+        </p>
+    }
+}
+
 /// "12 min": how long a customer has waited, from the server's clock at render and the phone's after.
 pub fn waited(since_ms: i64, now_ms: i64) -> String {
     let minutes = (now_ms - since_ms).max(0) / 60_000;

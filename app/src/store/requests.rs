@@ -126,8 +126,8 @@ impl Store {
         let id: i64 = sqlx::query(
             "INSERT INTO help_requests (number, token, idempotency_key, source, problem, problem_detail, phone, \
              name, lat, lon, accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, \
-             vehicle_plate, notes, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+             vehicle_plate, notes, someone_inside, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
              RETURNING id",
         )
         .bind(number)
@@ -148,6 +148,7 @@ impl Store {
         .bind(&r.vehicle.colour)
         .bind(&r.vehicle.plate)
         .bind(&r.notes)
+        .bind(r.someone_inside)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?
@@ -214,8 +215,8 @@ impl Store {
     pub async fn load(&self, request_id: i64) -> Result<Option<Loaded>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT number, problem, problem_detail, phone, name, notes, lat, lon, accuracy_m, place, \
-             access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, version, created_at, source, \
-             token FROM help_requests WHERE id = $1",
+             access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, someone_inside, version, \
+             created_at, source, token FROM help_requests WHERE id = $1",
         )
         .bind(request_id)
         .fetch_optional(&self.pool)
@@ -272,6 +273,7 @@ impl Store {
                 colour: row.try_get("vehicle_colour")?,
                 plate: row.try_get("vehicle_plate")?,
             },
+            someone_inside: row.try_get("someone_inside")?,
             phone_display: Phone::from_stored(phone.clone()).international(),
             phone,
             callback_requested: false,

@@ -127,6 +127,9 @@ fn JobList(cards: Signal<Vec<JobCard>>, empty: &'static str) -> impl IntoView {
                         <span class="job-number">{card.number.clone()}</span>
                         <span class="job-problem">{card.problem.label()}</span>
                         <span class="job-status">{card.status.label()}</span>
+                        {card
+                            .someone_inside
+                            .then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}
                         <span class="job-place">{card.place.clone().unwrap_or_else(|| "GPS location".into())}</span>
                         <span class="job-age">"waiting " {waited(card.created_at, now)}</span>
                     </a>

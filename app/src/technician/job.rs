@@ -9,7 +9,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_job},
     domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
-    staff::{StaffForm, StaffLoad, StaffTimeline, now_ms, waited},
+    staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, now_ms, waited},
     ui::Clock,
 };
 
@@ -79,15 +79,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
         <Title text=format!("{number} · job") />
         <section class="card job-head" data-status=move || status().as_str()>
             <p class="number">{number.clone()}</p>
-            <h1>
-                {move || {
-                    let r = r();
-                    match r.problem_detail {
-                        Some(d) => format!("{}: {d}", r.problem.label()),
-                        None => r.problem.label().to_owned(),
-                    }
-                }}
-            </h1>
+            <JobTitle request=Signal::derive(r) />
             <p class="job-state">
                 <span class="job-status">{move || status().label()}</span>
                 {move || r().technician.map(|t| view! { " · " {t} })}

@@ -37,6 +37,8 @@ pub struct RequestForm {
     vehicle_colour: Option<String>,
     vehicle_plate: Option<String>,
     notes: Option<String>,
+    /// The checkbox "A child or a pet is locked inside": present (any value) when ticked.
+    someone_inside: Option<String>,
 }
 
 impl RequestForm {
@@ -62,6 +64,7 @@ impl RequestForm {
                 plate: self.vehicle_plate.clone(),
             }),
             notes: self.notes.clone(),
+            someone_inside: Some(self.someone_inside.is_some()),
         }
     }
 
