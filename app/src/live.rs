@@ -3,27 +3,25 @@
 
 use tokio::sync::broadcast;
 
-/// "Request N changed": listeners reload what they show from the store, so a missed or repeated
-/// notice can never show wrong data.
+/// What changed: listeners reload what they show from the store, so a missed or repeated notice can never show
+/// wrong data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RequestChanged {
-    pub request_id: i64,
-}
-
-impl RequestChanged {
-    /// No request changed but the crew did (someone went on or off duty, a phone subscribed to alerts): boards
-    /// that show who is on duty reload.
-    pub const CREW: RequestChanged = RequestChanged { request_id: 0 };
+pub enum Changed {
+    /// One request: its timeline or its checklist ticks.
+    Request(i64),
+    /// The crew, not a request: someone went on or off duty, a phone subscribed to alerts, a backup was set.
+    /// Boards that show who is on duty reload.
+    Crew,
 }
 
 pub trait LiveFeed: Send + Sync + 'static {
-    fn publish(&self, change: RequestChanged);
-    fn subscribe(&self) -> broadcast::Receiver<RequestChanged>;
+    fn publish(&self, change: Changed);
+    fn subscribe(&self) -> broadcast::Receiver<Changed>;
 }
 
 /// One process, one broadcast channel. A slow listener that falls behind is told it lagged and reloads.
 pub struct LocalFeed {
-    sender: broadcast::Sender<RequestChanged>,
+    sender: broadcast::Sender<Changed>,
 }
 
 impl LocalFeed {
@@ -39,12 +37,12 @@ impl Default for LocalFeed {
 }
 
 impl LiveFeed for LocalFeed {
-    fn publish(&self, change: RequestChanged) {
+    fn publish(&self, change: Changed) {
         // No listener is not an error: nobody has the page open.
         let _ = self.sender.send(change);
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<RequestChanged> {
+    fn subscribe(&self) -> broadcast::Receiver<Changed> {
         self.sender.subscribe()
     }
 }

@@ -29,6 +29,25 @@ pub fn CallUs(number: String, #[prop(optional)] big: bool) -> impl IntoView {
     }
 }
 
+/// Now, in unix ms, on whichever side is rendering.
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "ssr")]
+    {
+        crate::store::now_ms()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        {
+            js_sys::Date::now() as i64
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            0
+        }
+    }
+}
+
 /// A time of day. The server writes UTC; the phone rewrites it in its own time zone once the wasm runs.
 #[component]
 pub fn Clock(unix_ms: i64) -> impl IntoView {

@@ -106,7 +106,7 @@ async fn an_unowned_request_climbs_the_ladder_to_an_alarm_that_stays_until_someo
 async fn a_job_long_past_its_eta_escalates_and_a_new_eta_stops_it() {
     let app = app().await;
     let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
-    let (number, _) = request(&app).await;
+    let (number, token) = request(&app).await;
     sam.step(&number, &[("action", "accept")]).await;
     sam.step(&number, &[("action", "on_my_way"), ("eta_minutes", "5")]).await;
     let eta = now_ms() + 5 * MIN;
@@ -116,6 +116,11 @@ async fn a_job_long_past_its_eta_escalates_and_a_new_eta_stops_it() {
     let (_, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{number}")).await;
     let last = view["data"]["job"]["request"]["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["detail"], "10 min past the ETA: Sam Rivera asked for news.");
+    // The customer reads the same step in their own words, without the ladder's note or Sam's surname.
+    let customer = app.status(&token).await;
+    let theirs = customer["timeline"].as_array().unwrap().last().unwrap();
+    assert_eq!((theirs["kind"].as_str(), &theirs["detail"]), (Some("escalated"), &Value::Null));
+    assert!(!customer.to_string().contains("Rivera"));
     // Honest news resets the clock.
     sam.step(&number, &[("action", "on_my_way"), ("eta_minutes", "15")]).await;
     assert_eq!(app.services.escalate_due(eta + 11 * MIN).await.unwrap(), 0);

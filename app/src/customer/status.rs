@@ -68,6 +68,11 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                     }
                 })
             }}
+            // Drawn from the server's clock, then the phone's, each time the request changes (the ladder's
+            // "asked for news" is such a change); the same element on both sides keeps hydration exact.
+            <p class="late" role="status" class:hidden=move || !current.with(|v| v.running_late(crate::ui::now_ms()))>
+                "Running late: we have asked your technician for news and will show it here."
+            </p>
             // Honest about what a breakdown service can do: a child or pet in danger needs the emergency number.
             <p class="urgent" role="alert" class:hidden=move || !v().someone_inside || !v().status.is_open()>
                 "A child or a pet is inside: this request comes first. If they are in danger from heat or cold, "

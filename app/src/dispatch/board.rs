@@ -179,6 +179,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
         ..
     } = card;
     let ladder = move || match (alarm, next_escalation_at) {
+        (true, _) if status == RequestStatus::OnTheWay => "ALARM: long past the ETA".to_owned(),
         (true, _) => "ALARM: nobody has this".to_owned(),
         (false, Some(at)) => {
             let left = (at - now.get()).max(0) / 1000;

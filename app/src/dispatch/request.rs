@@ -118,7 +118,13 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
         <Title text=format!("{number} · dispatch") />
         <section class="alarm" role="alert" class:hidden=move || !view_.with(|v| v.alarm)>
             <strong>"Alarm: "</strong>
-            "nobody has this request yet. Assign a technician or call the customer."
+            {move || {
+                if status() == RequestStatus::OnTheWay {
+                    "the technician is long past the ETA. Call them, or reassign."
+                } else {
+                    "nobody has this request yet. Assign a technician or call the customer."
+                }
+            }}
         </section>
         <section class="card job-head" data-status=move || status().as_str()>
             <p class="number">{number.clone()}</p>

@@ -248,38 +248,13 @@ fn civil(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Vehicle, status::tests::entry};
+    use crate::domain::status::tests::{entry, view};
     use EventKind::*;
 
     const DAY: i64 = 86_400_000;
     const MIN: i64 = 60_000;
     // 2026-11-24T00:00:00Z
     const NOV_24: i64 = 1_795_478_400_000;
-
-    fn view(number: &str, timeline: Vec<crate::domain::TimelineEntry>) -> StatusView {
-        let mut v = StatusView {
-            number: number.into(),
-            status: RequestStatus::Received,
-            problem: Problem::FlatTire,
-            problem_detail: None,
-            place: None,
-            lat: None,
-            lon: None,
-            accuracy_m: None,
-            access_notes: None,
-            vehicle: Vehicle::default(),
-            someone_inside: false,
-            phone: "+12015550123".into(),
-            phone_display: String::new(),
-            callback_requested: false,
-            technician: None,
-            eta_at: None,
-            follow_up_due: false,
-            timeline,
-        };
-        v.derive();
-        v
-    }
 
     /// A request at `t` accepted by `who` after `accept` minutes and reached after `arrive` minutes.
     fn job(

@@ -218,7 +218,7 @@ impl TimelineEntry {
             EventKind::Escalated if self.level >= Some(3) => {
                 "A dispatcher is now looking after your request personally.".to_owned()
             }
-            EventKind::Escalated => "We are making sure help comes: more technicians have been alerted.".to_owned(),
+            EventKind::Escalated => "We are making sure help comes: our team has been alerted again.".to_owned(),
             EventKind::FollowUp => {
                 let rating = self.rating.map(|r| format!(" You rated the help {r} of 5.")).unwrap_or_default();
                 match &self.detail {
@@ -393,6 +393,11 @@ impl StatusView {
         self.eta_at = progress.eta_at;
     }
 
+    /// On the way and past the ETA by more than a minute at `now_ms`: the customer is told, not left to wonder.
+    pub fn running_late(&self, now_ms: i64) -> bool {
+        self.status == RequestStatus::OnTheWay && self.eta_at.is_some_and(|eta| now_ms > eta + 60_000)
+    }
+
     /// A child or a pet inside and nobody has the job yet: dispatch's alarm sounds at once, not at the top of
     /// the ladder.
     pub fn emergency_waiting(&self) -> bool {
@@ -406,6 +411,11 @@ impl StatusView {
         for e in &mut self.timeline {
             short(&mut e.by);
             short(&mut e.technician);
+            // The ladder's notes are for dispatch (and name the technician in full); the customer reads
+            // `describe`.
+            if e.kind == EventKind::Escalated {
+                e.detail = None;
+            }
         }
         self
     }
@@ -454,6 +464,69 @@ pub(crate) mod tests {
         // Nothing moves a closed request.
         assert_eq!(status_of(&[Received, Accepted, Done, Cancelled]), S::Done);
         assert_eq!(status_of(&[Received, Cancelled, Accepted]), S::Cancelled);
+    }
+
+    /// A flat tire request with this timeline, its status derived.
+    pub(crate) fn view(number: &str, timeline: Vec<TimelineEntry>) -> StatusView {
+        let mut v = StatusView {
+            number: number.into(),
+            status: RequestStatus::Received,
+            problem: Problem::FlatTire,
+            problem_detail: None,
+            place: None,
+            lat: None,
+            lon: None,
+            accuracy_m: None,
+            access_notes: None,
+            vehicle: Vehicle::default(),
+            someone_inside: false,
+            phone: "+12015550123".into(),
+            phone_display: String::new(),
+            callback_requested: false,
+            technician: None,
+            eta_at: None,
+            follow_up_due: false,
+            timeline,
+        };
+        v.derive();
+        v
+    }
+
+    #[test]
+    fn the_customer_is_told_when_the_technician_runs_late() {
+        use EventKind::*;
+        let ana = Some((7, "Ana Lima"));
+        let on_way = view(
+            "RC-AAAA",
+            vec![
+                entry(Received, 0, None, None),
+                entry(Accepted, 1_000, ana, None),
+                entry(OnTheWay, 2_000, ana, Some(30)),
+            ],
+        );
+        let eta = 2_000 + 30 * 60_000;
+        assert!(!on_way.running_late(eta + 60_000), "a minute's grace");
+        assert!(on_way.running_late(eta + 60_001));
+        let mut there = on_way.clone();
+        there.timeline.push(entry(Arrived, eta + 5 * 60_000, ana, None));
+        there.derive();
+        assert!(!there.running_late(eta + 10 * 60_000));
+    }
+
+    #[test]
+    fn the_ladders_notes_stay_with_dispatch() {
+        use EventKind::*;
+        let ana = Some((7, "Ana Lima"));
+        let escalated = TimelineEntry {
+            detail: Some("10 min past the ETA: Ana Lima asked for news.".into()),
+            level: Some(1),
+            ..entry(Escalated, 9, None, None)
+        };
+        let v = view("RC-AAAA", vec![entry(Received, 0, None, None), entry(Accepted, 1, ana, None), escalated]);
+        let customer = v.for_customer();
+        assert_eq!(customer.timeline[2].detail, None);
+        assert_eq!(customer.timeline[1].by.as_deref(), Some("Ana"));
+        assert!(!serde_json::to_string(&customer).unwrap_or_default().contains("Lima"));
     }
 
     #[test]

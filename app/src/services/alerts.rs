@@ -96,7 +96,7 @@ impl Services {
                 tracing::error!(error = %e, "saving a push subscription failed");
                 "The subscription was not saved; try again.".to_owned()
             })?;
-        self.live.publish(crate::live::RequestChanged::CREW);
+        self.live.publish(crate::live::Changed::Crew);
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use crate::{
         HelpRequestDraft, JobCard, JobView, Phone, Progress, RangeRefusal, Report, ReportRange, RequestFacts,
         RequestNumber, Setup, StaffLine, StaffMember, dispatch_order, parse_day,
     },
-    live::RequestChanged,
+    live::Changed,
     store::{Audience, Created, NewEvent, RequestSearch, StoreError},
 };
 
@@ -108,7 +108,7 @@ impl Services {
             let step = Progress::from_timeline(&loaded.view.timeline).decide_dispatch(&action)?;
             let event = NewEvent::step(step, Actor::Staff, Some(who.id));
             if self.store.append_event(loaded.id, loaded.version, &event).await? {
-                self.live.publish(RequestChanged { request_id: loaded.id });
+                self.live.publish(Changed::Request(loaded.id));
                 if let Some(technician) = event.technician_id {
                     self.alert(loaded.id, Audience::Member(technician), Why::Assigned);
                 }
@@ -123,7 +123,7 @@ impl Services {
         if !self.store.set_backup(technician_id, on).await? {
             return Err(DispatchError::UnknownTechnician);
         }
-        self.live.publish(RequestChanged::CREW);
+        self.live.publish(Changed::Crew);
         Ok(())
     }
 

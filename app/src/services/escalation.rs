@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{Services, alerts::Why};
 use crate::{
     domain::{Actor, Concern, Progress, Rung},
-    live::RequestChanged,
+    live::Changed,
     store::{Audience, NewEvent, StoreError, now_ms},
 };
 
@@ -44,7 +44,7 @@ impl Services {
             }
             climbed += 1;
             tracing::warn!(request = %loaded.view.number, ?concern, ?rung, "{detail}");
-            self.live.publish(RequestChanged { request_id: loaded.id });
+            self.live.publish(Changed::Request(loaded.id));
             let owner = progress.owner.map(|(id, _)| id);
             match (concern, rung) {
                 (Concern::Unowned, Rung::AlertAgain) => self.alert(loaded.id, Audience::OnDuty, Why::StillWaiting),

@@ -4,7 +4,7 @@
 use super::{Services, StaffMember};
 use crate::{
     domain::{Actor, Board, JobAction, JobCard, JobView, Ladder, Progress, Refusal, RequestStatus},
-    live::RequestChanged,
+    live::Changed,
     store::{Loaded, NewEvent, StoreError},
 };
 
@@ -127,7 +127,7 @@ impl Services {
             let step = progress.decide(who.id, action.clone(), trip.as_deref())?;
             let event = NewEvent::step(step, Actor::Staff, Some(who.id));
             if self.store.append_event(loaded.id, loaded.version, &event).await? {
-                self.live.publish(RequestChanged { request_id: loaded.id });
+                self.live.publish(Changed::Request(loaded.id));
                 // Handed back: it waits for someone again, so everyone on duty hears of it again.
                 if event.kind == crate::domain::EventKind::Released {
                     self.alert_waiting(loaded.id);
@@ -162,7 +162,7 @@ impl Services {
         if !self.store.set_check(loaded.id, loaded.view.problem, item, who.id, checked).await? {
             return Err(JobError::UnknownItem);
         }
-        self.live.publish(RequestChanged { request_id: loaded.id });
+        self.live.publish(Changed::Request(loaded.id));
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use crate::{
         Actor, EventKind, FieldError, FollowUpRefusal, HelpRequestDraft, Ladder, Progress, Region, StatusToken,
         StatusView, Step,
     },
-    live::{LiveFeed, RequestChanged},
+    live::{Changed, LiveFeed},
     store::{Created, Loaded, NewEvent, NewRecord, Store, StoreError},
 };
 
@@ -127,7 +127,7 @@ impl Services {
             })
             .await?;
         if !created.replayed {
-            self.live.publish(RequestChanged { request_id: created.id });
+            self.live.publish(Changed::Request(created.id));
             self.alert_waiting(created.id);
         }
         Ok(created)
@@ -179,7 +179,7 @@ impl Services {
             let loaded = self.store.load(id).await?.ok_or(ActionError::UnknownToken)?;
             let Some(step) = decide(&loaded)? else { return Ok(()) };
             if self.store.append_event(id, loaded.version, &NewEvent::step(step, Actor::Customer, None)).await? {
-                self.live.publish(RequestChanged { request_id: id });
+                self.live.publish(Changed::Request(id));
                 return Ok(());
             }
         }

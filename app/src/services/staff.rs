@@ -104,7 +104,7 @@ impl Services {
 
     pub async fn set_on_duty(&self, who: &StaffMember, on_duty: bool) -> Result<(), StoreError> {
         self.store.set_on_duty(who.id, on_duty).await?;
-        self.live.publish(crate::live::RequestChanged::CREW);
+        self.live.publish(crate::live::Changed::Crew);
         Ok(())
     }
 }

@@ -116,25 +116,6 @@ pub fn waited(since_ms: i64, now_ms: i64) -> String {
     }
 }
 
-/// Now, in unix ms, on whichever side is rendering.
-pub fn now_ms() -> i64 {
-    #[cfg(feature = "ssr")]
-    {
-        crate::store::now_ms()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        #[cfg(feature = "hydrate")]
-        {
-            js_sys::Date::now() as i64
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            0
-        }
-    }
-}
-
 /// Notification health: can a job alert reach this technician with the app closed?
 fn reach(member: &CrewMember) -> String {
     match (member.devices, member.failing) {
@@ -207,10 +188,11 @@ fn staff_line(e: &TimelineEntry) -> String {
 
 /// Now, ticking once a second in the browser: for ages and countdowns on boards left open all night.
 pub fn ticking_now() -> Signal<i64> {
-    let now = RwSignal::new(now_ms());
+    let now = RwSignal::new(crate::ui::now_ms());
     #[cfg(feature = "hydrate")]
     {
-        let handle = set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_secs(1)).ok();
+        let handle =
+            set_interval_with_handle(move || now.set(crate::ui::now_ms()), std::time::Duration::from_secs(1)).ok();
         on_cleanup(move || {
             if let Some(h) = handle {
                 h.clear();

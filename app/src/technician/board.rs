@@ -8,7 +8,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_board},
     domain::{Board, JobCard},
-    staff::{CrewList, StaffForm, StaffLoad, now_ms, waited},
+    staff::{CrewList, StaffForm, StaffLoad, waited},
 };
 
 /// The route's data half, created as soon as the route matches; the view half is split out of the customer's
@@ -118,7 +118,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
 
 #[component]
 fn JobList(cards: Signal<Vec<JobCard>>, empty: &'static str) -> impl IntoView {
-    let now = now_ms();
+    let now = crate::ui::now_ms();
     view! {
         <ul class="jobs">
             <For each=move || cards.get() key=|c| (c.number.clone(), c.status) let(card)>

@@ -9,7 +9,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_job},
     domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
-    staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, now_ms, waited},
+    staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, waited},
     ui::Clock,
 };
 
@@ -73,7 +73,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
     let url = |step: &str| format!("/tech/jobs/{number}/{step}");
     let step_url = url("step");
     let check_url = url("check");
-    let now = now_ms();
+    let now = crate::ui::now_ms();
 
     view! {
         <Title text=format!("{number} · job") />

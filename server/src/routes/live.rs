@@ -3,7 +3,7 @@
 
 use std::{convert::Infallible, future::Future, time::Duration};
 
-use app::live::RequestChanged;
+use app::live::Changed;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -33,7 +33,7 @@ pub async fn status_events(State(state): State<AppState>, Path(token): Path<Stri
     let services = state.services.clone();
     feed(
         changes,
-        move |c| c.request_id == id,
+        move |c| *c == Changed::Request(id),
         move || {
             let services = services.clone();
             let token = token.clone();
@@ -94,7 +94,7 @@ pub async fn dispatch_request_events(
     feed(
         changes,
         // The roster shown for assigning changes with the crew.
-        move |c| Some(c.request_id) == id || *c == RequestChanged::CREW,
+        move |c| *c == Changed::Crew || id.is_some_and(|id| *c == Changed::Request(id)),
         move || {
             let services = services.clone();
             let member = staff.member.clone();
@@ -114,7 +114,7 @@ pub async fn job_events(State(state): State<AppState>, staff: Staff, Path(number
     let services = state.services.clone();
     feed(
         changes,
-        move |c| Some(c.request_id) == id,
+        move |c| id.is_some_and(|id| *c == Changed::Request(id)),
         move || {
             let services = services.clone();
             let member = staff.member.clone();
@@ -127,8 +127,8 @@ pub async fn job_events(State(state): State<AppState>, staff: Staff, Path(number
 /// Streams `load()` at once and after every change `ours` accepts (and after falling behind, which may have
 /// hidden one). `Ok(None)` sends nothing.
 fn feed<T, F, L>(
-    changes: BroadcastStream<RequestChanged>,
-    ours: impl Fn(&RequestChanged) -> bool + Send + 'static,
+    changes: BroadcastStream<Changed>,
+    ours: impl Fn(&Changed) -> bool + Send + 'static,
     load: L,
 ) -> Response
 where
