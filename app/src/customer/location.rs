@@ -56,7 +56,8 @@ pub fn LocationMeter(fix: ReadSignal<Fix>) -> impl IntoView {
             <span class="meter-text">{move || reading().1}</span>
         </div>
         // Without JavaScript there is no location service: say so instead of "Finding…" forever.
-        <noscript inner_html="<p class='meter' data-quality='none'>Your browser is not sharing a location. Describe where you are below.</p><style>.meter[data-quality=locating]{display:none}</style>"></noscript>
+        // (The "Finding…" meter is hidden by `@media (scripting: none)` in the style sheet: no inline style.)
+        <noscript inner_html="<p class='meter' data-quality='none'>Your browser is not sharing a location. Describe where you are below.</p>"></noscript>
         <input type="hidden" name="lat" prop:value=field(|c| c.0) />
         <input type="hidden" name="lon" prop:value=field(|c| c.1) />
         <input type="hidden" name="accuracy_m" prop:value=field(|c| c.2) />

@@ -9,6 +9,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_report},
     domain::{Report, ReportRow, RequestFacts},
+    ui::Loaded,
 };
 
 /// The route's data half, created as soon as the route matches; the view half is split out of the customer's
@@ -34,23 +35,20 @@ impl LazyRoute for ReportsPage {
             let q = query.read();
             (q.get("from").unwrap_or_default(), q.get("to").unwrap_or_default())
         };
+        let draw = move |page: Result<StaffPage<Report>, String>| match page {
+            Ok(page) => view! { <ReportView report=page.data /> }.into_any(),
+            Err(e) => {
+                let (from, to) = range();
+                view! {
+                    <p class="card refusal" role="alert">{e}</p>
+                    <RangeForm from to />
+                }
+                .into_any()
+            }
+        };
         view! {
             <Title text="Reports · dispatch" />
-            <Suspense fallback=|| view! { <p class="card">"Counting…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(page) => view! { <ReportView report=page.data /> }.into_any(),
-                        Err(e) => {
-                            let (from, to) = range();
-                            view! {
-                                <p class="card refusal" role="alert">{e}</p>
-                                <RangeForm from to />
-                            }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+            <Loaded data=page loading="Counting…" draw />
             <a class="link" href="/dispatch">"← The board"</a>
         }
         .into_any()
