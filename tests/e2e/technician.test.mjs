@@ -61,6 +61,8 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   assert.ok(shownAfter < 2000, `shown after ${shownAfter} ms`);
   assert.equal(await tech.evaluate(() => window.__stillHere), true, 'the board updated without a reload');
   assert.deepEqual(await tech.evaluate(() => window.__buzzes), [[400, 150, 400]], 'one buzz for one new job');
+  // How far each waiting customer is from this truck, from the phone's own position.
+  await card.getByText(/waiting just now · 1\.1 km away/).waitFor();
   assert.match(await tech.locator('.crew').innerText(), /Sam Rivera · since \d\d:\d\d · no alert phone/);
   await tech.screenshot({ path: `${screenshots}/tech-board.png`, fullPage: true });
 

@@ -106,6 +106,40 @@ pub fn JobTitle(request: Signal<crate::domain::StatusView>) -> impl IntoView {
     }
 }
 
+/// Where this phone (the truck) is, once it knows: the board and the job screen measure to customers from it.
+/// One watch for as long as the page is open, shared by the pages a technician moves between, so a new page
+/// has the last fix at once instead of waiting for the next one.
+pub fn truck_position() -> Signal<Option<(f64, f64)>> {
+    #[cfg(feature = "hydrate")]
+    {
+        thread_local! {
+            static HERE: ArcRwSignal<Option<(f64, f64)>> = {
+                let here = ArcRwSignal::new(None);
+                let writer = here.clone();
+                let guard = crate::browser::watch_position(move |report| {
+                    if let crate::browser::PositionReport::Fix { lat, lon, .. } = report {
+                        writer.set(Some((lat, lon)));
+                    }
+                });
+                // Never cleared: the watch lasts as long as the page.
+                std::mem::forget(guard);
+                here
+            };
+        }
+        HERE.with(|here| Signal::from(here.clone()))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Signal::stored(None)
+    }
+}
+
+/// "1.1 km" from the truck to the customer, when both are known.
+pub fn away(here: Option<(f64, f64)>, lat: Option<f64>, lon: Option<f64>) -> Option<String> {
+    let metres = crate::domain::distance_m(here?, lat.zip(lon)?);
+    Some(format!("{:.1} km", metres / 1000.0))
+}
+
 /// "12 min": how long a customer has waited, from the server's clock at render and the phone's after.
 pub fn waited(since_ms: i64, now_ms: i64) -> String {
     let minutes = (now_ms - since_ms).max(0) / 60_000;

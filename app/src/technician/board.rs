@@ -8,7 +8,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_board},
     domain::{Board, JobCard},
-    staff::{CrewList, StaffForm, StaffLoad, waited},
+    staff::{CrewList, StaffForm, StaffLoad, away, truck_position, waited},
 };
 
 /// The route's data half, created as soon as the route matches; the view half is split out of the customer's
@@ -41,6 +41,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
     let StaffPage { me, csrf, data } = page;
     let board = RwSignal::new(data);
     let on_duty = RwSignal::new(board.with_untracked(|b| b.on_duty));
+    let here = truck_position();
 
     #[cfg(feature = "hydrate")]
     {
@@ -92,13 +93,14 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
 
         <section class="card">
             <h2>"Your jobs"</h2>
-            <JobList cards=Signal::derive(move || board.with(|b| b.mine.clone())) empty="No jobs yet." />
+            <JobList cards=Signal::derive(move || board.with(|b| b.mine.clone())) here empty="No jobs yet." />
         </section>
 
         <section class="card">
             <h2>"Waiting for a technician"</h2>
             <JobList
                 cards=Signal::derive(move || board.with(|b| b.open.clone()))
+                here
                 empty="Nobody is waiting. Good."
             />
         </section>
@@ -117,7 +119,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
 }
 
 #[component]
-fn JobList(cards: Signal<Vec<JobCard>>, empty: &'static str) -> impl IntoView {
+fn JobList(cards: Signal<Vec<JobCard>>, here: Signal<Option<(f64, f64)>>, empty: &'static str) -> impl IntoView {
     let now = crate::ui::now_ms();
     view! {
         <ul class="jobs">
@@ -131,7 +133,10 @@ fn JobList(cards: Signal<Vec<JobCard>>, empty: &'static str) -> impl IntoView {
                             .someone_inside
                             .then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}
                         <span class="job-place">{card.place.clone().unwrap_or_else(|| "GPS location".into())}</span>
-                        <span class="job-age">"waiting " {waited(card.created_at, now)}</span>
+                        <span class="job-age">
+                            "waiting " {waited(card.created_at, now)}
+                            {move || away(here.get(), card.lat, card.lon).map(|d| format!(" · {d} away"))}
+                        </span>
                     </a>
                 </li>
             </For>

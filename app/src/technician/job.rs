@@ -9,7 +9,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_job},
     domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
-    staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, waited},
+    staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, away, truck_position, waited},
     ui::Clock,
 };
 
@@ -45,8 +45,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
     let number = data.request.number.clone();
     let job = RwSignal::new(data);
-    // Metres from the technician, once the phone knows where it is.
-    let distance = RwSignal::new(None::<f64>);
+    let here = truck_position();
 
     #[cfg(feature = "hydrate")]
     {
@@ -56,15 +55,6 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
             }
         });
         StoredValue::new_local(stream);
-        let target = job.with_untracked(|j| j.request.lat.zip(j.request.lon));
-        if let Some(target) = target {
-            let guard = crate::browser::watch_position(move |report| {
-                if let crate::browser::PositionReport::Fix { lat, lon, .. } = report {
-                    distance.set(Some(crate::domain::distance_m((lat, lon), target)));
-                }
-            });
-            StoredValue::new_local(guard);
-        }
     }
 
     let r = move || job.with(|j| j.request.clone());
@@ -98,7 +88,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
                         <p class="coords">
                             {format!("{lat:.5}, {lon:.5}")}
                             {r.accuracy_m.map(|a| format!(" · accurate to ±{} m", a.round()))}
-                            {move || distance.get().map(|d| format!(" · {:.1} km from you", d / 1000.0))}
+                            {move || away(here.get(), Some(lat), Some(lon)).map(|d| format!(" · {d} from you"))}
                         </p>
                         <div class="nav-links">
                             {navigation_links(lat, lon)
