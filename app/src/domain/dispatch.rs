@@ -157,6 +157,11 @@ pub fn dispatch_order(cards: &mut [JobCard]) {
     cards.sort_by_key(|c| (!c.alarm, !c.someone_inside, c.status != RequestStatus::Received, c.created_at));
 }
 
+/// The order of the technicians' "waiting" list: a child or pet inside first, otherwise as given (oldest first).
+pub fn waiting_order(cards: &mut [JobCard]) {
+    cards.sort_by_key(|c| !c.someone_inside);
+}
+
 /// A day typed as `2026-11-24`: its start and end in unix ms (UTC).
 pub fn parse_day(s: &str) -> Option<(i64, i64)> {
     let mut parts = s.trim().splitn(3, '-');

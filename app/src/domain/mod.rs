@@ -19,7 +19,7 @@ mod reference;
 pub use checklist::{ChecklistRefusal, ChecklistTemplate, EVERY_JOB, TemplateLine};
 pub use dispatch::{
     DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, RosterLine, Setup, StaffLine, dispatch_order,
-    parse_day,
+    parse_day, waiting_order,
 };
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
 pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};

@@ -398,10 +398,10 @@ impl StatusView {
         self.status == RequestStatus::OnTheWay && self.eta_at.is_some_and(|eta| now_ms > eta + 60_000)
     }
 
-    /// A child or a pet inside and nobody has the job yet: dispatch's alarm sounds at once, not at the top of
-    /// the ladder.
-    pub fn emergency_waiting(&self) -> bool {
-        self.someone_inside && self.status == RequestStatus::Received
+    /// Dispatch's alarm is up: the ladder reached its top rung (`progress` is this view's), or a child or a pet
+    /// is inside and nobody has the job yet, which sounds it at once.
+    pub fn alarm(&self, progress: &Progress) -> bool {
+        progress.alarm() || (self.someone_inside && self.status == RequestStatus::Received)
     }
 
     /// The customer needs to know who is coming, not the staff list: first names only.

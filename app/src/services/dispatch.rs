@@ -70,7 +70,7 @@ impl Services {
             status_path: format!("/r/{}", loaded.token),
             roster: self.store.roster().await?,
             source: loaded.source,
-            alarm: progress.alarm() || loaded.view.emergency_waiting(),
+            alarm: loaded.view.alarm(&progress),
             arrival_confirmed: progress.arrival_confirmed,
             job: JobView {
                 mine: false,

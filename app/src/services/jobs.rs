@@ -60,7 +60,7 @@ pub(super) fn card(loaded: &Loaded, who: &StaffMember, ladder: &Ladder) -> JobCa
         arrival_confirmed: progress.arrival_confirmed,
         escalation: progress.escalation,
         next_escalation_at: ladder.next_at(&progress),
-        alarm: progress.alarm() || v.emergency_waiting(),
+        alarm: v.alarm(&progress),
         someone_inside: v.someone_inside,
     }
 }
@@ -80,8 +80,7 @@ impl Services {
                 board.mine.push(card(&loaded, who, &self.settings.ladder));
             }
         }
-        // A child or a pet inside goes first; otherwise oldest first (the sort keeps the order within).
-        board.open.sort_by_key(|c| !c.someone_inside);
+        crate::domain::waiting_order(&mut board.open);
         Ok(board)
     }
 
