@@ -77,7 +77,13 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
             move || shell(options.clone())
         })
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback_service(assets::root_files(
+            Path::new(options.site_root.as_ref()),
+            axum::handler::Handler::with_state(
+                file_and_error_handler_with_context::<AppState, _>(context, shell),
+                state.clone(),
+            ),
+        ))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::enforce))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -18,19 +18,12 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/roadcall.db", dir.path().display());
-    let mut args = vec![
-        "server",
-        "--addr",
-        "127.0.0.1:0",
-        "--database-url",
-        &db,
-        "--site-root",
-        "target/none",
-        "--default-region",
-        "US",
-        "--call-us",
-        "+1 202 555 0100",
-    ];
+    let mut args = vec!["server", "--addr", "127.0.0.1:0", "--database-url", &db];
+    // No built site unless a test brings its own.
+    if !extra.contains(&"--site-root") {
+        args.extend_from_slice(&["--site-root", "target/none"]);
+    }
+    args.extend_from_slice(&["--default-region", "US", "--call-us", "+1 202 555 0100"]);
     args.extend_from_slice(extra);
     let config = Config::parse_from(args);
     let server = Server::bind(&config).await.unwrap();
