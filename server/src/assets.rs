@@ -75,20 +75,20 @@ pub fn pkg_service(site_root: &Path, pkg_dir: &str, hashed: bool) -> SetResponse
     let cache = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
     tower::Layer::layer(
         &SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-        ServeDir::new(site_root.join(pkg_dir)).precompressed_br().precompressed_gzip(),
+        precompressed(&site_root.join(pkg_dir)),
     )
 }
 
+fn precompressed(dir: &Path) -> ServeDir {
+    ServeDir::new(dir).precompressed_br().precompressed_gzip()
+}
+
 /// The files at the site's root (icon, manifest, service worker), served as they are; anything missing goes to
-/// `missing` (the app's "not found" page). Served here rather than by leptos_axum's file handler: that one makes
-/// its reactive owner a child of whatever page is rendering on the same thread and moves that page's response
-/// headers (its Content-Security-Policy, a redirect) onto the file.
+/// `missing` (the app's "not found" page). Not leptos_axum's file handler: that one makes its reactive owner a
+/// child of whatever page is rendering on the same thread and moves that page's response headers (its
+/// Content-Security-Policy, a redirect) onto the file.
 pub fn root_files<S>(site_root: &Path, missing: S) -> ServeDir<S> {
-    ServeDir::new(site_root)
-        .precompressed_br()
-        .precompressed_gzip()
-        .append_index_html_on_directories(false)
-        .fallback(missing)
+    precompressed(site_root).append_index_html_on_directories(false).fallback(missing)
 }
 
 pub type SetResponseHeaderLayerService = tower_http::set_header::SetResponseHeader<ServeDir, HeaderValue>;

@@ -42,12 +42,13 @@ async fn a_page_keeps_its_headers_while_files_are_fetched_beside_it() {
     let site = site();
     let app = spawn_app_with(&["--site-root", site.path().to_str().unwrap()]).await;
     for _ in 0..40 {
-        let (page, icon, tech) = tokio::join!(
+        let (page, icon, tech, missing) = tokio::join!(
             app.client.get(app.url("/")).send(),
             app.client.get(app.url("/favicon.svg")).send(),
             app.client.get(app.url("/tech")).send(),
+            app.client.get(app.url("/no-such-file.svg")).send(),
         );
-        let (page, icon, tech) = (page.unwrap(), icon.unwrap(), tech.unwrap());
+        let (page, icon, tech, missing) = (page.unwrap(), icon.unwrap(), tech.unwrap(), missing.unwrap());
         assert_eq!(page.status(), 200);
         assert!(policy(&page).contains("'nonce-"), "the page's own policy: {:?}", policy(&page));
         assert_eq!(icon.status(), 200);
@@ -56,5 +57,8 @@ async fn a_page_keeps_its_headers_while_files_are_fetched_beside_it() {
         // A staff page without a session sends the browser to log in, and keeps that answer.
         assert_eq!(tech.status(), 302);
         assert_eq!(tech.headers()["location"], "/login?next=/tech");
+        // What is not there is the app's own "not found" page, with its own policy.
+        assert_eq!(missing.status(), 404);
+        assert!(policy(&missing).contains("'nonce-"));
     }
 }

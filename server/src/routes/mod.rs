@@ -17,7 +17,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
 use tower_sessions::SessionManagerLayer;
@@ -33,7 +33,17 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
     let services = state.services.clone();
     let context = move || leptos::prelude::provide_context(services.clone());
     let options = state.leptos_options.clone();
-    let pkg = assets::pkg_service(Path::new(options.site_root.as_ref()), &options.site_pkg_dir, options.hash_files);
+    let site_root = Path::new(options.site_root.as_ref());
+    let pkg = assets::pkg_service(site_root, &options.site_pkg_dir, options.hash_files);
+    let page = {
+        let options = options.clone();
+        move || shell(options.clone())
+    };
+    // What is neither a route nor a file: the app itself answers, with its "not found" page and a 404.
+    let not_found = axum::handler::Handler::with_state(
+        leptos_axum::render_app_async_with_context(context.clone(), page.clone()),
+        (),
+    );
     // Staff posts change state: each must carry the session's CSRF token.
     let staff_posts = Router::new()
         .route("/logout", post(staff::log_out))
@@ -72,18 +82,9 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
         .route("/r/{token}/events", get(live::status_events))
         .route("/api/v1/requests", post(api::create))
         .route("/api/v1/requests/{token}", get(api::show))
-        .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(&state, routes, context, page)
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
-        .fallback_service(assets::root_files(
-            Path::new(options.site_root.as_ref()),
-            axum::handler::Handler::with_state(
-                file_and_error_handler_with_context::<AppState, _>(context, shell),
-                state.clone(),
-            ),
-        ))
+        .fallback_service(assets::root_files(site_root, not_found))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::enforce))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
