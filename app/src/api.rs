@@ -126,14 +126,15 @@ pub async fn dispatch_request(number: String) -> Result<StaffPage<crate::domain:
     }
 }
 
-/// Who is looking and the form token, for a dispatch page with nothing to load (phone-in).
-pub async fn dispatch_me() -> Result<StaffPage<()>, String> {
+/// Who is looking and the form token, for phone-in; with the caller's refused form when the page answers one.
+pub async fn dispatch_me() -> Result<StaffPage<crate::customer::FormEcho>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page(
-            "/dispatch/new",
-            |_, me| async move { crate::services::require_dispatch(&me).map_err(|e| e.to_string()) },
-        )
+        let echo = crate::customer::FormEcho::from_context();
+        staff_page("/dispatch/new", |_, me| async move {
+            crate::services::require_dispatch(&me).map_err(|e| e.to_string())?;
+            Ok(echo)
+        })
         .await
     }
     #[cfg(not(feature = "ssr"))]

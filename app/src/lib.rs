@@ -8,6 +8,7 @@ pub mod api;
 pub mod customer;
 mod dispatch;
 pub mod domain;
+pub mod paths;
 mod staff;
 mod technician;
 mod ui;
@@ -90,12 +91,15 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=ui::NotFound>
                     <Route path=path!("/") view=customer::RequestHelpPage ssr=SsrMode::Async />
+                    // A refused form is answered at the address it was posted to.
+                    <Route path=path!("/request") view=customer::RequestHelpPage ssr=SsrMode::Async />
                     <Route path=path!("/r/:token") view=customer::StatusPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=staff::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/tech") view={Lazy::<technician::BoardPage>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/tech/jobs/:number") view={Lazy::<technician::JobPage>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/dispatch") view={Lazy::<dispatch::DispatchPage>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/dispatch/new") view={Lazy::<dispatch::PhoneInPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/phone-in") view={Lazy::<dispatch::PhoneInPage>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/dispatch/reports") view={Lazy::<dispatch::ReportsPage>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/dispatch/setup") view={Lazy::<dispatch::SetupPage>::new()} ssr=SsrMode::Async />
                     <Route

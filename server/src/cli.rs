@@ -7,7 +7,10 @@ use app::{
     services::{Services, StaffError},
 };
 
-use crate::{StartError, config::UserCommand};
+use crate::{
+    StartError,
+    config::{PartnerCommand, UserCommand},
+};
 
 pub async fn user(services: &Services, command: UserCommand) -> Result<(), StartError> {
     let failed = |e: StaffError| StartError::Config(e.to_string());
@@ -40,6 +43,29 @@ pub async fn user(services: &Services, command: UserCommand) -> Result<(), Start
                 };
                 println!("{:<20} {:<11} {:<30} {state}", s.login, s.role.as_str(), s.name);
             }
+        }
+    }
+    Ok(())
+}
+
+pub async fn partner(services: &Services, command: PartnerCommand, default_limit: u32) -> Result<(), StartError> {
+    let failed = |e: app::services::PartnerError| StartError::Config(e.to_string());
+    match command {
+        PartnerCommand::Add { name, limit } => {
+            let key = services.add_partner(&name, limit).await.map_err(failed)?;
+            println!("added partner {}; its API key (shown this once, keep it secret):", name.trim());
+            println!("{}", key.0);
+        }
+        PartnerCommand::List => {
+            for p in services.store.list_partners().await? {
+                let limit = p.per_minute.unwrap_or(default_limit);
+                let state = if p.revoked { "revoked" } else { "" };
+                println!("{:<30} {limit:>6}/min {state}", p.name);
+            }
+        }
+        PartnerCommand::Revoke { name } => {
+            services.revoke_partner(&name).await.map_err(failed)?;
+            println!("revoked {name}: its key is refused from now on");
         }
     }
     Ok(())

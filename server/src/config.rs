@@ -49,6 +49,30 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_READ_LIMIT", default_value_t = 300)]
     pub read_limit_per_minute: u32,
 
+    /// Live feeds opened (status pages, boards) per client address per minute.
+    #[arg(long, env = "ROADCALL_FEED_LIMIT", default_value_t = 60)]
+    pub feed_limit_per_minute: u32,
+
+    /// Login attempts (and partner keys tried) per client address per minute.
+    #[arg(long, env = "ROADCALL_LOGIN_LIMIT", default_value_t = 10)]
+    pub login_limit_per_minute: u32,
+
+    /// Staff posts and page reads per client address per minute.
+    #[arg(long, env = "ROADCALL_STAFF_LIMIT", default_value_t = 300)]
+    pub staff_limit_per_minute: u32,
+
+    /// "Send me a test alert" per client address per minute.
+    #[arg(long, env = "ROADCALL_TEST_ALERT_LIMIT", default_value_t = 3)]
+    pub test_alert_limit_per_minute: u32,
+
+    /// Requests a partner may create per minute, unless `server partner add --limit` set its own.
+    #[arg(long, env = "ROADCALL_PARTNER_LIMIT", default_value_t = 120)]
+    pub partner_limit_per_minute: u32,
+
+    /// How long an Idempotency-Key is remembered: a retry within it returns the first request.
+    #[arg(long = "idempotency-ttl", env = "ROADCALL_IDEMPOTENCY_TTL", default_value = "24h", value_parser = parse_interval)]
+    pub idempotency_ttl_ms: i64,
+
     /// Whom push services may contact about our alerts (VAPID "sub"): a mailto: or https: URL.
     #[arg(long, env = "ROADCALL_PUSH_CONTACT", default_value = "mailto:roadcall@localhost")]
     pub push_contact: String,
@@ -63,9 +87,14 @@ pub struct Config {
     #[arg(long = "escalate-after", env = "ROADCALL_ESCALATE_AFTER", default_value = "2m", value_parser = parse_interval)]
     pub escalate_after_ms: i64,
 
-    /// Take the client address from X-Forwarded-For (only behind a proxy you run).
+    /// Behind one proxy you run: the client is the address it appends to X-Forwarded-For (the rightmost).
     #[arg(long, env = "ROADCALL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// Behind a chain of N proxies you run: the client is the Nth address from the right of X-Forwarded-For.
+    /// 0 (the default) ignores the header.
+    #[arg(long, env = "ROADCALL_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: usize,
 }
 
 /// "2m", "90s", "500ms", or a bare number of minutes.
@@ -89,6 +118,25 @@ pub enum Command {
     /// Staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Partners' API keys (insurers' call centres, telematics).
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Add a partner and print its API key. The key is shown this once: only a hash of it is stored.
+    Add {
+        /// A short name: letters, digits, dots, dashes, underscores.
+        name: String,
+        /// Requests it may create per minute (default: --partner-limit-per-minute).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// List partners, their limits, and whether their key is revoked.
+    List,
+    /// Revoke a partner's key at once: its calls get 401 from now on.
+    Revoke { name: String },
 }
 
 #[derive(Clone, Debug, Subcommand)]

@@ -6,6 +6,8 @@ mod auth;
 mod cli;
 mod config;
 mod limits;
+mod privacy;
+mod reply;
 mod routes;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -116,14 +118,19 @@ async fn services(config: &Config) -> Result<Services, StartError> {
             default_region,
             call_us: config.call_us.clone(),
             ladder: Ladder { every_ms: config.escalate_after_ms },
+            idempotency_ttl_ms: config.idempotency_ttl_ms,
         }),
         alerts: Arc::new(alerts),
     })
 }
 
 pub async fn run(config: Config) -> Result<(), StartError> {
-    if let Some(config::Command::User(command)) = config.command.clone() {
-        return cli::user(&services(&config).await?, command).await;
+    match config.command.clone() {
+        Some(config::Command::User(command)) => return cli::user(&services(&config).await?, command).await,
+        Some(config::Command::Partner(command)) => {
+            return cli::partner(&services(&config).await?, command, config.partner_limit_per_minute).await;
+        }
+        None => {}
     }
     let server = Server::bind(&config).await?;
     let base = server.public_url.clone();

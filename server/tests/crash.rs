@@ -12,6 +12,7 @@ fn start(db: &str, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["--addr", &format!("127.0.0.1:{port}"), "--database-url", db, "--site-root", "target/none"])
         .args(["--send-limit-per-minute", "100000", "--read-limit-per-minute", "100000"])
+        .args(["--partner-limit-per-minute", "100000"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -30,6 +31,17 @@ async fn wait_healthy(client: &reqwest::Client, base: &str) {
     panic!("server did not become healthy");
 }
 
+/// A partner key, made with the CLI before the server starts, as an operator would.
+fn partner_key(db: &str) -> String {
+    let added = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["partner", "add", "crash-test", "--database-url", db])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    String::from_utf8(added.stdout).unwrap().lines().last().unwrap().to_owned()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -42,6 +54,7 @@ async fn acknowledged_requests_survive_kill_9_exactly_once() {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
 
+    let partner = partner_key(&db);
     let mut server = start(&db, port);
     wait_healthy(&client, &base).await;
 
@@ -50,6 +63,7 @@ async fn acknowledged_requests_survive_kill_9_exactly_once() {
         .map(|sender| {
             let client = client.clone();
             let base = base.clone();
+            let partner = partner.clone();
             tokio::spawn(async move {
                 let mut acknowledged = Vec::new();
                 for i in 0.. {
@@ -57,6 +71,7 @@ async fn acknowledged_requests_survive_kill_9_exactly_once() {
                     let body = json!({"problem": "battery", "phone": "+12015550123", "place": key});
                     let sent = client
                         .post(format!("{base}/api/v1/requests"))
+                        .bearer_auth(&partner)
                         .header("Idempotency-Key", &key)
                         .json(&body)
                         .send()
@@ -95,6 +110,7 @@ async fn acknowledged_requests_survive_kill_9_exactly_once() {
         // Once: the same key sent again names the same request instead of storing a second one.
         let again = client
             .post(format!("{base}/api/v1/requests"))
+            .bearer_auth(&partner)
             .header("Idempotency-Key", key)
             .json(&json!({"problem": "battery", "phone": "+12015550123", "place": key}))
             .send()

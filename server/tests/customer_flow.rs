@@ -7,7 +7,7 @@ use common::spawn_app;
 use serde_json::Value;
 
 const FORM: [(&str, &str); 7] = [
-    ("key", "form-key-1"),
+    ("key", "0123456789abcdef0123456789abcdef"),
     ("problem", "battery"),
     ("phone", "(201) 555-0123"),
     ("lat", ""),
@@ -59,16 +59,47 @@ async fn a_double_tapped_form_makes_one_request() {
 #[tokio::test]
 async fn a_refused_form_comes_back_with_what_was_typed_and_why() {
     let app = spawn_app().await;
-    let r = app.post_form("/request", &[("key", "k"), ("problem", "lockout"), ("phone", "12"), ("name", "Ana")]).await;
-    assert_eq!(r.status(), 303);
-    let back = location(&r);
-    assert!(back.starts_with("/?"), "{back}");
-    let html = app.client.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+    let key = "00112233445566778899aabbccddeeff";
+    let form = [("key", key), ("problem", "lockout"), ("phone", "12"), ("name", "Ana"), ("access_notes", "Gate 4711")];
+    let r = app.post_form("/request", &form).await;
+    // Answered in place with the form drawn again: nothing typed goes into a redirect's URL.
+    assert_eq!(r.status(), 422);
+    assert!(r.headers().get("location").is_none());
+    let html = r.text().await.unwrap();
     assert!(html.contains("Please check:"));
     assert!(html.contains("does not look like a phone number"));
     assert!(html.contains("Describe where you are"), "no fix and no place is explained");
     assert!(html.contains("value=\"Ana\""), "the name is kept");
+    assert!(html.contains("Gate 4711"), "the access notes are kept");
     assert!(html.contains("value=\"lockout\" required checked"), "the choice is kept");
+    assert!(
+        html.contains(&format!("name=\"key\" value=\"{key}\"")),
+        "the key is kept, so a corrected form is one request"
+    );
+}
+
+#[tokio::test]
+async fn the_form_key_is_never_taken_from_the_address() {
+    let app = spawn_app().await;
+    let planted = "abcdefabcdefabcdefabcdefabcdefab";
+    let html = app.client.get(app.url(&format!("/?key={planted}&phone=%2B12015550123"))).send().await.unwrap();
+    let html = html.text().await.unwrap();
+    assert!(html.contains("name=\"key\" value=\""), "the page draws its own key");
+    assert!(!html.contains(planted), "a key planted in a link is ignored");
+    assert!(!html.contains("2015550123"), "and so is anything else in the query");
+}
+
+#[tokio::test]
+async fn a_resent_form_with_other_details_is_not_the_first_request_again() {
+    let app = spawn_app().await;
+    let first = location(&app.post_form("/request", &FORM).await);
+    let mut changed = FORM;
+    changed[5] = ("place", "Somewhere else entirely");
+    let r = app.post_form("/request", &changed).await;
+    assert_eq!(r.status(), 409);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("already sent"), "{html}");
+    assert!(!html.contains(&first[3..]), "the first request's link is not handed out");
 }
 
 #[tokio::test]

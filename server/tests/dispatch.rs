@@ -297,16 +297,22 @@ async fn a_dispatcher_takes_a_request_by_phone_with_the_customers_form_and_rules
     let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
     let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
 
-    // The customer's validation: no place and a bad number come back to the form with the reasons.
+    // The customer's validation: no place and a bad number are refused with the reasons, field by field.
     let refused = dee.post("/dispatch/phone-in", &[("problem", "battery"), ("phone", "12")]).await;
-    assert_eq!(refused.status(), 303);
-    let back = location(&refused);
-    assert!(back.starts_with("/dispatch/new?"), "{back}");
-    assert!(back.contains("e.phone=") && back.contains("e.place="), "{back}");
-    assert!(back.contains("problem=battery"), "what was typed comes back: {back}");
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"phone") && fields.contains(&"place"), "{body}");
+    // A plain form gets the form drawn again, with what was typed, and nothing of it in a URL.
+    let typed = [("csrf", dee.csrf.as_str()), ("problem", "battery"), ("phone", "12"), ("name", "Maria Lopez")];
+    let refused = dee.client.post(dee.url("/dispatch/phone-in")).form(&typed).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.headers().get("location").is_none());
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("value=\"Maria Lopez\"") && html.contains("does not look like a phone number"), "{html}");
 
     let form = [
-        ("key", "phone-in-0001"),
+        ("key", "00000000000000000000000000000001"),
         ("problem", "battery"),
         ("phone", "+1 201 555 0188"),
         ("name", "Maria"),

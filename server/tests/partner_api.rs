@@ -55,13 +55,7 @@ async fn numbers_and_tokens_are_unique_across_many_requests() {
 #[tokio::test]
 async fn a_repeated_idempotency_key_returns_the_first_request() {
     let app = spawn_app().await;
-    let send = || {
-        app.client
-            .post(app.url("/api/v1/requests"))
-            .header("Idempotency-Key", "call-centre-42")
-            .json(&flat_tire())
-            .send()
-    };
+    let send = || app.api_post().header("Idempotency-Key", "call-centre-42").json(&flat_tire()).send();
     let first = send().await.unwrap();
     assert_eq!(first.status(), 201);
     let first: Value = first.json().await.unwrap();
@@ -75,9 +69,7 @@ async fn a_repeated_idempotency_key_returns_the_first_request() {
 #[tokio::test]
 async fn concurrent_retries_with_one_key_make_one_request() {
     let app = spawn_app().await;
-    let sends = (0..12).map(|_| {
-        app.client.post(app.url("/api/v1/requests")).header("Idempotency-Key", "double-tap").json(&flat_tire()).send()
-    });
+    let sends = (0..12).map(|_| app.api_post().header("Idempotency-Key", "double-tap").json(&flat_tire()).send());
     let answers = futures::future::join_all(sends).await;
     let mut tokens = std::collections::HashSet::new();
     let mut created = 0;
@@ -157,7 +149,7 @@ async fn bad_fields_are_refused_with_422_naming_each_field() {
 async fn malformed_bodies_get_a_clear_4xx() {
     let app = spawn_app().await;
     let post = |body: &'static str, content_type: &'static str| {
-        app.client.post(app.url("/api/v1/requests")).header("content-type", content_type).body(body).send()
+        app.api_post().header("content-type", content_type).body(body).send()
     };
     let r = post("{\"problem\": ", "application/json").await.unwrap();
     assert_eq!(r.status(), 400);
@@ -177,14 +169,7 @@ async fn malformed_bodies_get_a_clear_4xx() {
     assert_eq!(r.status(), 415);
 
     let huge = format!("{{\"problem\":\"battery\",\"phone\":\"+12015550123\",\"notes\":\"{}\"}}", "n".repeat(40_000));
-    let r = app
-        .client
-        .post(app.url("/api/v1/requests"))
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
+    let r = app.api_post().header("content-type", "application/json").body(huge).send().await.unwrap();
     assert_eq!(r.status(), 413);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "body_too_large");
 }
@@ -192,21 +177,14 @@ async fn malformed_bodies_get_a_clear_4xx() {
 #[tokio::test]
 async fn a_bad_idempotency_key_is_refused() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/requests"))
-        .header("Idempotency-Key", "k".repeat(101))
-        .json(&flat_tire())
-        .send()
-        .await
-        .unwrap();
+    let r = app.api_post().header("Idempotency-Key", "k".repeat(101)).json(&flat_tire()).send().await.unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_idempotency_key");
 }
 
 #[tokio::test]
-async fn sending_is_rate_limited_per_client() {
-    let app = common::spawn_app_with(&["--send-limit-per-minute", "3"]).await;
+async fn a_partner_is_rate_limited() {
+    let app = common::spawn_app_with(&["--partner-limit-per-minute", "3"]).await;
     for _ in 0..3 {
         assert_eq!(app.create(flat_tire()).await.status(), 201);
     }

@@ -8,7 +8,7 @@ import { startPushService } from '../e2e/push-service.mjs';
 
 const n = Number(process.argv[2] ?? 100);
 const push = await startPushService();
-const server = await startServer(['--push-allow-http', '--send-limit-per-minute', '1000000', '--read-limit-per-minute', '1000000']);
+const server = await startServer(['--push-allow-http', '--send-limit-per-minute', '1000000', '--read-limit-per-minute', '1000000', '--partner-limit-per-minute', '1000000']);
 const browser = await launch();
 try {
   const sam = addStaff(server, 'sam', 'Sam Rivera', 'technician');
@@ -38,7 +38,7 @@ try {
   for (let i = 0; i < n; i++) {
     const r = await fetch(`${server.base}/api/v1/requests`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.partnerKey}` },
       body: JSON.stringify({ problem: 'flat_tire', phone: '+1 201 555 0123', place: `Mile marker ${i}` }),
     });
     const answered = performance.now();

@@ -52,10 +52,15 @@ export async function startServer(extraArgs = []) {
     proc.kill('SIGKILL');
     await exited;
   };
+  // A partner key, made with the CLI as an operator would, for the tests that send as a partner.
+  const added = execFileSync(join(root, 'target/release/server'), ['partner', 'add', 'e2e', '--database-url', database],
+    { cwd: root, env: { ...process.env, RUST_LOG: 'warn' } });
+  partnerKeys.set(base, added.toString().trim().split('\n').pop());
   let proc = await run();
   return {
     base,
     database,
+    partnerKey: partnerKeys.get(base),
     async restart() {
       await kill(proc);
       proc = await run();
@@ -141,18 +146,26 @@ export async function logIn(page, { login, password }, landing = '/tech') {
   await page.waitForURL((url) => url.pathname === landing);
 }
 
+/// The partner key each test server was started with, by its base URL.
+const partnerKeys = new Map();
+
+/// POSTs `body` to the partner API as the test partner: the raw response.
+export function partnerPost(base, body) {
+  return fetch(`${base}/api/v1/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${partnerKeys.get(base)}` },
+    body: JSON.stringify(body),
+  });
+}
+
 /// Sends a request as a partner's system would: (number, token).
 export async function apiRequest(base, body = {}) {
-  const r = await fetch(`${base}/api/v1/requests`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
+  const r = await partnerPost(base, {
       problem: 'flat_tire',
       phone: '+1 201 555 0123',
       location: { lat: 40.7128, lon: -74.006, accuracy_m: 12 },
       place: 'I-95 northbound, exit 12',
       ...body,
-    }),
   });
   if (r.status !== 201) throw new Error(`create: ${r.status} ${await r.text()}`);
   return r.json();

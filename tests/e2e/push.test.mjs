@@ -2,7 +2,7 @@
 // VAPID signature and decrypts the RFC 8291 payload before the test reads it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addStaff, setUp, staffSession } from './harness.mjs';
+import { addStaff, setUp, staffSession, partnerPost } from './harness.mjs';
 import { startPushService } from './push-service.mjs';
 
 const env = setUp({ args: ['--push-allow-http'], withBrowser: false });
@@ -27,11 +27,7 @@ test('a new request reaches an on-duty technician\'s phone by push, named and li
   const crew = (await (await sam.get('/staff/api/board')).json()).data.crew;
   assert.deepEqual(crew.map((c) => [c.name, c.devices]), [['Sam Rivera', 1]], 'dispatch sees Sam can be reached');
 
-  const created = await (await fetch(`${env.server.base}/api/v1/requests`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ problem: 'battery', phone: '+1 201 555 0123', place: 'Shell station, Route 9 north', vehicle: { make: 'Ford', model: 'Focus', colour: 'red' } }),
-  })).json();
+  const created = await (await partnerPost(env.server.base, { problem: 'battery', phone: '+1 201 555 0123', place: 'Shell station, Route 9 north', vehicle: { make: 'Ford', model: 'Focus', colour: 'red' } })).json();
 
   const message = await push.next((m) => m.payload.tag === created.number);
   assert.deepEqual(message.payload, {
@@ -55,11 +51,7 @@ test('off duty, no alert; the test alert proves a device; a forgotten subscripti
   assert.equal((await kim.post('/tech/push/subscribe', { device_id: 'kims-phone-1', ...again })).status, 204);
   assert.equal((await (await kim.get('/staff/api/push')).json()).devices, 1);
 
-  await fetch(`${env.server.base}/api/v1/requests`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ problem: 'lockout', phone: '+1 201 555 0123', place: 'Mall car park' }),
-  });
+  await partnerPost(env.server.base, { problem: 'lockout', phone: '+1 201 555 0123', place: 'Mall car park' });
   const report = await (await kim.post('/tech/push/test')).json();
   assert.deepEqual(report, { devices: 1, delivered: 1, removed: 0, failed: 0 });
   const testAlert = await push.next((m) => m.id === 'kims-phone-renewed' && m.payload.tag === 'test');

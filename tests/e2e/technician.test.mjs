@@ -3,7 +3,7 @@
 // shows both, live. Then the same job steps with JavaScript off on the technician's phone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addStaff, hydrated, logIn, phone, running, screenshots, setUp } from './harness.mjs';
+import { addStaff, hydrated, logIn, phone, running, screenshots, setUp, partnerPost } from './harness.mjs';
 
 const env = setUp();
 
@@ -115,11 +115,7 @@ test('with JavaScript off the technician still logs in, goes on duty and works t
   await page.getByRole('button', { name: 'Go on duty' }).tap();
   await page.getByRole('heading', { name: 'You are on duty' }).waitFor();
 
-  const created = await (await fetch(`${env.server.base}/api/v1/requests`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ problem: 'flat_tire', phone: '+1 201 555 0199', place: 'Exit 12, northbound shoulder' }),
-  })).json();
+  const created = await (await partnerPost(env.server.base, { problem: 'flat_tire', phone: '+1 201 555 0199', place: 'Exit 12, northbound shoulder' })).json();
   await page.goto(`/tech/jobs/${created.number}`);
   await page.getByRole('button', { name: 'Accept job' }).tap();
   await page.getByRole('button', { name: 'On my way' }).waitFor();
@@ -134,9 +130,7 @@ test('with JavaScript off the technician still logs in, goes on duty and works t
   assert.equal(status.technician, 'Kim');
 
   // A child locked in a car jumps the queue: first on the board though newest, and marked on the job screen.
-  const post = (body) => fetch(`${env.server.base}/api/v1/requests`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  }).then((r) => r.json());
+  const post = (body) => partnerPost(env.server.base, body).then((r) => r.json());
   const waiting = await post({ problem: 'battery', phone: '+1 201 555 0198', place: 'Car park P2' });
   const urgent = await post({ problem: 'lockout', phone: '+1 201 555 0197', place: 'Car park P3', someone_inside: true });
   await page.goto('/tech');

@@ -1,13 +1,19 @@
 //! "What happened?": the one screen a stranded customer fills in. It is a plain HTML form that posts to
 //! `/request`; the wasm only adds the location fix, remembers the phone and vehicle, and checks before sending.
-//! A refused plain post comes back here with the values and the reasons in the query string, so the page
-//! renders them identically on the server and in the browser.
+//! A refused plain post is answered with this page again, drawn from a `FormEcho` with the values and the
+//! reasons, so the page renders them identically on the server and in the browser and nothing typed goes into
+//! a URL.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
-use super::location::{Fix, LocationMeter};
-use crate::domain::{MAX_NOTES, MAX_PLACE, MAX_SHORT, Problem};
+use super::{
+    FormEcho,
+    location::{Fix, LocationMeter},
+};
+use crate::{
+    domain::{MAX_NOTES, MAX_PLACE, MAX_SHORT, Problem},
+    paths,
+};
 
 /// Fields remembered on the device for the next time (PRODUCT rule 2).
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -15,24 +21,22 @@ const REMEMBERED: [&str; 6] = ["phone", "name", "vehicle_make", "vehicle_model",
 
 #[component]
 pub fn RequestHelpPage() -> impl IntoView {
-    view! {
-        <HelpForm />
-        <crate::ui::Live />
-    }
+    let echo = FormEcho::from_context();
+    let data = Resource::new(|| (), move |()| std::future::ready(echo.clone()));
+    view! { <crate::ui::Loaded data loading="" draw=|echo| view! { <HelpForm echo /> } /> }
 }
 
 /// The one form, for the customer or (with `caller_csrf`) for a dispatcher typing in a caller's request: same
 /// fields, same validation, posted to `/dispatch/phone-in`. The dispatcher's own position and phone mean nothing
 /// for the caller, so that form neither locates nor remembers.
 #[component]
-pub fn HelpForm(#[prop(optional)] caller_csrf: Option<String>) -> impl IntoView {
+pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -> impl IntoView {
     let for_caller = caller_csrf.is_some();
     let say = move |customer: &'static str, caller: &'static str| if for_caller { caller } else { customer };
-    let query = use_query_map();
-    let echo = move |name: &str| query.read_untracked().get(name).unwrap_or_default();
-    let error = move |field: &str| query.read_untracked().get(&format!("e.{field}"));
-    let errors: Vec<String> =
-        query.get_untracked().into_iter().filter(|(k, _)| k.starts_with("e.")).map(|(_, v)| v).collect();
+    let errors: Vec<String> = echo.errors.iter().map(|e| e.message.clone()).collect();
+    let echo = StoredValue::new(echo);
+    let error = move |field: &str| echo.with_value(|e| e.error(field));
+    let echo = move |name: &str| echo.with_value(|e| e.value(name));
 
     let (fix, set_fix) = signal(Fix::Locating);
     let place_missing = RwSignal::new(false);
@@ -132,7 +136,7 @@ pub fn HelpForm(#[prop(optional)] caller_csrf: Option<String>) -> impl IntoView 
         <form
             class="request"
             method="post"
-            action=if for_caller { "/dispatch/phone-in" } else { "/request" }
+            action=if for_caller { paths::DISPATCH_PHONE_IN } else { paths::SEND }
             node_ref=form
             on:submit=on_submit
         >

@@ -7,13 +7,13 @@ use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, dispatch_me},
-    customer::HelpForm,
+    customer::{FormEcho, HelpForm},
     staff::StaffLoad,
 };
 
 /// The route's data half, created as soon as the route matches; the view half is split out of the customer's
 /// wasm and fetched only when someone opens phone-in.
-pub struct PhoneInPage(Resource<Result<StaffPage<()>, String>>);
+pub struct PhoneInPage(Resource<Result<StaffPage<FormEcho>, String>>);
 
 #[lazy_route]
 impl LazyRoute for PhoneInPage {
@@ -34,7 +34,7 @@ impl LazyRoute for PhoneInPage {
                         <p class="card note phone-in">
                             "A request for a caller. Ask where they are first; read the number back to them."
                         </p>
-                        <HelpForm caller_csrf=page.csrf />
+                        <HelpForm echo=page.data caller_csrf=page.csrf />
                         <a class="link" href="/dispatch">"← The board"</a>
                     }
                 }

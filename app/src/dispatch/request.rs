@@ -136,6 +136,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
                 {move || view_.with(|v| v.arrival_confirmed).then_some(" · arrival confirmed")}
                 " · waiting " {move || waited(view_.with(|v| v.job.created_at), now.get())}
                 " · via " {move || view_.with(|v| v.source.clone())}
+                {move || view_.with(|v| v.partner.clone()).map(|p| view! { " (" {p} ")" })}
             </p>
         </section>
 

@@ -128,7 +128,10 @@ pub struct DispatchView {
     /// `/r/{token}`: handed to a caller on the phone.
     pub status_path: String,
     pub roster: Vec<RosterLine>,
+    /// web, api or phone.
     pub source: String,
+    /// The partner whose key sent it (source api).
+    pub partner: Option<String>,
     pub alarm: bool,
     pub arrival_confirmed: bool,
 }

@@ -11,6 +11,7 @@ use super::{
 
 /// One problem with one field, in words for the person who typed it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -24,6 +25,7 @@ impl FieldError {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocationDraft {
     pub lat: f64,
     pub lon: f64,
@@ -54,6 +56,7 @@ impl LocationDraft {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Vehicle {
     #[serde(default)]
     pub make: Option<String>,
@@ -83,8 +86,11 @@ impl Vehicle {
 /// Untrusted input, field by field, exactly as received.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HelpRequestDraft {
+    /// One of the problems (flat_tire, battery, lockout, fuel, tow, other).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<super::Problem>))]
     pub problem: Option<String>,
     /// Words for "other" (fuel, tow, anything else).
     #[serde(default)]

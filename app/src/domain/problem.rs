@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 /// partners may name fuel and tow directly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Problem {
     FlatTire,
     Battery,

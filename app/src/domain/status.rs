@@ -7,6 +7,7 @@ use super::{Problem, Step, Vehicle};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventKind {
     /// The request was stored: the customer's "one request" has reached us.
     Received,
@@ -82,6 +83,7 @@ impl EventKind {
 /// Who did it: recorded with every event so dispatch can trust the timeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Actor {
     Customer,
     Partner,
@@ -112,6 +114,7 @@ impl Actor {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RequestStatus {
     /// Waiting for a technician to accept.
     Received,
@@ -164,6 +167,7 @@ impl RequestStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub kind: EventKind,
     pub actor: Actor,
@@ -353,6 +357,7 @@ impl Progress {
 
 /// Everything the customer's status page shows, and what the live feed sends when it changes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusView {
     pub number: String,
     pub status: RequestStatus,
@@ -411,9 +416,9 @@ impl StatusView {
         for e in &mut self.timeline {
             short(&mut e.by);
             short(&mut e.technician);
-            // The ladder's notes are for dispatch (and name the technician in full); the customer reads
-            // `describe`.
-            if e.kind == EventKind::Escalated {
+            // The ladder's notes are for dispatch (and name the technician in full), and so is a technician's
+            // reason for handing a job back; the customer reads `describe`.
+            if matches!(e.kind, EventKind::Escalated | EventKind::Released) {
                 e.detail = None;
             }
         }

@@ -9,7 +9,7 @@ use crate::{
         RequestNumber, Setup, StaffLine, StaffMember, dispatch_order, parse_day,
     },
     live::Changed,
-    store::{Audience, Created, NewEvent, RequestSearch, StoreError},
+    store::{Audience, NewEvent, RequestSearch, StoreError},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -67,9 +67,10 @@ impl Services {
         let progress = Progress::from_timeline(&loaded.view.timeline);
         let checklist = self.store.checklist(loaded.id, loaded.view.problem).await?;
         Ok(DispatchView {
-            status_path: format!("/r/{}", loaded.token),
+            status_path: crate::paths::at(crate::paths::STATUS, &loaded.token),
             roster: self.store.roster().await?,
             source: loaded.source,
+            partner: loaded.partner,
             alarm: loaded.view.alarm(&progress),
             arrival_confirmed: progress.arrival_confirmed,
             job: JobView {
@@ -133,9 +134,9 @@ impl Services {
         who: &StaffMember,
         draft: &HelpRequestDraft,
         idempotency_key: Option<&str>,
-    ) -> Result<Created, PhoneInError> {
+    ) -> Result<super::Submitted, PhoneInError> {
         require_dispatch(who)?;
-        Ok(self.submit_by(draft, super::Source::Phone, idempotency_key, Some(who.id)).await?)
+        Ok(self.submit(draft, super::Source::Phone { staff_id: who.id }, idempotency_key).await?)
     }
 
     /// Requests (open or closed) by number, phone or day, newest first.

@@ -5,6 +5,7 @@ mod alerts;
 mod dispatch;
 mod escalation;
 mod jobs;
+mod partners;
 mod staff;
 
 use std::sync::Arc;
@@ -15,13 +16,14 @@ use crate::{
         StatusView, Step,
     },
     live::{Changed, LiveFeed},
-    store::{Created, Loaded, NewEvent, NewRecord, Store, StoreError},
+    store::{Creation, Idempotency, Loaded, NewEvent, NewRecord, Store, StoreError},
 };
 
 pub use crate::domain::StaffMember;
 pub use alerts::{AlertReport, Alerts, DeviceSubscription, SubscriptionKeys};
 pub use dispatch::{DispatchError, PhoneInError, require_dispatch};
 pub use jobs::JobError;
+pub use partners::{PartnerError, PartnerKey};
 pub use staff::{LoginError, StaffError};
 
 #[derive(Clone)]
@@ -40,39 +42,71 @@ pub struct Settings {
     pub call_us: String,
     /// How long each rung of the escalation ladder waits.
     pub ladder: Ladder,
+    /// How long an idempotency key is remembered.
+    pub idempotency_ttl_ms: i64,
+}
+
+/// What was sent, as a hash: a repeated key must come with the same request.
+fn fingerprint(draft: &HelpRequestDraft) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(draft).unwrap_or_default();
+    Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where a request came from: the customer's page, a partner's system, or a dispatcher taking a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     Web,
-    Api,
+    /// A partner, by the key it called with.
+    Partner(i64),
     /// A dispatcher typed it in for a caller.
-    Phone,
+    Phone {
+        staff_id: i64,
+    },
 }
 
 impl Source {
     fn as_str(self) -> &'static str {
         match self {
             Source::Web => "web",
-            Source::Api => "api",
-            Source::Phone => "phone",
+            Source::Partner(_) => "api",
+            Source::Phone { .. } => "phone",
         }
     }
 
     fn actor(self) -> Actor {
         match self {
             Source::Web => Actor::Customer,
-            Source::Api => Actor::Partner,
-            Source::Phone => Actor::Staff,
+            Source::Partner(_) => Actor::Partner,
+            Source::Phone { .. } => Actor::Staff,
         }
     }
+
+    /// Whose idempotency keys these are: a key never reaches another caller's request.
+    fn caller(self) -> String {
+        match self {
+            Source::Web => "web".to_owned(),
+            Source::Partner(id) => format!("partner:{id}"),
+            Source::Phone { staff_id } => format!("staff:{staff_id}"),
+        }
+    }
+}
+
+/// A request as it was answered: new, or the first one again for a repeated key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Submitted {
+    pub id: i64,
+    pub number: String,
+    pub token: String,
+    pub replayed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error("the request is not valid")]
     Invalid(Vec<FieldError>),
+    #[error("This Idempotency-Key was already used with a different request. Use a new key for a new request.")]
+    KeyReused,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -97,40 +131,46 @@ pub enum CustomerAction {
 }
 
 impl Services {
-    /// The one way a request enters the system, whoever sends it.
+    /// The one way a request enters the system, whoever sends it. A repeated idempotency key returns the first
+    /// request, once its caller and body match; keys expire after the configured time.
     pub async fn submit(
         &self,
         draft: &HelpRequestDraft,
         source: Source,
         idempotency_key: Option<&str>,
-    ) -> Result<Created, SubmitError> {
-        self.submit_by(draft, source, idempotency_key, None).await
-    }
-
-    /// `submit`, naming the member of staff who typed it in for a caller.
-    async fn submit_by(
-        &self,
-        draft: &HelpRequestDraft,
-        source: Source,
-        idempotency_key: Option<&str>,
-        staff_id: Option<i64>,
-    ) -> Result<Created, SubmitError> {
+    ) -> Result<Submitted, SubmitError> {
         let request = draft.validate(self.settings.default_region).map_err(SubmitError::Invalid)?;
-        let created = self
-            .store
-            .create_request(NewRecord {
-                request: &request,
-                source: source.as_str(),
-                idempotency_key: idempotency_key.filter(|k| !k.is_empty()),
-                actor: source.actor(),
-                staff_id,
-            })
-            .await?;
-        if !created.replayed {
+        let caller = source.caller();
+        let fingerprint = fingerprint(draft);
+        let idempotency = idempotency_key.filter(|k| !k.is_empty()).map(|key| Idempotency {
+            caller: &caller,
+            key,
+            fingerprint: &fingerprint,
+            not_before_ms: crate::store::now_ms() - self.settings.idempotency_ttl_ms,
+        });
+        let (partner_id, staff_id) = match source {
+            Source::Partner(id) => (Some(id), None),
+            Source::Phone { staff_id } => (None, Some(staff_id)),
+            Source::Web => (None, None),
+        };
+        let record = NewRecord {
+            request: &request,
+            source: source.as_str(),
+            idempotency,
+            actor: source.actor(),
+            staff_id,
+            partner_id,
+        };
+        let (created, replayed) = match self.store.create_request(record).await? {
+            Creation::New(created) => (created, false),
+            Creation::Replayed(created) => (created, true),
+            Creation::KeyReused => return Err(SubmitError::KeyReused),
+        };
+        if !replayed {
             self.live.publish(Changed::Request(created.id));
             self.alert_waiting(created.id);
         }
-        Ok(created)
+        Ok(Submitted { id: created.id, number: created.number, token: created.token, replayed })
     }
 
     /// The customer's view of the request behind a status link.

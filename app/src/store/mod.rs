@@ -2,6 +2,7 @@
 //! functions) so a PostgreSQL pool can stand beside the SQLite one without changing any caller.
 
 mod checklists;
+mod partners;
 mod push;
 mod requests;
 mod staff;
@@ -10,8 +11,9 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use partners::{NewPartner, Partner};
 pub use push::{Audience, Subscription};
-pub use requests::{Created, Loaded, NewEvent, NewRecord, RequestSearch};
+pub use requests::{Created, Creation, Idempotency, Loaded, NewEvent, NewRecord, RequestSearch};
 pub use staff::StaffRecord;
 
 pub type Pool = sqlx::SqlitePool;
@@ -47,6 +49,8 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
         }
+        owner_only(options.get_filename())
+            .map_err(|source| StoreError::DataDir { path: options.get_filename().display().to_string(), source })?;
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Store { pool })
@@ -63,6 +67,26 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// Customers' phones and gate codes are in this file: readable by the server's own account only. SQLite gives
+/// its -wal and -shm files the database file's mode, so creating (or correcting) the file is enough.
+fn owner_only(file: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if !file.as_os_str().is_empty() && file != std::path::Path::new(":memory:") {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(file)?;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+        // Files an older version left readable are corrected too.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = file.as_os_str().to_owned();
+            side.push(suffix);
+            if std::path::Path::new(&side).exists() {
+                std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Unix milliseconds now: every timestamp we store is one of these.

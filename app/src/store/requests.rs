@@ -43,6 +43,8 @@ pub struct Loaded {
     pub notes: Option<String>,
     /// web, api or phone.
     pub source: String,
+    /// The partner whose key sent it (source api).
+    pub partner: Option<String>,
     /// The status link's secret: only for dispatch to hand to a caller.
     pub token: String,
     /// Full staff names; `for_customer` shortens them.
@@ -53,10 +55,34 @@ pub struct Loaded {
 pub struct NewRecord<'a> {
     pub request: &'a NewHelpRequest,
     pub source: &'a str,
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency: Option<Idempotency<'a>>,
     pub actor: Actor,
     /// The dispatcher who took it on the phone.
     pub staff_id: Option<i64>,
+    /// The partner whose key sent it.
+    pub partner_id: Option<i64>,
+}
+
+/// An idempotency key as Stripe has them: it belongs to one caller, stands for one request (its fingerprint),
+/// and is forgotten after a while.
+pub struct Idempotency<'a> {
+    /// 'web', 'staff:<id>' or 'partner:<id>'.
+    pub caller: &'a str,
+    pub key: &'a str,
+    /// A hash of what was sent: the same key with something else is refused.
+    pub fingerprint: &'a str,
+    /// Keys older than this (unix ms) are forgotten.
+    pub not_before_ms: i64,
+}
+
+/// What became of a request sent with a key.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Creation {
+    New(Created),
+    /// The key was seen with the same request: that request again.
+    Replayed(Created),
+    /// The key was seen with a different request.
+    KeyReused,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -64,8 +90,6 @@ pub struct Created {
     pub id: i64,
     pub number: String,
     pub token: String,
-    /// True when the idempotency key was seen before and this is the first request again.
-    pub replayed: bool,
 }
 
 /// What dispatch searches closed requests by; every part is optional and they combine.
@@ -81,12 +105,13 @@ pub struct RequestSearch {
 const NUMBER_ATTEMPTS: usize = 8;
 
 impl Store {
-    /// Stores the request and its `received` event in one transaction, committed (and synced) before returning.
-    pub async fn create_request(&self, record: NewRecord<'_>) -> Result<Created, StoreError> {
-        if let Some(key) = record.idempotency_key
-            && let Some(existing) = self.by_idempotency_key(key).await?
+    /// Stores the request and its `received` event (and its idempotency key) in one transaction, committed (and
+    /// synced) before returning.
+    pub async fn create_request(&self, record: NewRecord<'_>) -> Result<Creation, StoreError> {
+        if let Some(key) = &record.idempotency
+            && let Some(seen) = self.seen_key(key).await?
         {
-            return Ok(existing);
+            return Ok(seen);
         }
         let mut attempt = 0;
         loop {
@@ -97,20 +122,16 @@ impl Store {
             };
             match self.insert(&record, number.as_str(), token.as_str()).await {
                 Ok(id) => {
-                    return Ok(Created {
-                        id,
-                        number: number.as_str().to_owned(),
-                        token: token.as_str().to_owned(),
-                        replayed: false,
-                    });
+                    let (number, token) = (number.as_str().to_owned(), token.as_str().to_owned());
+                    return Ok(Creation::New(Created { id, number, token }));
                 }
                 Err(e) if is_unique_violation(&e, "number") && attempt + 1 < NUMBER_ATTEMPTS => attempt += 1,
-                // Two identical retries raced each other: the other one won, and its request is ours.
-                Err(e) if is_unique_violation(&e, "idempotency_key") => {
-                    if let Some(key) = record.idempotency_key
-                        && let Some(existing) = self.by_idempotency_key(key).await?
+                // Two retries with one key raced each other: the other one won; answer as if we came second.
+                Err(e) if is_unique_violation(&e, "idempotency_keys") => {
+                    if let Some(key) = &record.idempotency
+                        && let Some(seen) = self.seen_key(key).await?
                     {
-                        return Ok(existing);
+                        return Ok(seen);
                     }
                     return Err(e.into());
                 }
@@ -123,16 +144,24 @@ impl Store {
         let r = record.request;
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        if let Some(key) = &record.idempotency {
+            // An expired key is forgotten here, in the transaction that takes it anew.
+            sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND created_at < $3")
+                .bind(key.caller)
+                .bind(key.key)
+                .bind(key.not_before_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
         let id: i64 = sqlx::query(
-            "INSERT INTO help_requests (number, token, idempotency_key, source, problem, problem_detail, phone, \
+            "INSERT INTO help_requests (number, token, source, problem, problem_detail, phone, \
              name, lat, lon, accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, \
-             vehicle_plate, notes, someone_inside, created_at) \
+             vehicle_plate, notes, someone_inside, created_at, partner_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
              RETURNING id",
         )
         .bind(number)
         .bind(token)
-        .bind(record.idempotency_key)
         .bind(record.source)
         .bind(r.problem.as_str())
         .bind(&r.problem_detail)
@@ -150,29 +179,49 @@ impl Store {
         .bind(&r.notes)
         .bind(r.someone_inside)
         .bind(now)
+        .bind(record.partner_id)
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
         let received = NewEvent { staff_id: record.staff_id, ..NewEvent::by(EventKind::Received, record.actor) };
         insert_event(&mut tx, id, now, &received).await?;
+        if let Some(key) = &record.idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (caller, key, fingerprint, request_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(key.caller)
+            .bind(key.key)
+            .bind(key.fingerprint)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
 
-    async fn by_idempotency_key(&self, key: &str) -> Result<Option<Created>, StoreError> {
-        let row = sqlx::query("SELECT id, number, token FROM help_requests WHERE idempotency_key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(row) => Some(Created {
-                id: row.try_get("id")?,
-                number: row.try_get("number")?,
-                token: row.try_get("token")?,
-                replayed: true,
-            }),
-            None => None,
-        })
+    /// What a key still in force says: the same request again, or a refusal for a different one.
+    async fn seen_key(&self, key: &Idempotency<'_>) -> Result<Option<Creation>, StoreError> {
+        let row = sqlx::query(
+            "SELECT k.fingerprint, r.id, r.number, r.token FROM idempotency_keys k \
+             JOIN help_requests r ON r.id = k.request_id WHERE k.caller = $1 AND k.key = $2 AND k.created_at >= $3",
+        )
+        .bind(key.caller)
+        .bind(key.key)
+        .bind(key.not_before_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        if row.try_get::<String, _>("fingerprint")? != key.fingerprint {
+            return Ok(Some(Creation::KeyReused));
+        }
+        Ok(Some(Creation::Replayed(Created {
+            id: row.try_get("id")?,
+            number: row.try_get("number")?,
+            token: row.try_get("token")?,
+        })))
     }
 
     pub async fn request_id_by_token(&self, token: &str) -> Result<Option<i64>, StoreError> {
@@ -216,7 +265,8 @@ impl Store {
         let Some(row) = sqlx::query(
             "SELECT number, problem, problem_detail, phone, name, notes, lat, lon, accuracy_m, place, \
              access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, someone_inside, version, \
-             created_at, source, token FROM help_requests WHERE id = $1",
+             created_at, source, token, (SELECT p.name FROM partners p WHERE p.id = partner_id) AS partner \
+             FROM help_requests WHERE id = $1",
         )
         .bind(request_id)
         .fetch_optional(&self.pool)
@@ -290,6 +340,7 @@ impl Store {
             customer_name: row.try_get("name")?,
             notes: row.try_get("notes")?,
             source: row.try_get("source")?,
+            partner: row.try_get("partner")?,
             token: row.try_get("token")?,
             view,
         }))

@@ -1,77 +1,66 @@
 //! The partner API for insurer call centres and car telematics: JSON in, JSON out, the same rules as the form.
+//! Creating a request needs a partner's key (`Authorization: Bearer …`); reading one needs only its token.
 
 use app::{
-    domain::{FieldError, HelpRequestDraft, StatusView},
-    services::{Source, SubmitError},
+    domain::{HelpRequestDraft, StatusView},
+    paths,
+    services::Source,
+    store::Partner,
 };
 use axum::{
-    Json,
-    extract::{Path, State, rejection::JsonRejection},
+    Extension, Json,
+    extract::{ConnectInfo, Path, Request, State, rejection::JsonRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
 
-use crate::AppState;
+use crate::{AppState, reply::Problem};
 
-/// Every error the API gives: a code to branch on, a sentence to show, and per-field messages when the
-/// request itself was refused.
-#[derive(Debug, Serialize)]
-pub struct ApiError {
-    #[serde(skip)]
-    status: StatusCode,
-    error: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    fields: Vec<FieldError>,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, error, message: message.into(), fields: Vec::new() }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(&self)).into_response()
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> ApiError {
-        match rejection {
-            JsonRejection::JsonDataError(e) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
-            }
-            JsonRejection::JsonSyntaxError(e) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
-            }
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Send the body as JSON with Content-Type: application/json.",
-            ),
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("The body is larger than {} bytes.", super::MAX_BODY_BYTES),
-            ),
-            other => ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", other.body_text()),
+/// Middleware on partner routes: the key names the partner, whose own rate limit then applies. A wrong key
+/// counts against the caller's address like a wrong password.
+pub async fn partner_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let key = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let partner = match key {
+        Some(key) => match state.services.partner_by_key(key).await {
+            Ok(partner) => partner,
+            Err(e) => return Problem::from(e).into_response(),
+        },
+        None => None,
+    };
+    let Some(partner) = partner else {
+        let peer = request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        if let Err(problem) = state.limits.take_guess(request.headers(), peer) {
+            return problem.into_response();
         }
+        let mut refusal = Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Send your partner key as Authorization: Bearer <key>. Ask the operator for one if you have none.",
+        )
+        .into_response();
+        refusal.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return refusal;
+    };
+    if let Err(problem) = state.limits.take_partner(partner.id, partner.per_minute) {
+        return problem.into_response();
     }
+    request.extensions_mut().insert(partner);
+    next.run(request).await
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "partner API failed");
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        "The request could not be stored. Retry with the same Idempotency-Key.",
-    )
-}
-
-#[derive(Debug, Serialize)]
+/// A request as created: the number to read out, and the token that is the key to its status.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedResponse {
     number: String,
     token: String,
@@ -79,28 +68,49 @@ pub struct CreatedResponse {
     status: &'static str,
 }
 
-/// `POST /api/v1/requests`: 201 for a new request; 200 with the first request when the Idempotency-Key was
-/// seen before.
+/// Create a help request.
+///
+/// The same rules as the customer's own form. Send an `Idempotency-Key` so that a retry after a timeout can
+/// never create a second request: the same key with the same body returns the first request (200), the same
+/// key with a different body is refused (409). Keys belong to your partner key alone and are remembered for 24
+/// hours (the operator may set another time).
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests",
+    tag = "requests",
+    request_body = HelpRequestDraft,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters, unique per request you mean to create.")),
+    responses(
+        (status = 201, description = "Created.", body = CreatedResponse,
+            headers(("Location" = String, description = "The request's status in this API."))),
+        (status = 200, description = "The Idempotency-Key was used before with this body: the first request.", body = CreatedResponse),
+        (status = 400, description = "Malformed JSON or Idempotency-Key (`malformed_json`, `invalid_idempotency_key`).", body = Problem),
+        (status = 401, description = "No partner key, or a wrong or revoked one (`unauthorized`).", body = Problem),
+        (status = 409, description = "The Idempotency-Key was used with a different body (`idempotency_key_reused`).", body = Problem),
+        (status = 413, description = "The body is larger than 16 KiB (`body_too_large`).", body = Problem),
+        (status = 415, description = "Not sent as application/json (`unsupported_media_type`).", body = Problem),
+        (status = 422, description = "Fields not valid (`validation_failed`, with `fields`), or of the wrong type (`invalid_body`).", body = Problem),
+        (status = 429, description = "Your partner's rate limit (or, for wrong keys, your address's) is spent (`rate_limited`).", body = Problem,
+            headers(("Retry-After" = u32, description = "Seconds until the next request is accepted."))),
+        (status = 503, description = "Not stored just now (`unavailable`): retry with the same Idempotency-Key.", body = Problem),
+    ),
+    security(("partner_key" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
+    Extension(partner): Extension<Partner>,
     headers: HeaderMap,
     body: Result<Json<HelpRequestDraft>, JsonRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Problem> {
     let key = idempotency_key(&headers)?;
     let Json(draft) = body?;
-    let created = state.services.submit(&draft, Source::Api, key).await.map_err(|e| match e {
-        SubmitError::Invalid(fields) => ApiError {
-            fields,
-            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are not valid.")
-        },
-        SubmitError::Store(e) => internal(e),
-    })?;
-    let status = if created.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    let location = format!("/api/v1/requests/{}", created.token);
+    let sent = state.services.submit(&draft, Source::Partner(partner.id), key).await?;
+    let status = if sent.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let location = paths::at(paths::API_REQUEST, &sent.token);
     let body = CreatedResponse {
-        status_url: format!("{}/r/{}", state.public_url, created.token),
-        number: created.number,
-        token: created.token,
+        status_url: format!("{}{}", state.public_url, paths::at(paths::STATUS, &sent.token)),
+        number: sent.number,
+        token: sent.token,
         status: "received",
     };
     let mut response = (status, Json(body)).into_response();
@@ -110,10 +120,10 @@ pub async fn create(
     Ok(response)
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let bad = || {
-        ApiError::new(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid_idempotency_key",
             "Idempotency-Key must be 1 to 100 visible ASCII characters.",
@@ -126,20 +136,73 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     Ok(Some(key))
 }
 
-#[derive(Debug, Serialize)]
+/// Where a request stands, with every event so far.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StatusResponse {
     #[serde(flatten)]
     view: StatusView,
     status_url: String,
 }
 
-/// `GET /api/v1/requests/{token}`: where the request stands and every event so far.
-pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Result<Json<StatusResponse>, ApiError> {
+/// Read a request's status.
+///
+/// The token alone is the key: it is the secret part of the status link the customer holds, so no partner key
+/// is needed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{token}",
+    tag = "requests",
+    params(("token" = String, Path, description = "The token returned when the request was created.")),
+    responses(
+        (status = 200, description = "Where the request stands.", body = StatusResponse),
+        (status = 404, description = "No request has this token (`not_found`).", body = Problem),
+        (status = 429, description = "Too many reads from your address (`rate_limited`).", body = Problem,
+            headers(("Retry-After" = u32, description = "Seconds until the next request is accepted."))),
+    )
+)]
+pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Result<Json<StatusResponse>, Problem> {
     let (_, view) = state
         .services
         .status_by_token(&token)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "No request has this token."))?;
-    Ok(Json(StatusResponse { view, status_url: format!("{}/r/{token}", state.public_url) }))
+        .await?
+        .ok_or_else(|| Problem::not_found("No request has this token."))?;
+    let status_url = format!("{}{}", state.public_url, paths::at(paths::STATUS, &token));
+    Ok(Json(StatusResponse { view, status_url }))
+}
+
+/// The partner API as an OpenAPI 3.1 document, generated from the handlers and the types they read and write.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "roadcall partner API",
+        version = "1",
+        description = "Send roadside help requests from your own systems (insurers' call centres, telematics) and \
+            follow them. Every error is JSON: `error` (a code to branch on), `message` (a sentence for a person) \
+            and, for refused fields, `fields`. Creating needs a partner key (`Authorization: Bearer <key>`, made \
+            by the operator with `server partner add NAME`); each partner has its own rate limit per minute, and \
+            a refusal for too many requests says when to retry (`Retry-After`)."
+    ),
+    paths(create, show),
+    modifiers(&PartnerKey)
+)]
+struct PartnerApi;
+
+struct PartnerKey;
+
+impl Modify for PartnerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("rc_…").build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("partner_key", SecurityScheme::Http(scheme));
+    }
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn document() -> Response {
+    match PartnerApi::openapi().to_pretty_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(e) => Problem::unavailable("writing the OpenAPI document", &e).into_response(),
+    }
 }

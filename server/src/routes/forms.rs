@@ -1,24 +1,28 @@
 //! The customer's plain HTML posts: they work with JavaScript off and before the wasm has loaded.
 
 use app::{
-    domain::{FieldError, FollowUpRefusal, HelpRequestDraft, LocationDraft, Vehicle},
+    customer::FormEcho,
+    domain::{FieldError, HelpRequestDraft, LocationDraft, Vehicle},
+    paths,
     services::{ActionError, CustomerAction, Source, SubmitError},
 };
 use axum::{
     Form,
     extract::{Path, State, rejection::FormRejection},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::{Deserialize, Serialize};
 
-use super::{problem_page, problem_page_back};
-use crate::AppState;
+use crate::{
+    AppState,
+    reply::{Problem, Wants},
+};
 
 /// The form's fields, as the browser sends them.
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct RequestForm {
-    pub(super) key: Option<String>,
+    key: Option<String>,
     problem: Option<String>,
     problem_detail: Option<String>,
     phone: Option<String>,
@@ -68,42 +72,58 @@ impl RequestForm {
         }
     }
 
-    /// Back to the form with what was typed and why it was refused, so nothing has to be typed twice.
-    pub(super) fn refused(&self, form_path: &str, errors: &[FieldError]) -> Response {
-        let mut query = serde_urlencoded::to_string(self).unwrap_or_default();
-        for e in errors {
-            let pair = serde_urlencoded::to_string([(format!("e.{}", e.field), &e.message)]).unwrap_or_default();
-            query.push('&');
-            query.push_str(&pair);
-        }
-        Redirect::to(&format!("{form_path}?{query}")).into_response()
+    /// The idempotency key the page drew (32 hex digits, by the server or the wasm). Anything else is ignored
+    /// rather than refused: a stranded customer is never turned away over a field they did not type.
+    pub(super) fn key(&self) -> Option<&str> {
+        self.key.as_deref().filter(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+
+    /// What was typed and why it was refused, for the form drawn again (the key kept, so a corrected form still
+    /// cannot be sent twice).
+    pub(super) fn echo(&self, errors: Vec<FieldError>) -> FormEcho {
+        let values = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(name, _)| name != "key")
+            .filter_map(|(name, v)| v.as_str().map(|v| (name, v.to_owned())))
+            .chain(self.key().map(|k| ("key".to_owned(), k.to_owned())))
+            .collect();
+        FormEcho { values, errors }
     }
 }
 
-pub async fn send(State(state): State<AppState>, form: Result<Form<RequestForm>, FormRejection>) -> Response {
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => return unreadable(rejection),
-    };
-    match state.services.submit(&form.draft(), Source::Web, form.key.as_deref()).await {
-        Ok(created) => Redirect::to(&format!("/r/{}", created.token)).into_response(),
-        Err(SubmitError::Invalid(errors)) => form.refused("/", &errors),
-        Err(SubmitError::Store(e)) => {
-            tracing::error!(error = %e, "storing a request failed");
-            problem_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Your request was not saved",
-                "We could not save it just now. Go back and send it again, or call us.",
-            )
+pub async fn send(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    wants: Wants,
+    form: Result<Form<RequestForm>, FormRejection>,
+) -> Result<Response, Problem> {
+    let Form(form) = form?;
+    match state.services.submit(&form.draft(), Source::Web, form.key()).await {
+        Ok(sent) => Ok(Redirect::to(&paths::at(paths::STATUS, &sent.token)).into_response()),
+        Err(SubmitError::Invalid(errors)) if wants.json => Err(SubmitError::Invalid(errors).into()),
+        Err(SubmitError::Invalid(errors)) => {
+            Ok(super::refused_form(&state, paths::HOME, headers, form.echo(errors)).await)
         }
+        Err(SubmitError::KeyReused) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "already_sent",
+            "This form was already sent, with other details. Open your request from the page you were shown, or \
+             start a new request.",
+        )
+        .titled("This form was already sent")
+        .back(paths::HOME)),
+        Err(e) => Err(Problem::from(e).back(paths::HOME)),
     }
 }
 
-pub async fn cancel(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn cancel(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, Problem> {
     act(state, token, CustomerAction::Cancel).await
 }
 
-pub async fn call_me_back(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn call_me_back(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, Problem> {
     act(state, token, CustomerAction::CallMeBack).await
 }
 
@@ -117,46 +137,22 @@ pub struct FollowUpForm {
 pub async fn follow_up(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Form(form): Form<FollowUpForm>,
-) -> Response {
+    form: Result<Form<FollowUpForm>, FormRejection>,
+) -> Result<Response, Problem> {
+    let Form(form) = form?;
     let result = state.services.follow_up(&token, form.rating.as_deref(), form.comment.as_deref()).await;
     answer(&token, result)
 }
 
-async fn act(state: AppState, token: String, action: CustomerAction) -> Response {
+async fn act(state: AppState, token: String, action: CustomerAction) -> Result<Response, Problem> {
     answer(&token, state.services.customer_action(&token, action).await)
 }
 
-fn answer(token: &str, result: Result<(), ActionError>) -> Response {
+fn answer(token: &str, result: Result<(), ActionError>) -> Result<Response, Problem> {
+    let status_page = paths::at(paths::STATUS, token);
     match result {
         // A closed request shows why on its own page.
-        Ok(()) | Err(ActionError::Closed) => Redirect::to(&format!("/r/{token}")).into_response(),
-        Err(ActionError::FollowUp(refused)) => problem_page_back(
-            if refused == FollowUpRefusal::AlreadyAnswered {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            },
-            "Not sent",
-            &refused.to_string(),
-            &format!("/r/{token}"),
-        ),
-        Err(ActionError::UnknownToken) => {
-            problem_page(StatusCode::NOT_FOUND, "Request not found", "No request has this link. Check the address.")
-        }
-        Err(ActionError::Store(e)) => {
-            tracing::error!(error = %e, "recording a customer action failed");
-            problem_page(StatusCode::SERVICE_UNAVAILABLE, "Not saved", "Please try again in a moment, or call us.")
-        }
+        Ok(()) | Err(ActionError::Closed) => Ok(Redirect::to(&status_page).into_response()),
+        Err(e) => Err(Problem::from(e).back(status_page)),
     }
-}
-
-pub(super) fn unreadable(rejection: FormRejection) -> Response {
-    let status = rejection.status();
-    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        "The form was too large. Shorten the notes and send again.".to_owned()
-    } else {
-        format!("The form could not be read: {}", rejection.body_text())
-    };
-    problem_page(if status.is_client_error() { status } else { StatusCode::BAD_REQUEST }, "Not sent", &message)
 }

@@ -1,5 +1,5 @@
-//! Routes: the Leptos pages and server functions, the plain-HTML form posts, the partner API, live feeds,
-//! static files and health.
+//! Routes, grouped by who calls them, each group under its own rate limit: the Leptos pages, the plain-HTML
+//! form posts, the partner API, live feeds, static files and health.
 
 mod api;
 mod dispatch;
@@ -9,29 +9,31 @@ mod staff;
 
 use std::path::Path;
 
-use app::{App, shell};
+use app::{App, customer::FormEcho, paths, shell};
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, State},
-    http::{HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
-    routing::{get, post},
+    body::Body,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{MethodRouter, get, post},
 };
+use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
-
-use tower_sessions::SessionManagerLayer;
+use tower_sessions::{Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
-use crate::{AppState, assets, auth, limits};
-
-/// Forms and API bodies are small; anything bigger is a mistake or an attack.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+use crate::{
+    AppState, assets, auth,
+    limits::{self, Group},
+    reply::{self, MAX_BODY_BYTES},
+};
 
 pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Router {
     let routes = generate_route_list(App);
     let services = state.services.clone();
-    let context = move || leptos::prelude::provide_context(services.clone());
+    let context = move || provide_context(services.clone());
     let options = state.leptos_options.clone();
     let site_root = Path::new(options.site_root.as_ref());
     let pkg = assets::pkg_service(site_root, &options.site_pkg_dir, options.hash_files);
@@ -44,53 +46,96 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
         leptos_axum::render_app_async_with_context(context.clone(), page.clone()),
         (),
     );
-    // Staff posts change state: each must carry the session's CSRF token.
-    let staff_posts = Router::new()
-        .route("/logout", post(staff::log_out))
-        .route("/tech/duty", post(staff::duty))
-        .route("/tech/jobs/{number}/step", post(staff::step))
-        .route("/tech/jobs/{number}/check", post(staff::check))
-        .route("/tech/push/subscribe", post(staff::push_subscribe))
-        .route("/tech/push/test", post(staff::push_test))
-        .route("/dispatch/requests/{number}/act", post(dispatch::act))
-        .route("/dispatch/roster", post(dispatch::roster))
-        .route("/dispatch/phone-in", post(dispatch::phone_in))
-        .route("/dispatch/checklists", post(dispatch::checklist))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::verify_csrf));
-    Router::new()
-        .merge(staff_posts)
-        .route("/login", post(staff::log_in))
-        .route("/staff/api/board", get(staff::board))
-        .route("/staff/api/push", get(staff::push_info))
-        .route("/staff/api/board/events", get(live::board_events))
-        .route("/staff/api/jobs/{number}", get(staff::job))
-        .route("/staff/api/jobs/{number}/events", get(live::job_events))
-        .route("/staff/api/dispatch", get(dispatch::board))
-        .route("/staff/api/dispatch/me", get(dispatch::me))
-        .route("/staff/api/dispatch/reports", get(dispatch::report))
-        .route("/staff/api/dispatch/setup", get(dispatch::setup))
-        .route("/dispatch/reports.csv", get(dispatch::report_csv))
-        .route("/staff/api/dispatch/events", get(live::dispatch_events))
-        .route("/staff/api/dispatch/search", get(dispatch::search))
-        .route("/staff/api/dispatch/requests/{number}", get(dispatch::request))
-        .route("/staff/api/dispatch/requests/{number}/events", get(live::dispatch_request_events))
-        .route("/healthz", get(health))
-        .route("/request", post(forms::send))
-        .route("/r/{token}/cancel", post(forms::cancel))
-        .route("/r/{token}/callback", post(forms::call_me_back))
-        .route("/r/{token}/follow-up", post(forms::follow_up))
-        .route("/r/{token}/events", get(live::status_events))
-        .route("/api/v1/requests", post(api::create))
-        .route("/api/v1/requests/{token}", get(api::show))
+    // Each group of routes carries its own limit, so no route is left unlimited by a path no rule matched.
+    let limited = |group: Group, routes: Router<AppState>| {
+        routes.route_layer(axum::middleware::from_fn_with_state(state.limits.gate(group), limits::enforce))
+    };
+    let customer_sends = Router::new()
+        .route(paths::SEND, post(forms::send))
+        .route(paths::CANCEL, post(forms::cancel))
+        .route(paths::CALL_ME_BACK, post(forms::call_me_back))
+        .route(paths::FOLLOW_UP, post(forms::follow_up));
+    let partner = Router::new()
+        .route(paths::API_REQUESTS, post(api::create))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), api::partner_key));
+    let reads = Router::new()
+        .route(paths::API_REQUEST, get(api::show))
+        .route(paths::API_DOCUMENT, get(api::document))
+        .route(paths::HEALTH, get(health))
         .leptos_routes_with_context(&state, routes, context, page)
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
-        .fallback_service(assets::root_files(site_root, not_found))
+        // A fallback is not a route, so its limit is put on it here. The service worker and manifest must be
+        // checked at every start; icons are small.
+        .fallback_service(
+            tower::ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(state.limits.gate(Group::Read), limits::enforce))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-cache"),
+                ))
+                .service(assets::root_files(site_root, not_found)),
+        );
+    let feeds = Router::new()
+        .route(paths::STATUS_EVENTS, get(live::status_events))
+        .route(paths::STAFF_BOARD_EVENTS, get(live::board_events))
+        .route(paths::STAFF_JOB_EVENTS, get(live::job_events))
+        .route(paths::STAFF_DISPATCH_EVENTS, get(live::dispatch_events))
+        .route(paths::STAFF_DISPATCH_REQUEST_EVENTS, get(live::dispatch_request_events));
+    let login = Router::new().route(paths::LOGIN, post(staff::log_in));
+    // Staff posts change state: each must carry the session's CSRF token.
+    let csrf = |routes: Router<AppState>| {
+        routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::verify_csrf))
+    };
+    let staff_posts: [(&str, MethodRouter<AppState>); 9] = [
+        (paths::LOGOUT, post(staff::log_out)),
+        (paths::TECH_DUTY, post(staff::duty)),
+        (paths::TECH_JOB_STEP, post(staff::step)),
+        (paths::TECH_JOB_CHECK, post(staff::check)),
+        (paths::PUSH_SUBSCRIBE, post(staff::push_subscribe)),
+        (paths::DISPATCH_ACT, post(dispatch::act)),
+        (paths::DISPATCH_ROSTER, post(dispatch::roster)),
+        (paths::DISPATCH_PHONE_IN, post(dispatch::phone_in)),
+        (paths::DISPATCH_CHECKLISTS, post(dispatch::checklist)),
+    ];
+    let staff_reads: [(&str, MethodRouter<AppState>); 10] = [
+        (paths::STAFF_BOARD, get(staff::board)),
+        (paths::STAFF_PUSH, get(staff::push_info)),
+        (paths::STAFF_JOB, get(staff::job)),
+        (paths::STAFF_DISPATCH, get(dispatch::board)),
+        (paths::STAFF_DISPATCH_ME, get(dispatch::me)),
+        (paths::STAFF_DISPATCH_REPORTS, get(dispatch::report)),
+        (paths::STAFF_DISPATCH_SETUP, get(dispatch::setup)),
+        (paths::STAFF_DISPATCH_SEARCH, get(dispatch::search)),
+        (paths::STAFF_DISPATCH_REQUEST, get(dispatch::request)),
+        (paths::DISPATCH_REPORTS_CSV, get(dispatch::report_csv)),
+    ];
+    let staff = staff_posts.into_iter().fold(Router::new(), |r, (path, route)| r.route(path, route));
+    let staff = staff_reads.into_iter().fold(csrf(staff), |r, (path, route)| r.route(path, route));
+    let test_alert = csrf(Router::new().route(paths::PUSH_TEST, post(staff::push_test)));
+    let hsts = state.public_url.starts_with("https://").then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
+    Router::new()
+        .merge(limited(Group::Send, customer_sends))
+        // Partners are limited per partner, by their key (a wrong key counts as a login attempt).
+        .merge(partner)
+        .merge(limited(Group::Feed, feeds))
+        .merge(limited(Group::Login, login))
+        .merge(limited(Group::Staff, staff))
+        .merge(limited(Group::TestAlert, test_alert))
+        .merge(limited(Group::Read, reads))
         .layer(sessions)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::enforce))
+        .layer(axum::middleware::from_fn(reply::for_client))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(TraceLayer::new_for_http().make_span_with(crate::privacy::span))
+        .layer(tower::util::option_layer(hsts))
+        // Pages and answers carry personal data (a phone, a place, a gate code): no cache keeps them. Files set
+        // their own caching.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         // A status link is a secret: never leak it to another site in a Referer header.
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -115,36 +160,37 @@ async fn health(State(state): State<AppState>) -> Response {
     }
 }
 
-/// A small page for what went wrong with a plain form post: what happened, what to do, and the way to a person.
-pub fn problem_page(status: StatusCode, title: &str, message: &str) -> Response {
-    problem_page_back(status, title, message, "/")
+/// A refused form answered with its own page drawn again (422): what was typed and why, carried in the page's
+/// context rather than a redirect's URL. `session` is there for a staff page (phone-in), which checks its login.
+pub async fn refused_form(state: &AppState, page_path: &str, headers: HeaderMap, echo: FormEcho) -> Response {
+    refused_form_for(state, page_path, headers, None, echo).await
 }
 
-/// The same, with the way back to where the form was.
-pub fn problem_page_back(status: StatusCode, title: &str, message: &str, back: &str) -> Response {
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body \
-         style=\"font:1.2rem/1.5 system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>{title}</h1><p>{message}</p><p><a href=\"{back}\">Back</a></p></body></html>",
-        title = escape(title),
-        message = escape(message),
-        back = escape(back),
+pub async fn refused_form_for(
+    state: &AppState,
+    page_path: &str,
+    headers: HeaderMap,
+    session: Option<Session>,
+    echo: FormEcho,
+) -> Response {
+    let services = state.services.clone();
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_async_with_context(
+        move || {
+            provide_context(services.clone());
+            provide_context(echo.clone());
+        },
+        move || shell(options.clone()),
     );
-    (status, Html(body)).into_response()
-}
-
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut request = Request::new(Body::empty());
+    *request.uri_mut() = page_path.parse().unwrap_or_default();
+    *request.headers_mut() = headers;
+    if let Some(session) = session {
+        request.extensions_mut().insert(session);
     }
-    out
+    let mut response = render(request).await;
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
 }

@@ -3,8 +3,9 @@
 //! (`Accept: application/json`, answered with 204 or a JSON error).
 
 use app::{
-    domain::{JobAction, Refusal},
-    services::{DeviceSubscription, JobError, LoginError, StaffMember},
+    domain::JobAction,
+    paths,
+    services::{DeviceSubscription, JobError, LoginError},
     session,
 };
 use axum::{
@@ -13,22 +14,16 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{problem_page, problem_page_back};
 use crate::{
     AppState,
-    auth::{self, Staff, wants_json},
+    auth::{self, Staff},
+    reply::{self, Done, Problem, Wants},
 };
 
-/// What every staff page loads: who is looking, the token its forms carry, and the page's data.
-#[derive(Serialize)]
-pub struct StaffPage<T> {
-    pub me: StaffMember,
-    pub csrf: String,
-    pub data: T,
-}
+pub use app::api::StaffPage;
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -41,40 +36,28 @@ pub async fn log_in(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
+    wants: Wants,
     Form(form): Form<LoginForm>,
-) -> Response {
-    if let Some(refusal) = auth::foreign_origin(&headers, &state) {
-        return refusal;
-    }
-    let json = wants_json(&headers);
+) -> Result<Response, Problem> {
+    auth::same_site(&headers, &state)?;
     let next = form.next.as_deref().filter(|n| is_local_path(n));
     let login = form.login.as_deref().unwrap_or_default();
     match state.services.log_in(login, form.password.as_deref().unwrap_or_default()).await {
         Ok(member) => {
-            if let Err(e) = session::start(&session, &member).await {
-                tracing::error!(error = %e, "starting a session failed");
-                return problem_page(StatusCode::SERVICE_UNAVAILABLE, "Not logged in", "Please try again in a moment.");
-            }
+            session::start(&session, &member).await?;
             tracing::info!(staff = member.id, "logged in");
             let home = next.unwrap_or(member.role.home()).to_owned();
-            if json {
-                Json(serde_json::json!({ "home": home })).into_response()
+            if wants.json {
+                Ok(Json(serde_json::json!({ "home": home })).into_response())
             } else {
-                Redirect::to(&home).into_response()
+                Ok(Redirect::to(&home).into_response())
             }
         }
-        Err(LoginError::Store(e)) => {
-            tracing::error!(error = %e, "login failed on the store");
-            problem_page(StatusCode::SERVICE_UNAVAILABLE, "Not logged in", "Please try again in a moment.")
-        }
+        Err(LoginError::Store(e)) => Err(Problem::from(e).titled("Not logged in")),
         Err(e) => {
-            tracing::info!(login = %login.chars().take(40).collect::<String>(), "login refused");
-            if json {
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    Json(serde_json::json!({ "error": "login", "message": e.to_string() })),
-                )
-                    .into_response();
+            tracing::info!("login refused");
+            if wants.json {
+                return Err(Problem::new(StatusCode::UNAUTHORIZED, "login", e.to_string()));
             }
             let query = serde_urlencoded::to_string([
                 ("failed", e.to_string().as_str()),
@@ -82,7 +65,7 @@ pub async fn log_in(
                 ("next", next.unwrap_or_default()),
             ])
             .unwrap_or_default();
-            Redirect::to(&format!("/login?{query}")).into_response()
+            Ok(Redirect::to(&format!("{}?{query}", paths::LOGIN)).into_response())
         }
     }
 }
@@ -96,7 +79,7 @@ pub async fn log_out(session: Session) -> Response {
     if let Err(e) = session::end(&session).await {
         tracing::error!(error = %e, "ending a session failed");
     }
-    Redirect::to("/login").into_response()
+    Redirect::to(paths::LOGIN).into_response()
 }
 
 #[derive(Deserialize)]
@@ -104,17 +87,13 @@ pub struct DutyForm {
     on: Option<String>,
 }
 
-pub async fn duty(
-    State(state): State<AppState>,
-    staff: Staff,
-    headers: HeaderMap,
-    Form(form): Form<DutyForm>,
-) -> Response {
+pub async fn duty(State(state): State<AppState>, staff: Staff, Form(form): Form<DutyForm>) -> Result<Done, Problem> {
     if !staff.member.role.works_jobs() {
-        return job_error(wants_json(&headers), JobError::NotTechnician, "/");
+        return Err(JobError::NotTechnician.into());
     }
     let on = matches!(form.on.as_deref(), Some("1" | "true" | "on"));
-    answer(&headers, state.services.set_on_duty(&staff.member, on).await.map_err(Into::into), "/tech", "/tech")
+    state.services.set_on_duty(&staff.member, on).await?;
+    Ok(Done(paths::TECH.to_owned()))
 }
 
 #[derive(Deserialize)]
@@ -127,18 +106,15 @@ pub struct StepForm {
 pub async fn step(
     State(state): State<AppState>,
     staff: Staff,
-    headers: HeaderMap,
     Path(number): Path<String>,
     Form(form): Form<StepForm>,
-) -> Response {
-    let back = format!("/tech/jobs/{}", number.to_uppercase());
+) -> Result<Done, Problem> {
+    let back = paths::at(paths::TECH_JOB, &number.to_uppercase());
     let action =
-        JobAction::parse(form.action.as_deref().unwrap_or_default(), form.eta_minutes.as_deref(), form.note.as_deref());
-    let result = match action {
-        Ok(action) => state.services.job_step(&staff.member, &number, action).await,
-        Err(refusal) => Err(refusal.into()),
-    };
-    answer(&headers, result, &back, &back)
+        JobAction::parse(form.action.as_deref().unwrap_or_default(), form.eta_minutes.as_deref(), form.note.as_deref())
+            .map_err(|refusal| Problem::from(JobError::from(refusal)).back(&back))?;
+    state.services.job_step(&staff.member, &number, action).await.map_err(|e| Problem::from(e).back(&back))?;
+    Ok(Done(back))
 }
 
 #[derive(Deserialize)]
@@ -150,126 +126,60 @@ pub struct CheckForm {
 pub async fn check(
     State(state): State<AppState>,
     staff: Staff,
-    headers: HeaderMap,
     Path(number): Path<String>,
     Form(form): Form<CheckForm>,
-) -> Response {
-    let back = format!("/tech/jobs/{}", number.to_uppercase());
-    let Some(item) = form.item.as_deref().and_then(|i| i.parse::<i64>().ok()) else {
-        return job_error(wants_json(&headers), JobError::UnknownItem, &back);
-    };
+) -> Result<Done, Problem> {
+    let back = paths::at(paths::TECH_JOB, &number.to_uppercase());
+    let refused = |e: JobError| Problem::from(e).back(&back);
+    let item =
+        form.item.as_deref().and_then(|i| i.parse::<i64>().ok()).ok_or_else(|| refused(JobError::UnknownItem))?;
     let checked = matches!(form.checked.as_deref(), Some("1" | "true" | "on"));
-    answer(
-        &headers,
-        state.services.tick(&staff.member, &number, item, checked).await,
-        &format!("{back}#checklist"),
-        &back,
-    )
+    state.services.tick(&staff.member, &number, item, checked).await.map_err(refused)?;
+    Ok(Done(format!("{back}#checklist")))
 }
 
-pub async fn board(State(state): State<AppState>, staff: Staff) -> Response {
-    match state.services.board(&staff.member).await {
-        Ok(data) => Json(StaffPage { me: staff.member, csrf: staff.csrf, data }).into_response(),
-        Err(e) => job_error(true, e.into(), "/tech"),
-    }
+pub async fn board(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<StaffPage<app::domain::Board>>, Problem> {
+    let data = state.services.board(&staff.member).await?;
+    Ok(Json(StaffPage { me: staff.member, csrf: staff.csrf, data }))
 }
 
-pub async fn job(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Response {
-    match state.services.job(&staff.member, &number).await {
-        Ok(data) => Json(StaffPage { me: staff.member, csrf: staff.csrf, data }).into_response(),
-        Err(e) => job_error(true, e, "/tech"),
-    }
-}
-
-/// A state change answers a script with 204 and a plain form with a redirect: to `next` when it went through,
-/// back to `back` (with the reason) when it was refused.
-fn answer(headers: &HeaderMap, result: Result<(), JobError>, next: &str, back: &str) -> Response {
-    match result {
-        Ok(()) if wants_json(headers) => StatusCode::NO_CONTENT.into_response(),
-        Ok(()) => Redirect::to(next).into_response(),
-        Err(e) => job_error(wants_json(headers), e, back),
-    }
-}
-
-/// A refused step says why, in the technician's words: 409 for "not now", 403 for "not yours", 404, 422.
-fn job_error(json: bool, error: JobError, back: &str) -> Response {
-    let (status, code) = match &error {
-        JobError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-        JobError::Hidden(_) | JobError::NotTechnician => (StatusCode::FORBIDDEN, "forbidden"),
-        JobError::Refused(
-            Refusal::BadEta
-            | Refusal::NoteRequired
-            | Refusal::ReasonRequired
-            | Refusal::BadText(_)
-            | Refusal::UnknownAction(_),
-        )
-        | JobError::UnknownItem => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-        JobError::Refused(_) => (StatusCode::CONFLICT, "refused"),
-        JobError::Store(e) => {
-            tracing::error!(error = %e, "a job step failed on the store");
-            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-        }
-    };
-    let message = match &error {
-        JobError::Store(_) => "Not saved: please try again in a moment.".to_owned(),
-        e => e.to_string(),
-    };
-    refusal(json, status, code, &message, back)
-}
-
-/// Says why something was not done: JSON to a script, a small page with the way back to a plain form.
-pub(super) fn refusal(json: bool, status: StatusCode, code: &str, message: &str, back: &str) -> Response {
-    if json {
-        (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
-    } else {
-        problem_page_back(status, "Not done", message, back)
-    }
+pub async fn job(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Json<StaffPage<app::domain::JobView>>, Problem> {
+    let data = state.services.job(&staff.member, &number).await?;
+    Ok(Json(StaffPage { me: staff.member, csrf: staff.csrf, data }))
 }
 
 /// The key a phone subscribes with, and how many of this member's devices are subscribed.
-pub async fn push_info(State(state): State<AppState>, staff: Staff) -> Response {
-    match state.services.store.subscriptions(app::store::Audience::Member(staff.member.id)).await {
-        Ok(devices) => {
-            Json(serde_json::json!({ "public_key": state.services.push_public_key(), "devices": devices.len() }))
-                .into_response()
-        }
-        Err(e) => job_error(true, e.into(), "/tech"),
-    }
+pub async fn push_info(State(state): State<AppState>, staff: Staff) -> Result<Response, Problem> {
+    let devices = state.services.store.subscriptions(app::store::Audience::Member(staff.member.id)).await?;
+    let public_key = state.services.push_public_key();
+    Ok(Json(serde_json::json!({ "public_key": public_key, "devices": devices.len() })).into_response())
 }
 
 pub async fn push_subscribe(
     State(state): State<AppState>,
     staff: Staff,
     body: Result<Json<DeviceSubscription>, JsonRejection>,
-) -> Response {
-    let sub = match body {
-        Ok(Json(sub)) => sub,
-        Err(rejection) => {
-            let message = format!("The subscription could not be read: {}", rejection.body_text());
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(serde_json::json!({ "error": "invalid", "message": message })),
-            )
-                .into_response();
-        }
-    };
-    match state.services.subscribe_device(&staff.member, &sub).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(message) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({ "error": "invalid", "message": message })))
-                .into_response()
-        }
-    }
+) -> Result<StatusCode, Problem> {
+    let Json(sub) = body.map_err(|rejection| {
+        Problem::invalid(format!("The subscription could not be read: {}", rejection.body_text()))
+    })?;
+    state.services.subscribe_device(&staff.member, &sub).await.map_err(Problem::invalid)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// "Send me a test alert": answers with how many devices were reached.
-pub async fn push_test(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
-    match state.services.test_alert(&staff.member).await {
-        Ok(report) if wants_json(&headers) => Json(report).into_response(),
-        Ok(report) => {
-            let message = format!("Test alert: {} of {} devices reached.", report.delivered, report.devices);
-            problem_page_back(StatusCode::OK, "Test alert sent", &message, "/tech")
-        }
-        Err(e) => job_error(wants_json(&headers), e.into(), "/tech"),
+pub async fn push_test(State(state): State<AppState>, staff: Staff, wants: Wants) -> Result<Response, Problem> {
+    let report = state.services.test_alert(&staff.member).await.map_err(|e| Problem::from(e).back(paths::TECH))?;
+    if wants.json {
+        return Ok(Json(report).into_response());
     }
+    let message = format!("Test alert: {} of {} devices reached.", report.delivered, report.devices);
+    Ok(reply::page(StatusCode::OK, "Test alert sent", &message, paths::TECH))
 }

@@ -8,6 +8,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub services: app::services::Services,
+    /// A partner's API key, made at start as `server partner add` would.
+    pub partner_key: String,
     _dir: tempfile::TempDir,
 }
 
@@ -31,16 +33,27 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let services = server.services.clone();
     tokio::spawn(server.serve());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, client, services, _dir: dir }
+    let partner_key = services.add_partner("test-partner", None).await.unwrap().0;
+    TestApp { base, client, services, partner_key, _dir: dir }
 }
 
 impl TestApp {
+    /// Where this app's SQLite file lives.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     pub async fn create(&self, body: serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url("/api/v1/requests")).json(&body).send().await.unwrap()
+        self.api_post().json(&body).send().await.unwrap()
+    }
+
+    /// A POST to the partner API with the test partner's key.
+    pub fn api_post(&self) -> reqwest::RequestBuilder {
+        self.client.post(self.url(app::paths::API_REQUESTS)).bearer_auth(&self.partner_key)
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
