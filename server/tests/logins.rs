@@ -137,3 +137,17 @@ async fn the_login_page_shows_only_messages_the_server_chose() {
     let shown = app.client.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
     assert!(shown.contains("That login and password do not match."), "{shown}");
 }
+
+#[tokio::test]
+async fn a_login_that_waits_too_long_for_its_turn_is_told_to_try_again() {
+    let app = spawn_app().await;
+    app.add_staff("sam", "Sam Rivera", Role::Technician).await;
+    // Every password check is taken, as in a flood of logins.
+    let hashing = &app.services.logins.hashing;
+    let all = hashing.acquire_many(u32::try_from(hashing.available_permits()).unwrap()).await.unwrap();
+    let (status, retry_after, message) = attempt(&app, "10.0.0.1", "sam", PASSWORD).await;
+    assert_eq!((status, message.as_str()), (503, "Many logins are being checked just now. Try again in a moment."));
+    assert!(retry_after.is_some());
+    drop(all);
+    assert_eq!(attempt(&app, "10.0.0.1", "sam", PASSWORD).await.0, 200, "a busy answer is not a failure");
+}

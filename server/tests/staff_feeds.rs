@@ -67,6 +67,7 @@ async fn every_staff_feed_ends_at_logout_and_carries_nothing_after_it() {
         (Role::Dispatcher, |_| "/staff/api/dispatch/events".to_owned()),
         (Role::Dispatcher, |n| format!("/staff/api/dispatch/requests/{n}/events")),
     ];
+    let mut leaked = Vec::new();
     for (i, (role, path)) in feeds.into_iter().enumerate() {
         let (number, token) = request(&app).await;
         let path = path(&number);
@@ -75,23 +76,27 @@ async fn every_staff_feed_ends_at_logout_and_carries_nothing_after_it() {
         assert!(feed.next().await.is_some(), "{path}: the view at once");
         assert_eq!(staff.post("/logout", &[]).await.status(), 303);
         call_me_back(&app, &token).await;
-        assert_eq!(feed.next().await, None, "{path}: a view after logout");
+        if feed.next().await.is_some() {
+            leaked.push(path);
+        }
     }
+    assert_eq!(leaked, Vec::<String>::new(), "feeds that sent a view after logout");
 }
 
 #[tokio::test]
 async fn a_disabled_members_feeds_end_and_carry_nothing_after_it() {
-    let app = spawn_app().await;
-    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
-    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
-    let mut board = Feed::open(&sam, "/staff/api/board/events").await;
-    let mut dispatch = Feed::open(&dee, "/staff/api/dispatch/events").await;
-    assert!(board.next().await.is_some() && dispatch.next().await.is_some());
-    app.services.set_staff_disabled("sam", true).await.unwrap();
-    app.services.set_staff_disabled("dee", true).await.unwrap();
-    request(&app).await;
-    assert_eq!(board.next().await, None, "the technician's board after disabling");
-    assert_eq!(dispatch.next().await, None, "the dispatch board after disabling");
+    for (role, path) in
+        [(Role::Technician, "/staff/api/board/events"), (Role::Dispatcher, "/staff/api/dispatch/events")]
+    {
+        // One member per app: another member's changes would be views this member may rightly see.
+        let app = spawn_app().await;
+        let staff = app.staff("sam", "Sam Rivera", role).await;
+        let mut feed = Feed::open(&staff, path).await;
+        assert!(feed.next().await.is_some());
+        app.services.set_staff_disabled("sam", true).await.unwrap();
+        request(&app).await;
+        assert_eq!(feed.next().await, None, "{path} after disabling");
+    }
 }
 
 #[tokio::test]

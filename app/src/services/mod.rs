@@ -5,6 +5,7 @@ mod alerts;
 mod dispatch;
 mod escalation;
 mod jobs;
+mod logins;
 mod staff;
 
 use std::sync::Arc;
@@ -22,7 +23,8 @@ pub use crate::domain::StaffMember;
 pub use alerts::{AlertReport, Alerts, DeviceSubscription, SubscriptionKeys};
 pub use dispatch::{DispatchError, PhoneInError, require_dispatch};
 pub use jobs::JobError;
-pub use staff::{LoginError, StaffError};
+pub use logins::Logins;
+pub use staff::{LoggedIn, LoginError, StaffError};
 
 #[derive(Clone)]
 pub struct Services {
@@ -30,6 +32,7 @@ pub struct Services {
     pub live: Arc<dyn LiveFeed>,
     pub settings: Arc<Settings>,
     pub alerts: Arc<Alerts>,
+    pub logins: Arc<Logins>,
 }
 
 #[derive(Clone, Debug)]
@@ -40,6 +43,8 @@ pub struct Settings {
     pub call_us: String,
     /// How long each rung of the escalation ladder waits.
     pub ladder: Ladder,
+    /// How long a staff session lasts from login, however busy it is kept (inactivity ends it sooner).
+    pub session_max_age_ms: i64,
 }
 
 /// Where a request came from: the customer's page, a partner's system, or a dispatcher taking a call.

@@ -3,14 +3,14 @@
 //! (`Accept: application/json`, answered with 204 or a JSON error).
 
 use app::{
-    domain::{JobAction, Refusal},
+    domain::{JobAction, LocalPath, LoginRefusal, Refusal},
     services::{DeviceSubscription, JobError, LoginError, StaffMember},
     session,
 };
 use axum::{
     Form, Json,
     extract::{Path, State, rejection::JsonRejection},
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -47,16 +47,17 @@ pub async fn log_in(
         return refusal;
     }
     let json = wants_json(&headers);
-    let next = form.next.as_deref().filter(|n| is_local_path(n));
+    let next = form.next.as_deref().and_then(LocalPath::parse);
     let login = form.login.as_deref().unwrap_or_default();
     match state.services.log_in(login, form.password.as_deref().unwrap_or_default()).await {
-        Ok(member) => {
-            if let Err(e) = session::start(&session, &member).await {
+        Ok(logged_in) => {
+            if let Err(e) = session::start(&session, &logged_in).await {
                 tracing::error!(error = %e, "starting a session failed");
                 return problem_page(StatusCode::SERVICE_UNAVAILABLE, "Not logged in", "Please try again in a moment.");
             }
+            let member = logged_in.member;
             tracing::info!(staff = member.id, "logged in");
-            let home = next.unwrap_or(member.role.home()).to_owned();
+            let home = next.as_ref().map_or(member.role.home(), LocalPath::as_str).to_owned();
             if json {
                 Json(serde_json::json!({ "home": home })).into_response()
             } else {
@@ -69,27 +70,34 @@ pub async fn log_in(
         }
         Err(e) => {
             tracing::info!(login = %login.chars().take(40).collect::<String>(), "login refused");
-            if json {
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    Json(serde_json::json!({ "error": "login", "message": e.to_string() })),
-                )
-                    .into_response();
+            let refusal = e.refusal().unwrap_or(LoginRefusal::Wrong);
+            let (status, retry_after) = match e {
+                LoginError::Locked { retry_after } => {
+                    let whole_seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                    (StatusCode::TOO_MANY_REQUESTS, Some(whole_seconds))
+                }
+                LoginError::Busy => (StatusCode::SERVICE_UNAVAILABLE, Some(5)),
+                _ => (StatusCode::UNAUTHORIZED, None),
+            };
+            let mut response = if json {
+                (status, Json(serde_json::json!({ "error": refusal.code(), "message": refusal.message() })))
+                    .into_response()
+            } else {
+                // Back to the form with a code: the page says it in its own fixed words.
+                let query = serde_urlencoded::to_string([
+                    ("failed", refusal.code()),
+                    ("login", login),
+                    ("next", next.as_ref().map_or("", LocalPath::as_str)),
+                ])
+                .unwrap_or_default();
+                Redirect::to(&format!("/login?{query}")).into_response()
+            };
+            if let Some(seconds) = retry_after {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
-            let query = serde_urlencoded::to_string([
-                ("failed", e.to_string().as_str()),
-                ("login", login),
-                ("next", next.unwrap_or_default()),
-            ])
-            .unwrap_or_default();
-            Redirect::to(&format!("/login?{query}")).into_response()
+            response
         }
     }
-}
-
-/// Only our own pages are places to go after logging in (no open redirect).
-fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
 }
 
 pub async fn log_out(session: Session) -> Response {
