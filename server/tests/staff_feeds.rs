@@ -58,10 +58,13 @@ async fn call_me_back(app: &TestApp, token: &str) {
     assert_eq!(app.post_form(&format!("/r/{token}/callback"), &[]).await.status(), 303);
 }
 
+/// A feed's path, given the number of the request it may show.
+type FeedPath = fn(&str) -> String;
+
 #[tokio::test]
 async fn every_staff_feed_ends_at_logout_and_carries_nothing_after_it() {
     let app = spawn_app().await;
-    let feeds: [(Role, fn(&str) -> String); 4] = [
+    let feeds: [(Role, FeedPath); 4] = [
         (Role::Technician, |_| "/staff/api/board/events".to_owned()),
         (Role::Technician, |n| format!("/staff/api/jobs/{n}/events")),
         (Role::Dispatcher, |_| "/staff/api/dispatch/events".to_owned()),
