@@ -71,22 +71,37 @@ pub async fn partner(services: &Services, command: PartnerCommand, default_limit
     Ok(())
 }
 
-/// The demo technician and dispatcher, with fresh passwords; returns (role, login, password) to print.
-pub async fn seed_demo(services: &Services) -> Result<Vec<(Role, String, String)>, StartError> {
+/// A demo account as `--demo` left it, to print.
+pub struct DemoAccount {
+    pub role: Role,
+    pub login: String,
+    /// Its fresh password; `None` when an admin disabled it, and it was left alone.
+    pub password: Option<String>,
+}
+
+/// The demo technician and dispatcher, with fresh passwords. A demo account someone disabled stays disabled with
+/// its password unchanged: an admin's decision outlives a restart, `--demo` or not.
+pub async fn seed_demo(services: &Services) -> Result<Vec<DemoAccount>, StartError> {
+    let failed = |e: StaffError| StartError::Config(e.to_string());
     let mut seeded = Vec::new();
     for (login, name, role) in [("tech", "Sam Rivera", Role::Technician), ("dispatch", "Dana Okafor", Role::Dispatcher)]
     {
         let password = readable_password();
         let new = NewStaff::new(login, name, role, &password).map_err(StartError::Config)?;
-        match services.add_staff(&new).await {
-            Ok(_) => {}
-            Err(StaffError::LoginTaken(_)) => {
-                services.set_password(login, &password).await.map_err(|e| StartError::Config(e.to_string()))?;
-                services.set_staff_disabled(login, false).await.map_err(|e| StartError::Config(e.to_string()))?;
+        let password = match services.add_staff(&new).await {
+            Ok(_) => Some(password),
+            Err(StaffError::LoginTaken(_))
+                if services.store.staff_by_login(login).await?.is_some_and(|s| s.disabled) =>
+            {
+                None
             }
-            Err(e) => return Err(StartError::Config(e.to_string())),
-        }
-        seeded.push((role, login.to_owned(), password));
+            Err(StaffError::LoginTaken(_)) => {
+                services.set_password(login, &password).await.map_err(failed)?;
+                Some(password)
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        seeded.push(DemoAccount { role, login: login.to_owned(), password });
     }
     Ok(seeded)
 }

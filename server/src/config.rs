@@ -87,6 +87,11 @@ pub struct Config {
     #[arg(long = "escalate-after", env = "ROADCALL_ESCALATE_AFTER", default_value = "2m", value_parser = parse_interval)]
     pub escalate_after_ms: i64,
 
+    /// How long a staff session lasts from login, however busy it is kept; two weeks without use end it sooner.
+    /// With a unit: 30d, 12h, 90s (a bare number is minutes).
+    #[arg(long = "session-max-age", env = "ROADCALL_SESSION_MAX_AGE", default_value = "30d", value_parser = parse_lifetime)]
+    pub session_max_age_ms: i64,
+
     /// Behind one proxy you run: the client is the address it appends to X-Forwarded-For (the rightmost).
     #[arg(long, env = "ROADCALL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
@@ -97,20 +102,35 @@ pub struct Config {
     pub trusted_proxies: usize,
 }
 
-/// "2m", "90s", "500ms", or a bare number of minutes.
+/// An escalation interval: "2m", "90s", "500ms", or a bare number of minutes; up to a day.
 fn parse_interval(s: &str) -> Result<i64, String> {
+    let ms = parse_ms(s, "2m, 90s or 500ms")?;
+    (100..=DAY_MS).contains(&ms).then_some(ms).ok_or_else(|| "between 100ms and 24h, please".to_owned())
+}
+
+/// A session's absolute lifetime: "30d", "12h", "90s"; from a second (for tests) to a year.
+fn parse_lifetime(s: &str) -> Result<i64, String> {
+    let ms = parse_ms(s, "30d, 12h or 90s")?;
+    (1_000..=366 * DAY_MS).contains(&ms).then_some(ms).ok_or_else(|| "between 1s and 366d, please".to_owned())
+}
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// Milliseconds from a number and a unit (ms, s, m, h, d; none is minutes).
+fn parse_ms(s: &str, example: &str) -> Result<i64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let n: i64 = number.parse().map_err(|_| format!("{s:?} is not an interval: write 2m, 90s or 500ms"))?;
-    let ms = match unit.trim() {
-        "" | "m" | "min" => n.checked_mul(60_000),
-        "s" => n.checked_mul(1_000),
-        "ms" => Some(n),
-        "h" => n.checked_mul(3_600_000),
-        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+    let n: i64 = number.parse().map_err(|_| format!("{s:?} is not an interval: write {example}"))?;
+    let per_unit = match unit.trim() {
+        "" | "m" | "min" => 60_000,
+        "s" => 1_000,
+        "ms" => 1,
+        "h" => 3_600_000,
+        "d" => DAY_MS,
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m, h or d")),
     };
-    ms.filter(|ms| (100..=24 * 3_600_000).contains(ms)).ok_or_else(|| "between 100ms and 24h, please".to_owned())
+    n.checked_mul(per_unit).ok_or_else(|| format!("{s:?} is far too long"))
 }
 
 #[derive(Clone, Debug, Subcommand)]
@@ -158,4 +178,35 @@ pub enum UserCommand {
     Enable { login: String },
     /// List staff.
     List,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_lifetimes_take_days_hours_and_seconds() {
+        assert_eq!(parse_lifetime("30d"), Ok(30 * DAY_MS));
+        assert_eq!(parse_lifetime("12h"), Ok(12 * 3_600_000));
+        assert_eq!(parse_lifetime(" 90s "), Ok(90_000));
+        assert_eq!(parse_lifetime("400d").map_err(|e| e.contains("366d")), Err(true));
+        assert_eq!(parse_lifetime("500ms").map_err(|e| e.contains("1s")), Err(true));
+        assert!(parse_lifetime("30 days").is_err());
+        assert!(parse_lifetime("99999999999999999d").is_err());
+        assert!(parse_lifetime("d").is_err());
+    }
+
+    #[test]
+    fn escalation_intervals_still_stop_at_a_day() {
+        assert_eq!(parse_interval("2"), Ok(120_000));
+        assert_eq!(parse_interval("1d"), Ok(DAY_MS));
+        assert!(parse_interval("2d").is_err());
+        assert!(parse_interval("50ms").is_err());
+    }
+
+    #[test]
+    fn sessions_last_thirty_days_unless_told_otherwise() {
+        let config = Config::try_parse_from(["server"]).map(|c| c.session_max_age_ms);
+        assert_eq!(config.ok(), Some(30 * DAY_MS));
+    }
 }

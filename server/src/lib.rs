@@ -15,7 +15,7 @@ use std::{net::SocketAddr, sync::Arc};
 use app::{
     domain::{Ladder, Region},
     live::LocalFeed,
-    services::{Alerts, Services, Settings},
+    services::{Alerts, Logins, Services, Settings},
     store::{Store, StoreError},
 };
 use axum::extract::FromRef;
@@ -42,6 +42,8 @@ pub struct AppState {
     pub services: Services,
     pub limits: Arc<limits::Limits>,
     pub public_url: Arc<str>,
+    /// The staff sessions themselves, for live feeds to ask whether theirs still exists.
+    pub sessions: SqliteStore,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -63,7 +65,7 @@ pub struct Server {
 impl Server {
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
         let services = services(config).await?;
-        let sessions = sessions(&services.store, config).await?;
+        let (sessions, session_layer) = sessions(&services.store, config).await?;
         let leptos_options = leptos_options(config)?;
         assets::precompress(&config.site_root).await;
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
@@ -75,13 +77,14 @@ impl Server {
             services,
             limits: Arc::new(limits::Limits::new(config)),
             public_url: public_url.as_str().into(),
+            sessions,
         };
         Ok(Server {
             addr,
             public_url,
             listener,
             services: state.services.clone(),
-            router: routes::router(state, sessions),
+            router: routes::router(state, session_layer),
         })
     }
 
@@ -119,8 +122,10 @@ async fn services(config: &Config) -> Result<Services, StartError> {
             call_us: config.call_us.clone(),
             ladder: Ladder { every_ms: config.escalate_after_ms },
             idempotency_ttl_ms: config.idempotency_ttl_ms,
+            session_max_age_ms: config.session_max_age_ms,
         }),
         alerts: Arc::new(alerts),
+        logins: Arc::new(Logins::new()),
     })
 }
 
@@ -143,8 +148,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     println!("  health       {base}/healthz");
     if config.demo {
         println!("Demo accounts (new passwords at every start; log in at {base}/login):");
-        for (role, login, password) in cli::seed_demo(&server.services).await? {
-            println!("  {:<11}  login {login:<9} password {password}", role.as_str());
+        for demo in cli::seed_demo(&server.services).await? {
+            let role = demo.role.as_str();
+            match demo.password {
+                Some(password) => println!("  {role:<11}  login {:<9} password {password}", demo.login),
+                None => println!(
+                    "  {role:<11}  login {:<9} disabled: left disabled and unchanged (server user enable {} to use it)",
+                    demo.login, demo.login
+                ),
+            }
         }
     }
     server.serve().await
@@ -152,8 +164,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 
 /// Staff sessions in the database, so a restart logs nobody out. The cookie is HttpOnly and SameSite=Lax
 /// (a link from a push notification or a text message still arrives logged in), and Secure when served over
-/// https. A technician's phone stays logged in for two weeks of inactivity.
-async fn sessions(store: &Store, config: &Config) -> Result<SessionManagerLayer<SqliteStore>, StartError> {
+/// https. A technician's phone stays logged in for two weeks of inactivity, and never past the absolute lifetime
+/// (`--session-max-age`), which `app::session` checks on every use since the store knows only inactivity.
+async fn sessions(
+    store: &Store,
+    config: &Config,
+) -> Result<(SqliteStore, SessionManagerLayer<SqliteStore>), StartError> {
     let sessions = store.session_store().await?;
     let cleanup = sessions.clone();
     tokio::spawn(async move {
@@ -167,13 +183,14 @@ async fn sessions(store: &Store, config: &Config) -> Result<SessionManagerLayer<
             "session cookies are not marked Secure: set --public-url https://… when serving beyond this machine"
         );
     }
-    Ok(SessionManagerLayer::new(sessions)
+    let layer = SessionManagerLayer::new(sessions.clone())
         .with_name(if secure { "__Host-roadcall" } else { "roadcall" })
         .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14))))
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14)));
+    Ok((sessions, layer))
 }
 
 fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {

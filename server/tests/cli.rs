@@ -50,8 +50,9 @@ fn staff_are_added_listed_and_disabled_from_the_command_line() {
     assert!(!unknown.status.success());
 }
 
-/// Starts `server --demo` and reads the printed logins: (child, base URL, [(login, password)]).
-fn start_demo(db: &str, port: u16) -> (Child, String, Vec<(String, String)>) {
+/// Starts `server --demo` and reads what it printed up to both demo accounts' lines: (child, base URL,
+/// [(login, password)] for the accounts given a password, the printed lines).
+fn start_demo(db: &str, port: u16) -> (Child, String, Vec<(String, String)>, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["--demo", "--addr", &format!("127.0.0.1:{port}"), "--database-url", db, "--site-root", "target/none"])
         .env("RUST_LOG", "warn")
@@ -61,9 +62,14 @@ fn start_demo(db: &str, port: u16) -> (Child, String, Vec<(String, String)>) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = Vec::new();
     let mut accounts = Vec::new();
-    while accounts.len() < 2 {
+    let mut seen = 0;
+    while seen < 2 {
         let line = lines.next().expect("the server printed its start-up lines").unwrap();
-        if let [_, "login", login, "password", password] = line.split_whitespace().collect::<Vec<_>>()[..] {
+        let words = line.split_whitespace().collect::<Vec<_>>();
+        if words.get(1) == Some(&"login") {
+            seen += 1;
+        }
+        if let [_, "login", login, "password", password] = words[..] {
             accounts.push((login.to_owned(), password.to_owned()));
         }
         printed.push(line);
@@ -71,10 +77,15 @@ fn start_demo(db: &str, port: u16) -> (Child, String, Vec<(String, String)>) {
     let text = printed.join("\n");
     assert!(text.contains(&format!("customer     http://127.0.0.1:{port}/")), "{text}");
     assert!(text.contains(&format!("technician   http://127.0.0.1:{port}/tech")), "{text}");
-    (child, format!("http://127.0.0.1:{port}"), accounts)
+    (child, format!("http://127.0.0.1:{port}"), accounts, printed)
 }
 
 async fn logs_in(base: &str, login: &str, password: &str) -> bool {
+    log_in(base, login, password).await.0 == 200
+}
+
+/// (status, message) of a login sent as the wasm sends it.
+async fn log_in(base: &str, login: &str, password: &str) -> (u16, String) {
     let client = reqwest::Client::new();
     let r = client
         .post(format!("{base}/login"))
@@ -83,7 +94,9 @@ async fn logs_in(base: &str, login: &str, password: &str) -> bool {
         .send()
         .await
         .unwrap();
-    r.status() == 200
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    (status, body["message"].as_str().unwrap_or_default().to_owned())
 }
 
 #[tokio::test]
@@ -91,7 +104,7 @@ async fn demo_accounts_are_printed_and_get_new_passwords_at_each_start() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/roadcall.db", dir.path().display());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let (mut first, base, accounts) = start_demo(&db, port);
+    let (mut first, base, accounts, _) = start_demo(&db, port);
     let logins: Vec<&str> = accounts.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(logins, ["tech", "dispatch"]);
     for (login, password) in &accounts {
@@ -100,10 +113,35 @@ async fn demo_accounts_are_printed_and_get_new_passwords_at_each_start() {
     first.kill().unwrap();
     first.wait().unwrap();
 
-    let (mut second, base, renewed) = start_demo(&db, port);
+    let (mut second, base, renewed, _) = start_demo(&db, port);
     assert_ne!(renewed[0].1, accounts[0].1);
     assert!(!logs_in(&base, "tech", &accounts[0].1).await, "the old password is gone");
     assert!(logs_in(&base, "tech", &renewed[0].1).await);
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
+
+#[tokio::test]
+async fn demo_leaves_a_disabled_demo_account_disabled_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (mut first, _, accounts, _) = start_demo(&db, port);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let disabled = server(&db, &["user", "disable", "tech"], "");
+    assert!(disabled.status.success(), "{}", text(&disabled));
+
+    let (mut second, base, renewed, printed) = start_demo(&db, port);
+    let tech = printed.iter().find(|l| l.contains("login tech")).unwrap();
+    assert!(tech.contains("disabled") && !tech.contains("password"), "{tech}");
+    assert_eq!(renewed.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), ["dispatch"]);
+    // Its password was kept, and it is still disabled: the old password is answered "disabled", not "wrong".
+    assert_eq!(
+        log_in(&base, "tech", &accounts[0].1).await,
+        (401, "This account is disabled. Ask your admin.".to_owned())
+    );
+    assert!(logs_in(&base, "dispatch", &renewed[0].1).await);
     second.kill().unwrap();
     second.wait().unwrap();
 }

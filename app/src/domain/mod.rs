@@ -29,7 +29,7 @@ pub use job::{
 };
 pub use problem::Problem;
 pub use report::{RangeRefusal, Report, ReportRange, ReportRow, RequestFacts, day_of, utc_time};
-pub use staff::{MIN_PASSWORD, NewStaff, Role, StaffMember};
+pub use staff::{LocalPath, LoginRefusal, MIN_PASSWORD, NewStaff, Role, StaffMember};
 pub use status::{Actor, EventKind, FollowUpRefusal, Progress, RequestStatus, StatusView, TimelineEntry, first_name};
 pub use text::{MAX_NOTES, MAX_PLACE, MAX_SHORT};
 

@@ -87,9 +87,125 @@ impl NewStaff {
     }
 }
 
+/// Why a login was refused, as the login page's `?failed=` code. The page shows only these fixed texts, never text
+/// from its own URL: a link can not make our page say what someone else wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// A wrong login or a wrong password: one answer, so nobody learns which logins exist.
+    Wrong,
+    Disabled,
+    /// Too many failures for the login typed, whether or not it exists.
+    Locked,
+    /// Too many logins being checked at once.
+    Busy,
+}
+
+impl LoginRefusal {
+    const ALL: [LoginRefusal; 4] =
+        [LoginRefusal::Wrong, LoginRefusal::Disabled, LoginRefusal::Locked, LoginRefusal::Busy];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            LoginRefusal::Wrong => "wrong",
+            LoginRefusal::Disabled => "disabled",
+            LoginRefusal::Locked => "locked",
+            LoginRefusal::Busy => "busy",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<LoginRefusal> {
+        LoginRefusal::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            LoginRefusal::Wrong => "That login and password do not match.",
+            LoginRefusal::Disabled => "This account is disabled. Ask your admin.",
+            LoginRefusal::Locked => {
+                "Too many failed attempts for this login. Wait a few minutes and try again, or ask your admin."
+            }
+            LoginRefusal::Busy => "Many logins are being checked just now. Try again in a moment.",
+        }
+    }
+}
+
+/// Where to go after logging in: a path on our own site, exactly as the browser will read it.
+///
+/// Browsers drop tabs, newlines and carriage returns from a URL and read `\` as `/`, so `/\t/evil.example` and
+/// `/\evil.example` both lead to `//evil.example`: another site. Rather than guess every normalisation, a path is
+/// refused unless it is already plain: visible ASCII only (no spaces, controls or backslashes, raw or
+/// percent-encoded, and no encoded slash or `%` that a second decoding could turn into `//`), starting with one `/`.
+/// Our pages' own paths pass; the rare query with an encoded slash falls back to the home page, which is harmless.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalPath(String);
+
+impl LocalPath {
+    const MAX: usize = 2_000;
+
+    pub fn parse(raw: &str) -> Option<LocalPath> {
+        let bytes = raw.as_bytes();
+        let plain = bytes.iter().all(|b| b.is_ascii_graphic() && *b != b'\\');
+        let starts_local = bytes.first() == Some(&b'/') && bytes.get(1) != Some(&b'/');
+        let encoded_danger = bytes.windows(3).any(|w| {
+            w[0] == b'%'
+                && std::str::from_utf8(&w[1..])
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                    .is_some_and(|b| matches!(b, b'/' | b'\\' | b'%') || b.is_ascii_control())
+        });
+        (plain && starts_local && !encoded_danger && raw.len() <= Self::MAX).then(|| LocalPath(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_paths_on_our_site_are_places_to_go_after_login() {
+        let foreign = [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "//evil.example",
+            " //evil.example",
+            "/%2f%2fevil.example",
+            "/%2F/evil.example",
+            "/%5cevil.example",
+            "/%5C%5Cevil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%252f%252fevil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/tech/\u{e9}",
+            "/tech\u{7f}",
+            "/ ok",
+            "",
+        ];
+        for raw in foreign {
+            assert_eq!(LocalPath::parse(raw), None, "{raw:?}");
+        }
+        for ours in ["/", "/ok/path?x=1", "/tech/jobs/RC-7K3Q", "/dispatch/reports?from=2025-11-01&to=2025-11-30"] {
+            assert_eq!(LocalPath::parse(ours).map(|p| p.as_str().to_owned()), Some(ours.to_owned()));
+        }
+        assert_eq!(LocalPath::parse(&format!("/{}", "a".repeat(3_000))), None, "absurdly long");
+    }
+
+    #[test]
+    fn login_refusals_round_trip_and_unknown_codes_say_nothing() {
+        for r in LoginRefusal::ALL {
+            assert_eq!(LoginRefusal::parse(r.code()), Some(r));
+        }
+        assert_eq!(LoginRefusal::parse("Your account is frozen. Call +1 900 555 0199"), None);
+    }
 
     #[test]
     fn logins_are_plain_and_lowercase() {

@@ -6,6 +6,7 @@ mod dispatch;
 mod escalation;
 mod jobs;
 mod partners;
+mod logins;
 mod staff;
 
 use std::sync::Arc;
@@ -23,8 +24,9 @@ pub use crate::domain::StaffMember;
 pub use alerts::{AlertReport, Alerts, DeviceSubscription, SubscriptionKeys};
 pub use dispatch::{DispatchError, PhoneInError, require_dispatch};
 pub use jobs::JobError;
+pub use logins::Logins;
 pub use partners::{PartnerError, PartnerKey};
-pub use staff::{LoginError, StaffError};
+pub use staff::{LoggedIn, LoginError, StaffError};
 
 #[derive(Clone)]
 pub struct Services {
@@ -32,6 +34,7 @@ pub struct Services {
     pub live: Arc<dyn LiveFeed>,
     pub settings: Arc<Settings>,
     pub alerts: Arc<Alerts>,
+    pub logins: Arc<Logins>,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +45,8 @@ pub struct Settings {
     pub call_us: String,
     /// How long each rung of the escalation ladder waits.
     pub ladder: Ladder,
+    /// How long a staff session lasts from login, however busy it is kept (inactivity ends it sooner).
+    pub session_max_age_ms: i64,
     /// How long an idempotency key is remembered.
     pub idempotency_ttl_ms: i64,
 }

@@ -4,18 +4,22 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::domain::{LocalPath, LoginRefusal};
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &str| query.read_untracked().get(k);
-    let failed = get("failed");
+    // Only the server's own words: `failed` is a code, and a code we do not know shows nothing.
+    let failed = get("failed").and_then(|code| LoginRefusal::parse(&code)).map(LoginRefusal::message);
+    let next = get("next").and_then(|n| LocalPath::parse(&n)).map(|p| p.as_str().to_owned()).unwrap_or_default();
     view! {
         <Title text="Staff login · roadcall" />
         <section class="card">
             <h1>"Staff login"</h1>
             {failed.map(|m| view! { <p class="refusal" role="alert">{m}</p> })}
             <form method="post" action="/login" class="stack">
-                <input type="hidden" name="next" value=get("next").unwrap_or_default() />
+                <input type="hidden" name="next" value=next />
                 <label>
                     "Login"
                     <input name="login" autocomplete="username" autocapitalize="none" required value=get("login").unwrap_or_default() />

@@ -15,9 +15,11 @@ pub struct StaffRecord {
     pub password_hash: String,
     pub on_duty_since: Option<i64>,
     pub disabled: bool,
+    /// Moves on when the account is disabled or gets a new password: sessions begun before are dead.
+    pub session_epoch: i64,
 }
 
-const STAFF_COLUMNS: &str = "id, login, name, role, password_hash, on_duty_since, disabled_at";
+const STAFF_COLUMNS: &str = "id, login, name, role, password_hash, on_duty_since, disabled_at, session_epoch";
 
 fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreError> {
     let role: String = row.try_get("role")?;
@@ -29,6 +31,7 @@ fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreErr
         password_hash: row.try_get("password_hash")?,
         on_duty_since: row.try_get("on_duty_since")?,
         disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+        session_epoch: row.try_get("session_epoch")?,
     })
 }
 
@@ -59,13 +62,14 @@ impl Store {
         }
     }
 
-    /// `Ok(false)` when there is no such login.
+    /// Sets a new password and ends every session begun with the old one. `Ok(false)` when there is no such login.
     pub async fn set_password(&self, login: &str, password_hash: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE staff SET password_hash = $2 WHERE login = $1")
-            .bind(login)
-            .bind(password_hash)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE staff SET password_hash = $2, session_epoch = session_epoch + 1 WHERE login = $1")
+                .bind(login)
+                .bind(password_hash)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -86,13 +90,16 @@ impl Store {
         sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(staff_from_row).collect()
     }
 
-    /// Disables (or enables again) an account; a disabled account can not log in and goes off duty.
-    /// `Ok(false)` when there is no such login.
+    /// Disables (or enables again) an account; a disabled account can not log in, goes off duty, and its sessions
+    /// end for good (enabling it again does not bring them back). `Ok(false)` when there is no such login.
     pub async fn set_staff_disabled(&self, login: &str, disabled: bool) -> Result<bool, StoreError> {
         let query = if disabled {
-            sqlx::query("UPDATE staff SET disabled_at = $2, on_duty_since = NULL WHERE login = $1")
-                .bind(login)
-                .bind(now_ms())
+            sqlx::query(
+                "UPDATE staff SET disabled_at = $2, on_duty_since = NULL, session_epoch = session_epoch + 1 \
+                 WHERE login = $1",
+            )
+            .bind(login)
+            .bind(now_ms())
         } else {
             sqlx::query("UPDATE staff SET disabled_at = NULL WHERE login = $1").bind(login)
         };

@@ -3,7 +3,7 @@
 //! (`Accept: application/json`, answered with 204 or a JSON error).
 
 use app::{
-    domain::JobAction,
+    domain::{JobAction, LocalPath, LoginRefusal},
     paths,
     services::{DeviceSubscription, JobError, LoginError},
     session,
@@ -11,7 +11,7 @@ use app::{
 use axum::{
     Form, Json,
     extract::{Path, State, rejection::JsonRejection},
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -40,39 +40,52 @@ pub async fn log_in(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, Problem> {
     auth::same_site(&headers, &state)?;
-    let next = form.next.as_deref().filter(|n| is_local_path(n));
+    let next = form.next.as_deref().and_then(LocalPath::parse);
     let login = form.login.as_deref().unwrap_or_default();
-    match state.services.log_in(login, form.password.as_deref().unwrap_or_default()).await {
-        Ok(member) => {
-            session::start(&session, &member).await?;
+    let e = match state.services.log_in(login, form.password.as_deref().unwrap_or_default()).await {
+        Ok(logged_in) => {
+            session::start(&session, &logged_in).await?;
+            let member = logged_in.member;
             tracing::info!(staff = member.id, "logged in");
-            let home = next.unwrap_or(member.role.home()).to_owned();
-            if wants.json {
-                Ok(Json(serde_json::json!({ "home": home })).into_response())
+            let home = next.as_ref().map_or(member.role.home(), LocalPath::as_str).to_owned();
+            return Ok(if wants.json {
+                Json(serde_json::json!({ "home": home })).into_response()
             } else {
-                Ok(Redirect::to(&home).into_response())
-            }
+                Redirect::to(&home).into_response()
+            });
         }
-        Err(LoginError::Store(e)) => Err(Problem::from(e).titled("Not logged in")),
-        Err(e) => {
-            tracing::info!("login refused");
-            if wants.json {
-                return Err(Problem::new(StatusCode::UNAUTHORIZED, "login", e.to_string()));
-            }
-            let query = serde_urlencoded::to_string([
-                ("failed", e.to_string().as_str()),
-                ("login", login),
-                ("next", next.unwrap_or_default()),
-            ])
-            .unwrap_or_default();
-            Ok(Redirect::to(&format!("{}?{query}", paths::LOGIN)).into_response())
+        Err(LoginError::Store(e)) => return Err(Problem::from(e).titled("Not logged in").back(paths::LOGIN)),
+        Err(e) => e,
+    };
+    tracing::info!("login refused");
+    let refusal = e.refusal().unwrap_or(LoginRefusal::Wrong);
+    let (status, retry_after) = match e {
+        LoginError::Locked { retry_after } => {
+            let whole_seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            (StatusCode::TOO_MANY_REQUESTS, Some(whole_seconds))
         }
+        LoginError::Busy => (StatusCode::SERVICE_UNAVAILABLE, Some(5)),
+        _ => (StatusCode::UNAUTHORIZED, None),
+    };
+    if wants.json {
+        let problem = Problem::new(status, refusal.code(), refusal.message());
+        return Err(match retry_after {
+            Some(seconds) => problem.retry_after(seconds),
+            None => problem,
+        });
     }
-}
-
-/// Only our own pages are places to go after logging in (no open redirect).
-fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+    // Back to the form with a code: the page says it in its own fixed words.
+    let query = serde_urlencoded::to_string([
+        ("failed", refusal.code()),
+        ("login", login),
+        ("next", next.as_ref().map_or("", LocalPath::as_str)),
+    ])
+    .unwrap_or_default();
+    let mut response = Redirect::to(&format!("{}?{query}", paths::LOGIN)).into_response();
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Ok(response)
 }
 
 pub async fn log_out(session: Session) -> Response {

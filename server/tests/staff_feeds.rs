@@ -1,0 +1,115 @@
+//! Staff live feeds end with their session (logout, a disabled account, the session's absolute lifetime) and never
+//! carry a view after it. No test sleeps: each makes a change that the feed would show, and waits, bounded, for
+//! what the server does with it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use app::domain::Role;
+use common::{StaffClient, TestApp, flat_tire, spawn_app, spawn_app_with};
+use serde_json::Value;
+
+/// A staff live feed being read.
+struct Feed {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Feed {
+    async fn open(staff: &StaffClient, path: &str) -> Feed {
+        let response = staff.client.get(staff.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Feed { response, buffer: String::new() }
+    }
+
+    /// The next view, or `None` once the server has ended the feed. Fails the test when neither comes in time.
+    async fn next(&mut self) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return Some(serde_json::from_str(data).unwrap());
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .expect("the feed neither sent a view nor ended")
+                .unwrap();
+            match chunk {
+                Some(bytes) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                None => return None,
+            }
+        }
+    }
+}
+
+/// A new request from the API: (number, token). Every board's feed shows it.
+async fn request(app: &TestApp) -> (String, String) {
+    let created: Value = app.create(flat_tire()).await.json().await.unwrap();
+    (created["number"].as_str().unwrap().to_owned(), created["token"].as_str().unwrap().to_owned())
+}
+
+/// The customer asks to be called back: a change to that request's own feeds.
+async fn call_me_back(app: &TestApp, token: &str) {
+    assert_eq!(app.post_form(&format!("/r/{token}/callback"), &[]).await.status(), 303);
+}
+
+/// A feed's path, given the number of the request it may show.
+type FeedPath = fn(&str) -> String;
+
+#[tokio::test]
+async fn every_staff_feed_ends_at_logout_and_carries_nothing_after_it() {
+    let app = spawn_app().await;
+    let feeds: [(Role, FeedPath); 4] = [
+        (Role::Technician, |_| "/staff/api/board/events".to_owned()),
+        (Role::Technician, |n| format!("/staff/api/jobs/{n}/events")),
+        (Role::Dispatcher, |_| "/staff/api/dispatch/events".to_owned()),
+        (Role::Dispatcher, |n| format!("/staff/api/dispatch/requests/{n}/events")),
+    ];
+    let mut leaked = Vec::new();
+    for (i, (role, path)) in feeds.into_iter().enumerate() {
+        let (number, token) = request(&app).await;
+        let path = path(&number);
+        let staff = app.staff(&format!("staff{i}"), "Sam Rivera", role).await;
+        let mut feed = Feed::open(&staff, &path).await;
+        assert!(feed.next().await.is_some(), "{path}: the view at once");
+        assert_eq!(staff.post("/logout", &[]).await.status(), 303);
+        call_me_back(&app, &token).await;
+        if feed.next().await.is_some() {
+            leaked.push(path);
+        }
+    }
+    assert_eq!(leaked, Vec::<String>::new(), "feeds that sent a view after logout");
+}
+
+#[tokio::test]
+async fn a_disabled_members_feeds_end_and_carry_nothing_after_it() {
+    for (role, path) in
+        [(Role::Technician, "/staff/api/board/events"), (Role::Dispatcher, "/staff/api/dispatch/events")]
+    {
+        // One member per app: another member's changes would be views this member may rightly see.
+        let app = spawn_app().await;
+        let staff = app.staff("sam", "Sam Rivera", role).await;
+        let mut feed = Feed::open(&staff, path).await;
+        assert!(feed.next().await.is_some());
+        app.services.set_staff_disabled("sam", true).await.unwrap();
+        request(&app).await;
+        assert_eq!(feed.next().await, None, "{path} after disabling");
+    }
+}
+
+#[tokio::test]
+async fn a_feed_ends_when_its_session_reaches_its_absolute_lifetime() {
+    // Long enough to log in and open the feed on a busy machine; nothing changes after that, so only the
+    // session's own end can end the feed (its idle expiry is two weeks away).
+    let app = spawn_app_with(&["--session-max-age", "5s"]).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let mut board = Feed::open(&sam, "/staff/api/board/events").await;
+    assert!(board.next().await.is_some());
+    assert_eq!(board.next().await, None, "the feed outlived its session");
+    assert_eq!(sam.get_json("/staff/api/board").await.0, 401, "the session itself is over too");
+}
