@@ -42,14 +42,14 @@ pub struct SubscriptionKeys {
     pub auth: String,
 }
 
-/// How a round of pushes went: shown after "send me a test alert".
+/// How a round of pushes went: shown after "send me a test alert". Reached or not, and no more: whether some
+/// server answered "gone", "error" or nothing at all would let a member probe whatever an endpoint names.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertReport {
     pub devices: usize,
     pub delivered: usize,
-    /// Subscriptions the push service no longer knew; deleted.
-    pub removed: usize,
-    pub failed: usize,
+    /// Failed, refused, or forgotten by their push service (those subscriptions are deleted).
+    pub not_reached: usize,
 }
 
 /// Why a phone is alerted about a request: the notification's title says it.
@@ -192,11 +192,11 @@ impl Services {
                     self.store.record_delivery(id, Ok(()), false).await
                 }
                 Delivery::Gone => {
-                    report.removed += 1;
+                    report.not_reached += 1;
                     self.store.record_delivery(id, Ok(()), true).await
                 }
                 Delivery::Failed(e) => {
-                    report.failed += 1;
+                    report.not_reached += 1;
                     tracing::warn!(subscription = id, error = %e, "a job alert was not delivered");
                     self.store.record_delivery(id, Err(e), false).await
                 }
