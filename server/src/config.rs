@@ -53,7 +53,8 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_PUSH_CONTACT", default_value = "mailto:roadcall@localhost")]
     pub push_contact: String,
 
-    /// Accept plain-http push endpoints on loopback. Only for the test suite's own push service.
+    /// Accept plain-http push endpoints on a loopback IP literal (127.0.0.1, [::1]), and nothing else private.
+    /// Only for the test suite's own push service.
     #[arg(long, env = "ROADCALL_PUSH_ALLOW_HTTP", hide = true)]
     pub push_allow_http: bool,
 

@@ -7,24 +7,50 @@ use serde::{Deserialize, Serialize};
 use super::Services;
 use crate::{
     domain::StaffMember,
-    push::{DeviceKeys, Pusher, Vapid},
+    push::{DeviceKeys, EndpointError, Pusher, Vapid},
     store::{Audience, Store, StoreError, Subscription},
 };
 
 /// The push side of the services: our VAPID identity and the sender.
 pub struct Alerts {
     pusher: Pusher,
-    /// Plain-http endpoints are only for the test suite's own push service on loopback.
-    allow_http: bool,
+}
+
+/// How alerts go out, from the server's settings.
+#[derive(Clone, Debug)]
+pub struct AlertSettings {
+    /// Whom push services may contact about our alerts (VAPID "sub"): a mailto: or https: URL.
+    pub contact: String,
+    /// Plain http to a loopback IP literal: only for the test suite's own push service.
+    pub loopback_http: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AlertsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the push client could not be built: {0}")]
+    Client(#[from] reqwest::Error),
 }
 
 impl Alerts {
     /// Loads (or makes, on first start) the VAPID key kept in the database.
-    pub async fn open(store: &Store, contact: String, allow_http: bool) -> Result<Alerts, StoreError> {
+    pub async fn open(store: &Store, settings: AlertSettings) -> Result<Alerts, AlertsError> {
         let private = store.server_key("vapid_private", || Vapid::generate().private()).await?;
         let vapid = Vapid::from_private(&private).ok_or_else(|| StoreError::Corrupt("the stored VAPID key".into()))?;
-        Ok(Alerts { pusher: Pusher::new(vapid, contact), allow_http })
+        Ok(Alerts { pusher: Pusher::new(vapid, settings.contact, settings.loopback_http)? })
     }
+}
+
+/// Why a device's subscription was not saved. Each says what to do, to the member on that device.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    #[error("The subscription was not saved; try again.")]
+    Store(#[from] StoreError),
 }
 
 /// What a phone's browser hands over after subscribing.
@@ -81,32 +107,21 @@ impl Services {
         self.alerts.pusher.vapid.public()
     }
 
-    pub async fn subscribe_device(&self, who: &StaffMember, sub: &DeviceSubscription) -> Result<(), String> {
+    pub async fn subscribe_device(&self, who: &StaffMember, sub: &DeviceSubscription) -> Result<(), SubscribeError> {
         let id_ok = (8..=64).contains(&sub.device_id.len())
             && sub.device_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !id_ok {
-            return Err("device_id must be 8 to 64 letters, digits, - or _.".into());
+            return Err(SubscribeError::Invalid("device_id must be 8 to 64 letters, digits, - or _.".into()));
         }
-        self.check_endpoint(&sub.endpoint)?;
-        DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth).map_err(|e| format!("{e}."))?;
+        let endpoint = self.alerts.pusher.endpoint(&sub.endpoint)?;
+        DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth).map_err(|e| SubscribeError::Invalid(format!("{e}.")))?;
+        // Every address the name has now; the push client checks again at each send, as DNS may change.
+        endpoint.resolve_public().await?;
         self.store
-            .save_subscription(who.id, &sub.device_id, &sub.endpoint, &sub.keys.p256dh, &sub.keys.auth)
+            .save_subscription(who.id, &sub.device_id, endpoint.as_str(), &sub.keys.p256dh, &sub.keys.auth)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "saving a push subscription failed");
-                "The subscription was not saved; try again.".to_owned()
-            })?;
+            .inspect_err(|e| tracing::error!(error = %e, "saving a push subscription failed"))?;
         self.live.publish(crate::live::Changed::Crew);
-        Ok(())
-    }
-
-    fn check_endpoint(&self, endpoint: &str) -> Result<(), String> {
-        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
-        let allowed = endpoint.starts_with("https://")
-            || (self.alerts.allow_http && loopback.iter().any(|p| endpoint.starts_with(p)));
-        if endpoint.len() > 1000 || !allowed || endpoint.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("The endpoint must be the https:// URL the browser's push service gave.".into());
-        }
         Ok(())
     }
 
@@ -197,6 +212,7 @@ impl Services {
                 }
                 Delivery::Failed(e) => {
                     report.not_reached += 1;
+                    // The subscription's id, never its endpoint: the endpoint's path names one person's device.
                     tracing::warn!(subscription = id, error = %e, "a job alert was not delivered");
                     self.store.record_delivery(id, Err(e), false).await
                 }

@@ -4,7 +4,7 @@
 
 use app::{
     domain::{JobAction, Refusal},
-    services::{DeviceSubscription, JobError, LoginError, StaffMember},
+    services::{DeviceSubscription, JobError, LoginError, StaffMember, SubscribeError},
     session,
 };
 use axum::{
@@ -255,9 +255,13 @@ pub async fn push_subscribe(
     };
     match state.services.subscribe_device(&staff.member, &sub).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(message) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({ "error": "invalid", "message": message })))
-                .into_response()
+        Err(e) => {
+            let (status, code) = match &e {
+                SubscribeError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+                SubscribeError::Endpoint(_) => (StatusCode::UNPROCESSABLE_ENTITY, "endpoint_refused"),
+                SubscribeError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            };
+            (status, Json(serde_json::json!({ "error": code, "message": e.to_string() }))).into_response()
         }
     }
 }
