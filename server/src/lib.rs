@@ -112,7 +112,11 @@ async fn services(config: &Config) -> Result<Services, StartError> {
     let store = Store::open(&config.database_url).await?;
     let alerts = Alerts::open(
         &store,
-        AlertSettings { contact: config.push_contact.clone(), loopback_http: config.push_allow_http },
+        AlertSettings {
+            contact: config.push_contact.clone(),
+            loopback_http: config.push_allow_http,
+            max_devices: config.max_alert_devices,
+        },
     )
     .await?;
     Ok(Services {

@@ -73,7 +73,9 @@ async fn counting_listener() -> (u16, Arc<AtomicUsize>) {
 /// Stores a subscription as if it had passed the checks when it was made (say DNS answered a public address
 /// then): what is refused must be refused again when sending.
 async fn store_directly(app: &TestApp, staff: &StaffClient, device_id: &str, endpoint: &str) {
-    app.services.store.save_subscription(staff.id, device_id, endpoint, P256DH, AUTH).await.unwrap();
+    let device = app::store::NewDevice { device_id, endpoint, p256dh: P256DH, auth: AUTH };
+    let saved = app.services.store.save_subscription(staff.id, &device, 5).await.unwrap();
+    assert_eq!(saved, app::store::DeviceSaved::Saved);
 }
 
 #[tokio::test]
@@ -178,6 +180,52 @@ async fn at_send_time_the_http_exception_is_only_plain_http_to_a_loopback_ip() {
     store_directly(&app, &sam, "device-0004", &format!("http://127.0.0.1:{port}/push/d")).await;
     test_alert(&sam).await;
     assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_member_has_at_most_five_alert_devices_and_a_renewed_device_counts_once() {
+    let app = spawn_app().await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    for n in 1..=5 {
+        assert_eq!(subscribe(&sam, &format!("device-{n:04}"), &public_endpoint(n)).await.0, 204);
+    }
+    let sixth = subscribe(&sam, "device-0006", &public_endpoint(6)).await;
+    assert_refused(&sixth, 422, "a sixth device");
+    let message = sixth.1["message"].as_str().unwrap();
+    assert!(message.contains('5') && message.contains("test alert"), "says how to free a place: {message}");
+    // A device subscribing again (a renewed subscription) replaces its own row.
+    assert_eq!(subscribe(&sam, "device-0003", &public_endpoint(33)).await.0, 204);
+    assert_eq!(devices(&sam).await, 5);
+    // The limit is each member's own.
+    let kim = app.staff("kim", "Kim Lee", Role::Technician).await;
+    assert_eq!(subscribe(&kim, "device-0101", &public_endpoint(101)).await.0, 204);
+}
+
+#[tokio::test]
+async fn the_device_limit_is_configurable() {
+    let app = spawn_app_with(&["--max-alert-devices", "2"]).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    assert_eq!(subscribe(&sam, "device-0001", &public_endpoint(1)).await.0, 204);
+    assert_eq!(subscribe(&sam, "device-0002", &public_endpoint(2)).await.0, 204);
+    assert_refused(&subscribe(&sam, "device-0003", &public_endpoint(3)).await, 422, "a third device");
+    assert_eq!(devices(&sam).await, 2);
+}
+
+#[tokio::test]
+async fn a_member_cannot_take_over_another_members_device() {
+    let app = spawn_app().await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let kim = app.staff("kim", "Kim Lee", Role::Technician).await;
+    assert_eq!(subscribe(&sam, "sams-phone-1", &public_endpoint(1)).await.0, 204);
+    // Sam's device id, or Sam's endpoint, under Kim's login: refused, and Sam keeps his device.
+    assert_refused(&subscribe(&kim, "sams-phone-1", &public_endpoint(2)).await, 409, "Sam's device id");
+    assert_refused(&subscribe(&kim, "kims-phone-1", &public_endpoint(1)).await, 409, "Sam's endpoint");
+    assert_eq!(devices(&sam).await, 1);
+    assert_eq!(devices(&kim).await, 0);
+    // Sam renewing his own subscription still replaces it.
+    assert_eq!(subscribe(&sam, "sams-phone-1", &public_endpoint(3)).await.0, 204);
+    assert_eq!(subscribe(&sam, "sams-phone-2", &public_endpoint(3)).await.0, 204);
+    assert_eq!(devices(&sam).await, 1);
 }
 
 /// The suite's stand-in for push services: one that takes the push, one that forgot the subscription, one

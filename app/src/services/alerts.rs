@@ -8,12 +8,13 @@ use super::Services;
 use crate::{
     domain::StaffMember,
     push::{DeviceKeys, EndpointError, Pusher, Vapid},
-    store::{Audience, Store, StoreError, Subscription},
+    store::{Audience, DeviceSaved, NewDevice, Store, StoreError, Subscription},
 };
 
 /// The push side of the services: our VAPID identity and the sender.
 pub struct Alerts {
     pusher: Pusher,
+    max_devices: u32,
 }
 
 /// How alerts go out, from the server's settings.
@@ -23,6 +24,8 @@ pub struct AlertSettings {
     pub contact: String,
     /// Plain http to a loopback IP literal: only for the test suite's own push service.
     pub loopback_http: bool,
+    /// How many devices one member may have alerts on: each is a place the server sends to.
+    pub max_devices: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +41,8 @@ impl Alerts {
     pub async fn open(store: &Store, settings: AlertSettings) -> Result<Alerts, AlertsError> {
         let private = store.server_key("vapid_private", || Vapid::generate().private()).await?;
         let vapid = Vapid::from_private(&private).ok_or_else(|| StoreError::Corrupt("the stored VAPID key".into()))?;
-        Ok(Alerts { pusher: Pusher::new(vapid, settings.contact, settings.loopback_http)? })
+        let pusher = Pusher::new(vapid, settings.contact, settings.loopback_http)?;
+        Ok(Alerts { pusher, max_devices: settings.max_devices })
     }
 }
 
@@ -49,6 +53,18 @@ pub enum SubscribeError {
     Invalid(String),
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
+    // Gone subscriptions are deleted at the next push, so a device whose alerts are turned off frees its place.
+    #[error(
+        "Alerts are already on for {0} of your devices, the most allowed. On a device you no longer use, turn \
+         notifications for roadcall off, then press “Send me a test alert” here so it is forgotten, and turn \
+         alerts on again."
+    )]
+    TooManyDevices(u32),
+    #[error(
+        "This device already alerts another member of staff, so it was left with them. They can turn \
+         notifications for roadcall off on it; then turn alerts on again."
+    )]
+    OtherMembers,
     #[error("The subscription was not saved; try again.")]
     Store(#[from] StoreError),
 }
@@ -117,12 +133,25 @@ impl Services {
         DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth).map_err(|e| SubscribeError::Invalid(format!("{e}.")))?;
         // Every address the name has now; the push client checks again at each send, as DNS may change.
         endpoint.resolve_public().await?;
-        self.store
-            .save_subscription(who.id, &sub.device_id, endpoint.as_str(), &sub.keys.p256dh, &sub.keys.auth)
+        let device = NewDevice {
+            device_id: &sub.device_id,
+            endpoint: endpoint.as_str(),
+            p256dh: &sub.keys.p256dh,
+            auth: &sub.keys.auth,
+        };
+        let saved = self
+            .store
+            .save_subscription(who.id, &device, self.alerts.max_devices)
             .await
             .inspect_err(|e| tracing::error!(error = %e, "saving a push subscription failed"))?;
-        self.live.publish(crate::live::Changed::Crew);
-        Ok(())
+        match saved {
+            DeviceSaved::Saved => {
+                self.live.publish(crate::live::Changed::Crew);
+                Ok(())
+            }
+            DeviceSaved::OtherMembers => Err(SubscribeError::OtherMembers),
+            DeviceSaved::LimitReached => Err(SubscribeError::TooManyDevices(self.alerts.max_devices)),
+        }
     }
 
     /// "Send me a test alert": proves this technician's devices can be reached.

@@ -10,7 +10,7 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use push::{Audience, Subscription};
+pub use push::{Audience, DeviceSaved, NewDevice, Subscription};
 pub use requests::{Created, Loaded, NewEvent, NewRecord, RequestSearch};
 pub use staff::StaffRecord;
 

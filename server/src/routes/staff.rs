@@ -259,6 +259,8 @@ pub async fn push_subscribe(
             let (status, code) = match &e {
                 SubscribeError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
                 SubscribeError::Endpoint(_) => (StatusCode::UNPROCESSABLE_ENTITY, "endpoint_refused"),
+                SubscribeError::TooManyDevices(_) => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_devices"),
+                SubscribeError::OtherMembers => (StatusCode::CONFLICT, "other_members_device"),
                 SubscribeError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             };
             (status, Json(serde_json::json!({ "error": code, "message": e.to_string() }))).into_response()
