@@ -1,6 +1,11 @@
 //! Web Push, so a technician's phone alerts with the app closed: VAPID (RFC 8292) identifies us to the
 //! browser's push service, and the payload is encrypted for the one device (RFC 8291, aes128gcm of RFC 8188).
-//! No third-party push library: the whole protocol is these two functions and one POST.
+//! No third-party push library: the whole protocol is these two functions and one POST, to an endpoint
+//! `endpoint` has checked.
+
+mod endpoint;
+
+use std::sync::Arc;
 
 use aes_gcm::{Aes128Gcm, KeyInit, aead::Aead};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
@@ -11,6 +16,8 @@ use p256::{
     elliptic_curve::sec1::ToEncodedPoint,
 };
 use sha2::Sha256;
+
+pub use endpoint::{EndpointError, PushEndpoint, is_public};
 
 /// Our VAPID identity: one P-256 key, made on first start and kept in the database.
 #[derive(Clone)]
@@ -141,7 +148,8 @@ fn expand(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) {
     let _ = Hkdf::<Sha256>::new(Some(salt), ikm).expand(info, out);
 }
 
-/// What became of one push.
+/// What became of one push. The reason a push failed is for our logs and the store, never for the member who
+/// asked: it would tell them how some other server answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivery {
     Delivered,
@@ -155,28 +163,45 @@ pub enum Delivery {
 pub struct Pusher {
     pub vapid: Vapid,
     subject: String,
+    /// Plain http to a loopback IP literal: only for the test suite's own push service.
+    loopback_http: bool,
     client: reqwest::Client,
 }
 
 impl Pusher {
-    pub fn new(vapid: Vapid, subject: String) -> Pusher {
+    pub fn new(vapid: Vapid, subject: String, loopback_http: bool) -> Result<Pusher, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
+            // A push service answers; it never sends us on. A redirect could lead anywhere, unchecked.
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        Pusher { vapid, subject, client }
+            // Straight to the address our resolver checked: through a proxy, the proxy would pick it.
+            .no_proxy()
+            .dns_resolver(Arc::new(endpoint::PublicOnly))
+            .build()?;
+        Ok(Pusher { vapid, subject, loopback_http, client })
+    }
+
+    /// Whether this server may push to `text`, as far as the URL tells (what its host resolves to is checked
+    /// by `PushEndpoint::resolve_public`, and again by the client when it connects).
+    pub fn endpoint(&self, text: &str) -> Result<PushEndpoint, EndpointError> {
+        PushEndpoint::parse(text, self.loopback_http)
     }
 
     /// One encrypted message to one device. `urgency: high` asks phones to wake for it.
     pub async fn send(&self, endpoint: &str, device: &DeviceKeys, payload: &[u8], ttl_s: u32) -> Delivery {
+        // Checked again at every send: a stored endpoint may predate a rule, and an IP literal never meets the
+        // client's resolver.
+        let endpoint = match self.endpoint(endpoint) {
+            Ok(endpoint) => endpoint,
+            Err(e) => return Delivery::Failed(format!("endpoint refused: {e}")),
+        };
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let Some(authorization) = self.vapid.authorization(endpoint, &self.subject, now) else {
+        let Some(authorization) = self.vapid.authorization(endpoint.as_str(), &self.subject, now) else {
             return Delivery::Failed("the endpoint is not a URL".into());
         };
         let sent = self
             .client
-            .post(endpoint)
+            .post(endpoint.as_str())
             .header("authorization", authorization)
             .header("content-encoding", "aes128gcm")
             .header("content-type", "application/octet-stream")
@@ -189,9 +214,22 @@ impl Pusher {
             Ok(r) if r.status().is_success() => Delivery::Delivered,
             Ok(r) if matches!(r.status().as_u16(), 404 | 410) => Delivery::Gone,
             Ok(r) => Delivery::Failed(format!("push service answered {}", r.status())),
-            Err(e) => Delivery::Failed(format!("push service unreachable: {e}")),
+            Err(e) => Delivery::Failed(format!("push service unreachable: {}", without_endpoint(e))),
         }
     }
+}
+
+/// A send error, and what caused it, without the endpoint: its path names one person's device.
+fn without_endpoint(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut said = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(e) = cause {
+        said.push_str(": ");
+        said.push_str(&e.to_string());
+        cause = e.source();
+    }
+    said
 }
 
 #[cfg(test)]
@@ -240,6 +278,49 @@ mod tests {
         // The key survives the database.
         let again = Vapid::from_private(&vapid.private()).map(|v| v.public());
         assert_eq!(again, Some(vapid.public()));
+    }
+
+    fn rfc_device() -> DeviceKeys {
+        DeviceKeys::parse(
+            "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+            "BTBZMqHH6r4Tts7J_aSIgg",
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    fn pusher(loopback_http: bool) -> Pusher {
+        Pusher::new(Vapid::generate(), "mailto:ops@example.com".into(), loopback_http)
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn the_push_client_connects_only_to_addresses_its_resolver_checked() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| unreachable!("{e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        // Straight to the client, past `send`'s own check of the URL: the name resolves to loopback.
+        let sent = pusher(true).client.post(format!("https://localhost:{port}/push/x")).send().await;
+        assert!(sent.is_err());
+        let accepted = tokio::time::timeout(std::time::Duration::from_millis(200), listener.accept()).await;
+        assert!(accepted.is_err(), "the client connected to loopback");
+    }
+
+    #[tokio::test]
+    async fn a_failed_push_does_not_name_the_device() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| unreachable!("{e}"));
+            listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        };
+        // Nobody listens there any more: the connection is refused.
+        let endpoint = format!("http://127.0.0.1:{port}/push/sams-phone-secret");
+        let Delivery::Failed(why) = pusher(true).send(&endpoint, &rfc_device(), b"{}", 60).await else {
+            unreachable!("a push to a closed port was delivered")
+        };
+        assert!(why.contains("unreachable") && !why.contains("sams-phone-secret"), "{why}");
+        // Refused before sending, too.
+        let Delivery::Failed(why) = pusher(false).send(&endpoint, &rfc_device(), b"{}", 60).await else {
+            unreachable!("plain http went out without the test suite's flag")
+        };
+        assert!(!why.contains("sams-phone-secret"), "{why}");
     }
 
     #[test]

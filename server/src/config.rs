@@ -77,9 +77,15 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_PUSH_CONTACT", default_value = "mailto:roadcall@localhost")]
     pub push_contact: String,
 
-    /// Accept plain-http push endpoints on loopback. Only for the test suite's own push service.
+    /// Accept plain-http push endpoints on a loopback IP literal (127.0.0.1, [::1]), and nothing else private.
+    /// Only for the test suite's own push service.
     #[arg(long, env = "ROADCALL_PUSH_ALLOW_HTTP", hide = true)]
     pub push_allow_http: bool,
+
+    /// How many devices (phones, tablets) one member of staff may have job alerts on.
+    #[arg(long, env = "ROADCALL_MAX_ALERT_DEVICES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_alert_devices: u32,
 
     /// How long a request may wait unaccepted (or a job run past its ETA) before the next rung of the
     /// escalation ladder: technicians alerted again, then backups, then an alarm on every dispatch board.

@@ -15,7 +15,7 @@ use std::{net::SocketAddr, sync::Arc};
 use app::{
     domain::{Ladder, Region},
     live::LocalFeed,
-    services::{Alerts, Logins, Services, Settings},
+    services::{AlertSettings, Alerts, AlertsError, Logins, Services, Settings},
     store::{Store, StoreError},
 };
 use axum::extract::FromRef;
@@ -33,6 +33,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Alerts(#[from] AlertsError),
 }
 
 /// What every route handler can reach.
@@ -113,7 +115,15 @@ async fn services(config: &Config) -> Result<Services, StartError> {
         StartError::Config(format!("unknown region {:?}: use an ISO code like US or DE", config.default_region))
     })?;
     let store = Store::open(&config.database_url).await?;
-    let alerts = Alerts::open(&store, config.push_contact.clone(), config.push_allow_http).await?;
+    let alerts = Alerts::open(
+        &store,
+        AlertSettings {
+            contact: config.push_contact.clone(),
+            loopback_http: config.push_allow_http,
+            max_devices: config.max_alert_devices,
+        },
+    )
+    .await?;
     Ok(Services {
         store,
         live: Arc::new(LocalFeed::new()),

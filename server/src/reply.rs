@@ -5,7 +5,7 @@
 
 use app::{
     domain::{FieldError, FollowUpRefusal, Refusal},
-    services::{ActionError, DispatchError, JobError, SubmitError},
+    services::{ActionError, DispatchError, JobError, SubmitError, SubscribeError},
     session::SessionError,
     store::StoreError,
 };
@@ -377,5 +377,21 @@ impl From<DispatchError> for Problem {
             DispatchError::Store(store) => return Problem::unavailable("a dispatch action", store).back("/dispatch"),
         };
         problem.back("/dispatch")
+    }
+}
+
+/// A phone's alert subscription refused: 422 for what it sent, 409 for another member's device.
+impl From<SubscribeError> for Problem {
+    fn from(e: SubscribeError) -> Problem {
+        let code = match &e {
+            SubscribeError::Invalid(_) => "invalid",
+            SubscribeError::Endpoint(_) => "endpoint_refused",
+            SubscribeError::TooManyDevices(_) => "too_many_devices",
+            SubscribeError::OtherMembers => {
+                return Problem::new(StatusCode::CONFLICT, "other_members_device", e.to_string());
+            }
+            SubscribeError::Store(store) => return Problem::unavailable("saving a push subscription", store),
+        };
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
     }
 }

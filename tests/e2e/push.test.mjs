@@ -53,7 +53,7 @@ test('off duty, no alert; the test alert proves a device; a forgotten subscripti
 
   await partnerPost(env.server.base, { problem: 'lockout', phone: '+1 201 555 0123', place: 'Mall car park' });
   const report = await (await kim.post('/tech/push/test')).json();
-  assert.deepEqual(report, { devices: 1, delivered: 1, removed: 0, failed: 0 });
+  assert.deepEqual(report, { devices: 1, delivered: 1, not_reached: 0 });
   const testAlert = await push.next((m) => m.id === 'kims-phone-renewed' && m.payload.tag === 'test');
   assert.equal(testAlert.payload.body, 'Kim, this phone will ring for new jobs.');
   assert.equal(push.received.filter((m) => m.id.startsWith('kims-phone') && m.payload.tag !== 'test').length, 0,
@@ -61,7 +61,7 @@ test('off duty, no alert; the test alert proves a device; a forgotten subscripti
 
   push.expire(again.endpoint);
   const pruned = await (await kim.post('/tech/push/test')).json();
-  assert.deepEqual(pruned, { devices: 1, delivered: 0, removed: 1, failed: 0 });
+  assert.deepEqual(pruned, { devices: 1, delivered: 0, not_reached: 1 });
   assert.equal((await (await kim.get('/staff/api/push')).json()).devices, 0);
 });
 

@@ -7,24 +7,66 @@ use serde::{Deserialize, Serialize};
 use super::Services;
 use crate::{
     domain::StaffMember,
-    push::{DeviceKeys, Pusher, Vapid},
-    store::{Audience, Store, StoreError, Subscription},
+    push::{DeviceKeys, EndpointError, Pusher, Vapid},
+    store::{Audience, DeviceSaved, NewDevice, Store, StoreError, Subscription},
 };
 
 /// The push side of the services: our VAPID identity and the sender.
 pub struct Alerts {
     pusher: Pusher,
-    /// Plain-http endpoints are only for the test suite's own push service on loopback.
-    allow_http: bool,
+    max_devices: u32,
+}
+
+/// How alerts go out, from the server's settings.
+#[derive(Clone, Debug)]
+pub struct AlertSettings {
+    /// Whom push services may contact about our alerts (VAPID "sub"): a mailto: or https: URL.
+    pub contact: String,
+    /// Plain http to a loopback IP literal: only for the test suite's own push service.
+    pub loopback_http: bool,
+    /// How many devices one member may have alerts on: each is a place the server sends to.
+    pub max_devices: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AlertsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the push client could not be built: {0}")]
+    Client(#[from] reqwest::Error),
 }
 
 impl Alerts {
     /// Loads (or makes, on first start) the VAPID key kept in the database.
-    pub async fn open(store: &Store, contact: String, allow_http: bool) -> Result<Alerts, StoreError> {
+    pub async fn open(store: &Store, settings: AlertSettings) -> Result<Alerts, AlertsError> {
         let private = store.server_key("vapid_private", || Vapid::generate().private()).await?;
         let vapid = Vapid::from_private(&private).ok_or_else(|| StoreError::Corrupt("the stored VAPID key".into()))?;
-        Ok(Alerts { pusher: Pusher::new(vapid, contact), allow_http })
+        let pusher = Pusher::new(vapid, settings.contact, settings.loopback_http)?;
+        Ok(Alerts { pusher, max_devices: settings.max_devices })
     }
+}
+
+/// Why a device's subscription was not saved. Each says what to do, to the member on that device.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    // Gone subscriptions are deleted at the next push, so a device whose alerts are turned off frees its place.
+    #[error(
+        "Alerts are already on for {0} of your devices, the most allowed. On a device you no longer use, turn \
+         notifications for roadcall off, then press “Send me a test alert” here so it is forgotten, and turn \
+         alerts on again."
+    )]
+    TooManyDevices(u32),
+    #[error(
+        "This device already alerts another member of staff, so it was left with them. They can turn \
+         notifications for roadcall off on it; then turn alerts on again."
+    )]
+    OtherMembers,
+    #[error("The subscription was not saved; try again.")]
+    Store(#[from] StoreError),
 }
 
 /// What a phone's browser hands over after subscribing.
@@ -42,14 +84,14 @@ pub struct SubscriptionKeys {
     pub auth: String,
 }
 
-/// How a round of pushes went: shown after "send me a test alert".
+/// How a round of pushes went: shown after "send me a test alert". Reached or not, and no more: whether some
+/// server answered "gone", "error" or nothing at all would let a member probe whatever an endpoint names.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertReport {
     pub devices: usize,
     pub delivered: usize,
-    /// Subscriptions the push service no longer knew; deleted.
-    pub removed: usize,
-    pub failed: usize,
+    /// Failed, refused, or forgotten by their push service (those subscriptions are deleted).
+    pub not_reached: usize,
 }
 
 /// Why a phone is alerted about a request: the notification's title says it.
@@ -81,33 +123,35 @@ impl Services {
         self.alerts.pusher.vapid.public()
     }
 
-    pub async fn subscribe_device(&self, who: &StaffMember, sub: &DeviceSubscription) -> Result<(), String> {
+    pub async fn subscribe_device(&self, who: &StaffMember, sub: &DeviceSubscription) -> Result<(), SubscribeError> {
         let id_ok = (8..=64).contains(&sub.device_id.len())
             && sub.device_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !id_ok {
-            return Err("device_id must be 8 to 64 letters, digits, - or _.".into());
+            return Err(SubscribeError::Invalid("device_id must be 8 to 64 letters, digits, - or _.".into()));
         }
-        self.check_endpoint(&sub.endpoint)?;
-        DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth).map_err(|e| format!("{e}."))?;
-        self.store
-            .save_subscription(who.id, &sub.device_id, &sub.endpoint, &sub.keys.p256dh, &sub.keys.auth)
+        let endpoint = self.alerts.pusher.endpoint(&sub.endpoint)?;
+        DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth).map_err(|e| SubscribeError::Invalid(format!("{e}.")))?;
+        // Every address the name has now; the push client checks again at each send, as DNS may change.
+        endpoint.resolve_public().await?;
+        let device = NewDevice {
+            device_id: &sub.device_id,
+            endpoint: endpoint.as_str(),
+            p256dh: &sub.keys.p256dh,
+            auth: &sub.keys.auth,
+        };
+        let saved = self
+            .store
+            .save_subscription(who.id, &device, self.alerts.max_devices)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "saving a push subscription failed");
-                "The subscription was not saved; try again.".to_owned()
-            })?;
-        self.live.publish(crate::live::Changed::Crew);
-        Ok(())
-    }
-
-    fn check_endpoint(&self, endpoint: &str) -> Result<(), String> {
-        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
-        let allowed = endpoint.starts_with("https://")
-            || (self.alerts.allow_http && loopback.iter().any(|p| endpoint.starts_with(p)));
-        if endpoint.len() > 1000 || !allowed || endpoint.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("The endpoint must be the https:// URL the browser's push service gave.".into());
+            .inspect_err(|e| tracing::error!(error = %e, "saving a push subscription failed"))?;
+        match saved {
+            DeviceSaved::Saved => {
+                self.live.publish(crate::live::Changed::Crew);
+                Ok(())
+            }
+            DeviceSaved::OtherMembers => Err(SubscribeError::OtherMembers),
+            DeviceSaved::LimitReached => Err(SubscribeError::TooManyDevices(self.alerts.max_devices)),
         }
-        Ok(())
     }
 
     /// "Send me a test alert": proves this technician's devices can be reached.
@@ -192,11 +236,12 @@ impl Services {
                     self.store.record_delivery(id, Ok(()), false).await
                 }
                 Delivery::Gone => {
-                    report.removed += 1;
+                    report.not_reached += 1;
                     self.store.record_delivery(id, Ok(()), true).await
                 }
                 Delivery::Failed(e) => {
-                    report.failed += 1;
+                    report.not_reached += 1;
+                    // The subscription's id, never its endpoint: the endpoint's path names one person's device.
                     tracing::warn!(subscription = id, error = %e, "a job alert was not delivered");
                     self.store.record_delivery(id, Err(e), false).await
                 }

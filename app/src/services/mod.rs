@@ -21,7 +21,9 @@ use crate::{
 };
 
 pub use crate::domain::StaffMember;
-pub use alerts::{AlertReport, Alerts, DeviceSubscription, SubscriptionKeys};
+pub use alerts::{
+    AlertReport, AlertSettings, Alerts, AlertsError, DeviceSubscription, SubscribeError, SubscriptionKeys,
+};
 pub use dispatch::{DispatchError, PhoneInError, require_dispatch};
 pub use jobs::JobError;
 pub use logins::Logins;

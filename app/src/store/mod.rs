@@ -12,7 +12,7 @@ use std::{str::FromStr, time::Duration};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use partners::{NewPartner, Partner};
-pub use push::{Audience, Subscription};
+pub use push::{Audience, DeviceSaved, NewDevice, Subscription};
 pub use requests::{Created, Creation, Idempotency, Loaded, NewEvent, NewRecord, RequestSearch};
 pub use staff::StaffRecord;
 

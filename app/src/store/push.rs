@@ -14,6 +14,25 @@ pub struct Subscription {
     pub auth: String,
 }
 
+/// A device's subscription, checked, about to be stored.
+#[derive(Clone, Copy, Debug)]
+pub struct NewDevice<'a> {
+    pub device_id: &'a str,
+    pub endpoint: &'a str,
+    pub p256dh: &'a str,
+    pub auth: &'a str,
+}
+
+/// What became of a device's subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceSaved {
+    Saved,
+    /// The device, or its endpoint, alerts another member: left with them.
+    OtherMembers,
+    /// The member already has as many devices as allowed.
+    LimitReached,
+}
+
 /// Whose phones an alert goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audience {
@@ -44,35 +63,54 @@ impl Store {
             .try_get("value")?)
     }
 
-    /// Stores a device's subscription, replacing what that device (or that endpoint) had before.
+    /// Stores a device's subscription, replacing what this member had from that device (or for that endpoint),
+    /// unless the device or endpoint is another member's, or this member already has `max_devices` others.
     pub async fn save_subscription(
         &self,
         staff_id: i64,
-        device_id: &str,
-        endpoint: &str,
-        p256dh: &str,
-        auth: &str,
-    ) -> Result<(), StoreError> {
+        device: &NewDevice<'_>,
+        max_devices: u32,
+    ) -> Result<DeviceSaved, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM push_subscriptions WHERE device_id = $1 OR endpoint = $2")
-            .bind(device_id)
-            .bind(endpoint)
+        // Written first, so the transaction holds SQLite's write lock through the checks below: two devices
+        // subscribing at once cannot both take the last place.
+        sqlx::query("DELETE FROM push_subscriptions WHERE staff_id = $1 AND (device_id = $2 OR endpoint = $3)")
+            .bind(staff_id)
+            .bind(device.device_id)
+            .bind(device.endpoint)
             .execute(&mut *tx)
             .await?;
+        // Whatever still matches is another member's (dropping `tx` undoes the delete).
+        let theirs: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM push_subscriptions WHERE device_id = $1 OR endpoint = $2")
+                .bind(device.device_id)
+                .bind(device.endpoint)
+                .fetch_one(&mut *tx)
+                .await?;
+        if theirs > 0 {
+            return Ok(DeviceSaved::OtherMembers);
+        }
+        let mine: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM push_subscriptions WHERE staff_id = $1")
+            .bind(staff_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if mine >= i64::from(max_devices) {
+            return Ok(DeviceSaved::LimitReached);
+        }
         sqlx::query(
             "INSERT INTO push_subscriptions (staff_id, device_id, endpoint, p256dh, auth, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(staff_id)
-        .bind(device_id)
-        .bind(endpoint)
-        .bind(p256dh)
-        .bind(auth)
+        .bind(device.device_id)
+        .bind(device.endpoint)
+        .bind(device.p256dh)
+        .bind(device.auth)
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(DeviceSaved::Saved)
     }
 
     /// The devices of whoever an alert is for.

@@ -183,7 +183,7 @@ pub async fn push_subscribe(
     let Json(sub) = body.map_err(|rejection| {
         Problem::invalid(format!("The subscription could not be read: {}", rejection.body_text()))
     })?;
-    state.services.subscribe_device(&staff.member, &sub).await.map_err(Problem::invalid)?;
+    state.services.subscribe_device(&staff.member, &sub).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
