@@ -25,9 +25,15 @@ use serde::Serialize;
 /// Forms and API bodies are small; anything bigger is a mistake or an attack.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Something not done: a status, a code to branch on, a sentence for a person, and per-field reasons.
+/// Something not done: a status, a code to branch on, a sentence for a person, and per-field reasons. Boxed, so
+/// that a `Result` carrying one stays small.
+#[derive(Clone, Debug)]
+pub struct Problem(Box<ProblemBody>);
+
+/// What a problem says; as JSON, the body every refusal of the API has.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
+#[schema(as = Problem)]
+pub struct ProblemBody {
     #[serde(skip)]
     pub status: StatusCode,
     /// A code to branch on: `validation_failed`, `unauthorized`, `rate_limited`, `idempotency_key_reused`, …
@@ -50,7 +56,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Problem {
-        Problem {
+        Problem(Box::new(ProblemBody {
             status,
             error,
             message: message.into(),
@@ -58,7 +64,7 @@ impl Problem {
             title: None,
             back: None,
             retry_after: None,
-        }
+        }))
     }
 
     pub fn not_found(message: impl Into<String>) -> Problem {
@@ -86,27 +92,27 @@ impl Problem {
     }
 
     pub fn back(mut self, path: impl Into<String>) -> Problem {
-        self.back = Some(path.into());
+        self.0.back = Some(path.into());
         self
     }
 
     pub fn titled(mut self, title: &'static str) -> Problem {
-        self.title = Some(title);
+        self.0.title = Some(title);
         self
     }
 
     pub fn retry_after(mut self, seconds: u64) -> Problem {
-        self.retry_after = Some(seconds);
+        self.0.retry_after = Some(seconds);
         self
     }
 
     pub fn with_fields(mut self, fields: Vec<FieldError>) -> Problem {
-        self.fields = fields;
+        self.0.fields = fields;
         self
     }
 
     fn title(&self) -> &'static str {
-        self.title.unwrap_or(match self.status {
+        self.0.title.unwrap_or(match self.0.status {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::TOO_MANY_REQUESTS => "Please wait a moment",
             StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => "Refused",
@@ -117,11 +123,11 @@ impl Problem {
 
     fn render(&self, json: bool) -> Response {
         let mut response = if json {
-            (self.status, Json(self)).into_response()
+            (self.0.status, Json(&*self.0)).into_response()
         } else {
-            page(self.status, self.title(), &self.message, self.back.as_deref().unwrap_or("/"))
+            page(self.0.status, self.title(), &self.0.message, self.0.back.as_deref().unwrap_or("/"))
         };
-        if let Some(seconds) = self.retry_after
+        if let Some(seconds) = self.0.retry_after
             && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -314,7 +320,7 @@ impl From<SubmitError> for Problem {
 
 impl Problem {
     fn with_message(mut self, message: &str) -> Problem {
-        message.clone_into(&mut self.message);
+        message.clone_into(&mut self.0.message);
         self
     }
 }

@@ -90,24 +90,10 @@ async fn a_new_password_ends_the_sessions_started_with_the_old_one() {
 async fn after_logging_in_next_only_ever_leads_to_one_of_our_pages() {
     let app = spawn_app().await;
     app.add_staff("sam", "Sam Rivera", Role::Technician).await;
-    // What the form posts, as the server reads it (the page's URL decoded once into its hidden field).
-    let foreign = [
-        "/\t/evil.example",
-        "/\n/evil.example",
-        "/\r/evil.example",
-        "/\\evil.example",
-        "\\\\evil.example",
-        "//evil.example",
-        " //evil.example",
-        "/%2f%2fevil.example",
-        "/%2F/evil.example",
-        "/%5cevil.example",
-        "/%09/evil.example",
-        "https://evil.example",
-        "javascript:alert(1)",
-        "/tech/\u{e9}",
-        "",
-    ];
+    // What the form posts, as the server reads it (the page's URL decoded once into its hidden field); the
+    // whole table of nasty inputs is LocalPath's unit test, these prove the login goes through it.
+    let foreign =
+        ["/\t/evil.example", "/\\evil.example", "//evil.example", "/%2F/evil.example", "https://evil.example"];
     for next in foreign {
         let r = app.post_form("/login", &[("login", "sam"), ("password", PASSWORD), ("next", next)]).await;
         assert_eq!(r.status(), 303, "{next:?}");

@@ -5,8 +5,8 @@ mod alerts;
 mod dispatch;
 mod escalation;
 mod jobs;
-mod partners;
 mod logins;
+mod partners;
 mod staff;
 
 use std::sync::Arc;

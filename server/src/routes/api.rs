@@ -20,7 +20,10 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{AppState, reply::Problem};
+use crate::{
+    AppState,
+    reply::{Problem, ProblemBody},
+};
 
 /// Middleware on partner routes: the key names the partner, whose own rate limit then applies. A wrong key
 /// counts against the caller's address like a wrong password.
@@ -84,15 +87,15 @@ pub struct CreatedResponse {
         (status = 201, description = "Created.", body = CreatedResponse,
             headers(("Location" = String, description = "The request's status in this API."))),
         (status = 200, description = "The Idempotency-Key was used before with this body: the first request.", body = CreatedResponse),
-        (status = 400, description = "Malformed JSON or Idempotency-Key (`malformed_json`, `invalid_idempotency_key`).", body = Problem),
-        (status = 401, description = "No partner key, or a wrong or revoked one (`unauthorized`).", body = Problem),
-        (status = 409, description = "The Idempotency-Key was used with a different body (`idempotency_key_reused`).", body = Problem),
-        (status = 413, description = "The body is larger than 16 KiB (`body_too_large`).", body = Problem),
-        (status = 415, description = "Not sent as application/json (`unsupported_media_type`).", body = Problem),
-        (status = 422, description = "Fields not valid (`validation_failed`, with `fields`), or of the wrong type (`invalid_body`).", body = Problem),
-        (status = 429, description = "Your partner's rate limit (or, for wrong keys, your address's) is spent (`rate_limited`).", body = Problem,
+        (status = 400, description = "Malformed JSON or Idempotency-Key (`malformed_json`, `invalid_idempotency_key`).", body = ProblemBody),
+        (status = 401, description = "No partner key, or a wrong or revoked one (`unauthorized`).", body = ProblemBody),
+        (status = 409, description = "The Idempotency-Key was used with a different body (`idempotency_key_reused`).", body = ProblemBody),
+        (status = 413, description = "The body is larger than 16 KiB (`body_too_large`).", body = ProblemBody),
+        (status = 415, description = "Not sent as application/json (`unsupported_media_type`).", body = ProblemBody),
+        (status = 422, description = "Fields not valid (`validation_failed`, with `fields`), or of the wrong type (`invalid_body`).", body = ProblemBody),
+        (status = 429, description = "Your partner's rate limit (or, for wrong keys, your address's) is spent (`rate_limited`).", body = ProblemBody,
             headers(("Retry-After" = u32, description = "Seconds until the next request is accepted."))),
-        (status = 503, description = "Not stored just now (`unavailable`): retry with the same Idempotency-Key.", body = Problem),
+        (status = 503, description = "Not stored just now (`unavailable`): retry with the same Idempotency-Key.", body = ProblemBody),
     ),
     security(("partner_key" = []))
 )]
@@ -155,8 +158,8 @@ pub struct StatusResponse {
     params(("token" = String, Path, description = "The token returned when the request was created.")),
     responses(
         (status = 200, description = "Where the request stands.", body = StatusResponse),
-        (status = 404, description = "No request has this token (`not_found`).", body = Problem),
-        (status = 429, description = "Too many reads from your address (`rate_limited`).", body = Problem,
+        (status = 404, description = "No request has this token (`not_found`).", body = ProblemBody),
+        (status = 429, description = "Too many reads from your address (`rate_limited`).", body = ProblemBody,
             headers(("Retry-After" = u32, description = "Seconds until the next request is accepted."))),
     )
 )]

@@ -9,7 +9,6 @@ use std::{convert::Infallible, future::Future, time::Duration};
 
 use app::{live::Changed, session::SessionWatch, store::now_ms};
 use axum::{
-    Json,
     extract::{Path, State},
     http::StatusCode,
     response::{
@@ -22,7 +21,7 @@ use serde::Serialize;
 use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 use tower_sessions::Session;
 
-use crate::{AppState, auth::Staff};
+use crate::{AppState, auth::Staff, reply::Problem};
 
 /// How often a staff feed asks after its session even when nothing changes: an account disabled from the command
 /// line (another process, whose changes no feed hears) ends its feeds within this.
@@ -32,11 +31,8 @@ const SESSION_CHECK: Duration = Duration::from_secs(10);
 type Watched = (SessionWatch, i64);
 
 /// The session behind a staff feed, checked once more as the feed opens; `Err` answers a session already over.
-async fn watch(state: &AppState, session: &Session, staff: &Staff) -> Result<Watched, Response> {
-    let over = || {
-        let body = serde_json::json!({ "error": "login_required", "message": "Log in first." });
-        (StatusCode::UNAUTHORIZED, Json(body)).into_response()
-    };
+async fn watch(state: &AppState, session: &Session, staff: &Staff) -> Result<Watched, Problem> {
+    let over = || Problem::new(StatusCode::UNAUTHORIZED, "login_required", "Log in first.");
     let watch =
         SessionWatch::new(state.sessions.clone(), session, &staff.member, state.services.clone()).ok_or_else(over)?;
     let until = watch.live_until().await.ok_or_else(over)?;
@@ -44,19 +40,13 @@ async fn watch(state: &AppState, session: &Session, staff: &Staff) -> Result<Wat
 }
 
 /// The customer's status page.
-pub async fn status_events(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn status_events(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, Problem> {
     // Subscribe before the first read so no change can slip between the two.
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let id = match state.services.status_by_token(&token).await {
-        Ok(Some((id, _))) => id,
-        Ok(None) => return (StatusCode::NOT_FOUND, "No request has this link.").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "opening a live status feed failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "Try again shortly.").into_response();
-        }
-    };
+    let (id, _) =
+        state.services.status_by_token(&token).await?.ok_or_else(|| Problem::not_found("No request has this link."))?;
     let services = state.services.clone();
-    feed(
+    Ok(feed(
         changes,
         move |c| *c == Changed::Request(id),
         None,
@@ -65,19 +55,16 @@ pub async fn status_events(State(state): State<AppState>, Path(token): Path<Stri
             let token = token.clone();
             async move { services.status_by_token(&token).await.map(|found| found.map(|(_, view)| view)) }
         },
-    )
+    ))
 }
 
 /// The technician's board: any request may appear on it or leave it.
-pub async fn board_events(State(state): State<AppState>, staff: Staff, session: Session) -> Response {
+pub async fn board_events(State(state): State<AppState>, staff: Staff, session: Session) -> Result<Response, Problem> {
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let watched = match watch(&state, &session, &staff).await {
-        Ok(w) => w,
-        Err(over) => return over,
-    };
+    let watched = watch(&state, &session, &staff).await?;
     let services = state.services.clone();
     let id = staff.member.id;
-    feed(
+    Ok(feed(
         changes,
         |_| true,
         Some(watched),
@@ -89,21 +76,22 @@ pub async fn board_events(State(state): State<AppState>, staff: Staff, session: 
                 services.board(&me).await.map(Some)
             }
         },
-    )
+    ))
 }
 
 /// The dispatch board: every change may touch it.
-pub async fn dispatch_events(State(state): State<AppState>, staff: Staff, session: Session) -> Response {
+pub async fn dispatch_events(
+    State(state): State<AppState>,
+    staff: Staff,
+    session: Session,
+) -> Result<Response, Problem> {
     if !staff.member.role.dispatches() {
-        return (StatusCode::FORBIDDEN, "Only dispatchers and admins watch the dispatch board.").into_response();
+        return Err(app::services::DispatchError::NotDispatcher.into());
     }
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let watched = match watch(&state, &session, &staff).await {
-        Ok(w) => w,
-        Err(over) => return over,
-    };
+    let watched = watch(&state, &session, &staff).await?;
     let services = state.services.clone();
-    feed(
+    Ok(feed(
         changes,
         |_| true,
         Some(watched),
@@ -112,7 +100,7 @@ pub async fn dispatch_events(State(state): State<AppState>, staff: Staff, sessio
             let member = staff.member.clone();
             async move { Ok(services.dispatch_board(&member).await.ok()) }
         },
-    )
+    ))
 }
 
 /// One request on dispatch's screen.
@@ -121,18 +109,13 @@ pub async fn dispatch_request_events(
     staff: Staff,
     session: Session,
     Path(number): Path<String>,
-) -> Response {
+) -> Result<Response, Problem> {
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let watched = match watch(&state, &session, &staff).await {
-        Ok(w) => w,
-        Err(over) => return over,
-    };
-    if let Err(e) = state.services.dispatch_request(&staff.member, &number).await {
-        return (StatusCode::FORBIDDEN, e.to_string()).into_response();
-    }
+    let watched = watch(&state, &session, &staff).await?;
+    state.services.dispatch_request(&staff.member, &number).await?;
     let id = state.services.store.request_id_by_number(&number.trim().to_uppercase()).await.ok().flatten();
     let services = state.services.clone();
-    feed(
+    Ok(feed(
         changes,
         // The roster shown for assigning changes with the crew.
         move |c| *c == Changed::Crew || id.is_some_and(|id| *c == Changed::Request(id)),
@@ -143,7 +126,7 @@ pub async fn dispatch_request_events(
             let number = number.clone();
             async move { Ok(services.dispatch_request(&member, &number).await.ok()) }
         },
-    )
+    ))
 }
 
 /// One job's screen.
@@ -152,18 +135,13 @@ pub async fn job_events(
     staff: Staff,
     session: Session,
     Path(number): Path<String>,
-) -> Response {
+) -> Result<Response, Problem> {
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let watched = match watch(&state, &session, &staff).await {
-        Ok(w) => w,
-        Err(over) => return over,
-    };
-    let id = match state.services.job(&staff.member, &number).await {
-        Ok(_) => state.services.store.request_id_by_number(&number.to_uppercase()).await.ok().flatten(),
-        Err(e) => return (StatusCode::FORBIDDEN, e.to_string()).into_response(),
-    };
+    let watched = watch(&state, &session, &staff).await?;
+    state.services.job(&staff.member, &number).await?;
+    let id = state.services.store.request_id_by_number(&number.to_uppercase()).await.ok().flatten();
     let services = state.services.clone();
-    feed(
+    Ok(feed(
         changes,
         move |c| id.is_some_and(|id| *c == Changed::Request(id)),
         Some(watched),
@@ -173,7 +151,7 @@ pub async fn job_events(
             let number = number.clone();
             async move { Ok(services.job(&member, &number).await.ok()) }
         },
-    )
+    ))
 }
 
 /// What wakes a feed: a change it may show, or the time to ask after its session.
