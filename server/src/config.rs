@@ -41,12 +41,13 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Requests sent (forms, API creates, cancels, callbacks) per client address per minute.
+    /// Customers' requests, cancels, callbacks and follow-ups per client address per minute (partners have their
+    /// own limit).
     #[arg(long, env = "ROADCALL_SEND_LIMIT", default_value_t = 30)]
     pub send_limit_per_minute: u32,
 
-    /// Status reads (pages, API, live feeds) per client address per minute.
-    #[arg(long, env = "ROADCALL_READ_LIMIT", default_value_t = 300)]
+    /// Pages, files and status reads per client address per minute (a page load is several files).
+    #[arg(long, env = "ROADCALL_READ_LIMIT", default_value_t = 1200)]
     pub read_limit_per_minute: u32,
 
     /// Live feeds opened (status pages, boards) per client address per minute.
@@ -54,11 +55,11 @@ pub struct Config {
     pub feed_limit_per_minute: u32,
 
     /// Login attempts (and partner keys tried) per client address per minute.
-    #[arg(long, env = "ROADCALL_LOGIN_LIMIT", default_value_t = 10)]
+    #[arg(long, env = "ROADCALL_LOGIN_LIMIT", default_value_t = 30)]
     pub login_limit_per_minute: u32,
 
     /// Staff posts and page reads per client address per minute.
-    #[arg(long, env = "ROADCALL_STAFF_LIMIT", default_value_t = 300)]
+    #[arg(long, env = "ROADCALL_STAFF_LIMIT", default_value_t = 600)]
     pub staff_limit_per_minute: u32,
 
     /// "Send me a test alert" per client address per minute.
