@@ -2,7 +2,7 @@
 //! browser (only after a client-side navigation: a hydrated page already carries its data) they use the same
 //! HTTP endpoints as everyone else. No server functions: the wasm stays free of their client machinery.
 
-use crate::domain::StatusView;
+use crate::{domain::StatusView, paths};
 
 /// Names the `<meta>` that carries the "Call us" number from the server-rendered page to the wasm.
 pub const CALL_US_META: &str = "roadcall-call-us";
@@ -44,7 +44,7 @@ pub async fn request_status(token: String) -> Result<Option<StatusView>, String>
     {
         #[cfg(feature = "hydrate")]
         {
-            crate::browser::get_json(&format!("/api/v1/requests/{token}")).await
+            crate::browser::get_json(&paths::at(paths::API_REQUEST, &token)).await
         }
         #[cfg(not(feature = "hydrate"))]
         {
@@ -66,7 +66,7 @@ pub struct StaffPage<T> {
 pub async fn tech_board() -> Result<StaffPage<crate::domain::Board>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page("/tech", |services, me| async move {
+        staff_page(paths::TECH, |services, me| async move {
             services.board(&me).await.map_err(|e| {
                 tracing::error!(error = %e, "reading the board failed");
                 "The board could not be loaded just now. Reload in a moment.".to_owned()
@@ -76,7 +76,7 @@ pub async fn tech_board() -> Result<StaffPage<crate::domain::Board>, String> {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get("/staff/api/board").await
+        browser_get(paths::STAFF_BOARD).await
     }
 }
 
@@ -84,13 +84,13 @@ pub async fn tech_board() -> Result<StaffPage<crate::domain::Board>, String> {
 pub async fn tech_job(number: String) -> Result<StaffPage<crate::domain::JobView>, String> {
     #[cfg(feature = "ssr")]
     {
-        let next = format!("/tech/jobs/{number}");
+        let next = paths::at(paths::TECH_JOB, &number);
         staff_page(&next, |services, me| async move { services.job(&me, &number).await.map_err(|e| e.to_string()) })
             .await
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get(&format!("/staff/api/jobs/{number}")).await
+        browser_get(&paths::at(paths::STAFF_JOB, &number)).await
     }
 }
 
@@ -98,15 +98,14 @@ pub async fn tech_job(number: String) -> Result<StaffPage<crate::domain::JobView
 pub async fn dispatch_board() -> Result<StaffPage<crate::domain::DispatchBoard>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page(
-            "/dispatch",
-            |services, me| async move { services.dispatch_board(&me).await.map_err(|e| e.to_string()) },
-        )
+        staff_page(paths::DISPATCH, |services, me| async move {
+            services.dispatch_board(&me).await.map_err(|e| e.to_string())
+        })
         .await
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get("/staff/api/dispatch").await
+        browser_get(paths::STAFF_DISPATCH).await
     }
 }
 
@@ -114,7 +113,7 @@ pub async fn dispatch_board() -> Result<StaffPage<crate::domain::DispatchBoard>,
 pub async fn dispatch_request(number: String) -> Result<StaffPage<crate::domain::DispatchView>, String> {
     #[cfg(feature = "ssr")]
     {
-        let next = format!("/dispatch/requests/{number}");
+        let next = paths::at(paths::DISPATCH_REQUEST, &number);
         staff_page(&next, |services, me| async move {
             services.dispatch_request(&me, &number).await.map_err(|e| e.to_string())
         })
@@ -122,7 +121,7 @@ pub async fn dispatch_request(number: String) -> Result<StaffPage<crate::domain:
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get(&format!("/staff/api/dispatch/requests/{number}")).await
+        browser_get(&paths::at(paths::STAFF_DISPATCH_REQUEST, &number)).await
     }
 }
 
@@ -131,7 +130,7 @@ pub async fn dispatch_me() -> Result<StaffPage<crate::customer::FormEcho>, Strin
     #[cfg(feature = "ssr")]
     {
         let echo = crate::customer::FormEcho::from_context();
-        staff_page("/dispatch/new", |_, me| async move {
+        staff_page(paths::DISPATCH_NEW, |_, me| async move {
             crate::services::require_dispatch(&me).map_err(|e| e.to_string())?;
             Ok(echo)
         })
@@ -139,7 +138,7 @@ pub async fn dispatch_me() -> Result<StaffPage<crate::customer::FormEcho>, Strin
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get("/staff/api/dispatch/me").await
+        browser_get(paths::STAFF_DISPATCH_ME).await
     }
 }
 
@@ -147,14 +146,15 @@ pub async fn dispatch_me() -> Result<StaffPage<crate::customer::FormEcho>, Strin
 pub async fn dispatch_report(from: String, to: String) -> Result<StaffPage<crate::domain::Report>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page("/dispatch/reports", |services, me| async move {
+        staff_page(paths::DISPATCH_REPORTS, |services, me| async move {
             services.report(&me, Some(&from), Some(&to)).await.map_err(|e| e.to_string())
         })
         .await
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get(&format!("/staff/api/dispatch/reports?from={}&to={}", query_part(&from), query_part(&to))).await
+        browser_get(&format!("{}?from={}&to={}", paths::STAFF_DISPATCH_REPORTS, query_part(&from), query_part(&to)))
+            .await
     }
 }
 
@@ -163,14 +163,14 @@ pub async fn dispatch_setup() -> Result<StaffPage<crate::domain::Setup>, String>
     #[cfg(feature = "ssr")]
     {
         staff_page(
-            "/dispatch/setup",
+            paths::DISPATCH_SETUP,
             |services, me| async move { services.setup(&me).await.map_err(|e| e.to_string()) },
         )
         .await
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get("/staff/api/dispatch/setup").await
+        browser_get(paths::STAFF_DISPATCH_SETUP).await
     }
 }
 
@@ -178,15 +178,14 @@ pub async fn dispatch_setup() -> Result<StaffPage<crate::domain::Setup>, String>
 pub async fn dispatch_search(query: String) -> Result<StaffPage<Vec<crate::domain::JobCard>>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page(
-            "/dispatch",
-            |services, me| async move { services.search(&me, &query).await.map_err(|e| e.to_string()) },
-        )
+        staff_page(paths::DISPATCH, |services, me| async move {
+            services.search(&me, &query).await.map_err(|e| e.to_string())
+        })
         .await
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get(&format!("/staff/api/dispatch/search?q={}", query_part(&query))).await
+        browser_get(&format!("{}?q={}", paths::STAFF_DISPATCH_SEARCH, query_part(&query))).await
     }
 }
 
@@ -208,7 +207,7 @@ where
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|e| unavailable(&e))?;
     let Some(me) = crate::session::current(&session, &services).await.map_err(|e| unavailable(&e))? else {
         let query = serde_urlencoded_next(next);
-        leptos_axum::redirect(&format!("/login?{query}"));
+        leptos_axum::redirect(&format!("{}?{query}", paths::LOGIN));
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(axum::http::StatusCode::FOUND);
         }

@@ -181,7 +181,7 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<Optio
         if response.status() == 401 {
             // The staff session ended: log in again and come back.
             let here = window.location().pathname().unwrap_or_default();
-            let _ = window.location().set_href(&format!("/login?next={here}"));
+            let _ = window.location().set_href(&format!("{}?next={here}", crate::paths::LOGIN));
             return Err("Log in again.".to_owned());
         }
         let text = JsFuture::from(response.text().map_err(|_| offline())?).await.map_err(|_| offline())?;
@@ -338,7 +338,7 @@ pub async fn enable_alerts(csrf: String) -> Result<(), String> {
         if answer != "granted" {
             return Err("Alerts are blocked. Allow notifications for this site in the browser settings.".to_owned());
         }
-        let key: serde_json::Value = get_json("/staff/api/push").await?.ok_or("No push key.")?;
+        let key: serde_json::Value = get_json(crate::paths::STAFF_PUSH).await?.ok_or("No push key.")?;
         let key = base64url_bytes(key["public_key"].as_str().unwrap_or_default());
         let manager =
             push_manager(&window).await.ok_or("The alert service worker is not running. Reload and try again.")?;
@@ -358,7 +358,7 @@ pub async fn enable_alerts(csrf: String) -> Result<(), String> {
             id
         });
         body["device_id"] = device.into();
-        post_json("/tech/push/subscribe", &body.to_string(), &csrf).await
+        post_json(crate::paths::PUSH_SUBSCRIBE, &body.to_string(), &csrf).await
     })
     .await
 }

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::request_status,
     domain::StatusView,
+    paths,
     ui::{Clock, Loaded, NotFound},
 };
 
@@ -36,7 +37,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         // Each message is the whole view again, so a missed message can never leave the page wrong.
-        let stream = crate::browser::listen(&format!("/r/{token}/events"), move |data| {
+        let stream = crate::browser::listen(&paths::at(paths::STATUS_EVENTS, &token), move |data| {
             if let Ok(view) = serde_json::from_str::<StatusView>(&data) {
                 current.set(view);
             }
@@ -46,9 +47,9 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
 
     let v = move || current.get();
     let open = move || current.with(|v| v.status.is_open());
-    let callback_url = format!("/r/{token}/callback");
-    let follow_up_url = format!("/r/{token}/follow-up");
-    let cancel_url = format!("/r/{token}/cancel");
+    let callback_url = paths::at(paths::CALL_ME_BACK, &token);
+    let follow_up_url = paths::at(paths::FOLLOW_UP, &token);
+    let cancel_url = paths::at(paths::CANCEL, &token);
     view! {
         <Title text=move || format!("{} · roadcall", current.with(|v| v.number.clone())) />
         // Without JavaScript the page cannot follow the live feed: it reloads itself instead.

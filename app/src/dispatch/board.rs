@@ -10,6 +10,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_board, dispatch_search},
     domain::{DispatchBoard, JobCard, RequestStatus},
+    paths,
     staff::{CrewList, StaffForm, StaffLoad, ticking_now, waited},
     ui::Clock,
 };
@@ -48,7 +49,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
 
     #[cfg(feature = "hydrate")]
     {
-        let stream = crate::browser::listen("/staff/api/dispatch/events", move |data| {
+        let stream = crate::browser::listen(paths::STAFF_DISPATCH_EVENTS, move |data| {
             if let Ok(next) = serde_json::from_str::<DispatchBoard>(&data) {
                 board.set(next);
             }
@@ -85,10 +86,10 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                     format!("{} open · {waiting} waiting for a technician · {} on duty", b.open.len(), b.crew.len())
                 }}
             </p>
-            <a class="button secondary" href="/dispatch/new">"Take a request by phone"</a>
+            <a class="button secondary" href=paths::DISPATCH_NEW>"Take a request by phone"</a>
             <nav class="nav-links">
-                <a class="link" href="/dispatch/reports">"Reports and follow-ups"</a>
-                <a class="link" href="/dispatch/setup">"Staff and checklists"</a>
+                <a class="link" href=paths::DISPATCH_REPORTS>"Reports and follow-ups"</a>
+                <a class="link" href=paths::DISPATCH_SETUP>"Staff and checklists"</a>
             </nav>
         </section>
 
@@ -110,7 +111,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                             "Call " {card.phone_display.clone()}
                         </a>
                         <span>{card.number.clone()} " · " {card.problem.label()}</span>
-                        <StaffForm action=format!("/dispatch/requests/{}/act", card.number) csrf=csrf_calls.clone()>
+                        <StaffForm action=paths::at(paths::DISPATCH_ACT, &card.number) csrf=csrf_calls.clone()>
                             <input type="hidden" name="action" value="callback_made" />
                             <input type="hidden" name="back" value="/dispatch#callbacks" />
                             <button class="button secondary" type="submit">"Call made"</button>
@@ -140,7 +141,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                                 (false, false) => "off",
                             }}
                         </span>
-                        <StaffForm action="/dispatch/roster".into() csrf=csrf_roster.clone()>
+                        <StaffForm action=paths::DISPATCH_ROSTER.into() csrf=csrf_roster.clone()>
                             <input type="hidden" name="technician" value=t.id />
                             <input type="hidden" name="backup" value=if t.backup { "0" } else { "1" } />
                             <button class="button secondary" type="submit">
@@ -154,7 +155,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
 
         <Search />
 
-        <StaffForm action="/logout".into() csrf class="logout" plain=true>
+        <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
             <button class="link" type="submit">"Log out"</button>
         </StaffForm>
     }
@@ -190,7 +191,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
     };
     view! {
         <li data-number=number.clone() data-status=status.as_str() data-escalation=escalation class:alarmed=alarm>
-            <a class="job" href=format!("/dispatch/requests/{number}")>
+            <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &number)>
                 <span class="job-number">{number.clone()}</span>
                 <span class="job-problem">{problem.label()}</span>
                 <span class="job-status">{status.label()}</span>
@@ -231,7 +232,7 @@ fn Search() -> impl IntoView {
                             <ul class="jobs found">
                                 {found.into_iter().map(|c| view! {
                                     <li data-number=c.number.clone() data-status=c.status.as_str()>
-                                        <a class="job" href=format!("/dispatch/requests/{}", c.number)>
+                                        <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &c.number)>
                                             <span class="job-number">{c.number.clone()}</span>
                                             <span class="job-problem">{c.problem.label()}</span>
                                             <span class="job-status">{c.status.label()}</span>

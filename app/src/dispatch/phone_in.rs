@@ -8,6 +8,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_me},
     customer::{FormEcho, HelpForm},
+    paths,
     staff::StaffLoad,
 };
 
@@ -35,7 +36,7 @@ impl LazyRoute for PhoneInPage {
                             "A request for a caller. Ask where they are first; read the number back to them."
                         </p>
                         <HelpForm echo=page.data caller_csrf=page.csrf />
-                        <a class="link" href="/dispatch">"← The board"</a>
+                        <a class="link" href=paths::DISPATCH>"← The board"</a>
                     }
                 }
             />

@@ -9,6 +9,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_report},
     domain::{Report, ReportRow, RequestFacts},
+    paths,
     ui::Loaded,
 };
 
@@ -49,7 +50,7 @@ impl LazyRoute for ReportsPage {
         view! {
             <Title text="Reports · dispatch" />
             <Loaded data=page loading="Counting…" draw />
-            <a class="link" href="/dispatch">"← The board"</a>
+            <a class="link" href=paths::DISPATCH>"← The board"</a>
         }
         .into_any()
     }
@@ -70,7 +71,7 @@ fn RangeForm(from: String, to: String) -> impl IntoView {
 #[component]
 fn ReportView(report: Report) -> impl IntoView {
     let Report { from, to, total, by_day, by_technician, answers, unanswered } = report;
-    let csv = format!("/dispatch/reports.csv?from={from}&to={to}");
+    let csv = format!("{}?from={from}&to={to}", paths::DISPATCH_REPORTS_CSV);
     view! {
         <section class="card">
             <h1>"Reports"</h1>
@@ -162,7 +163,7 @@ fn FactsList(facts: Vec<RequestFacts>, empty: &'static str) -> impl IntoView {
                 .map(|f| {
                     view! {
                         <li data-number=f.number.clone()>
-                            <a class="job" href=format!("/dispatch/requests/{}", f.number)>
+                            <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &f.number)>
                                 <span class="job-number">{f.number.clone()}</span>
                                 <span class="job-status">
                                     {f.rating.map_or("no answer".to_owned(), |r| format!("{r} of 5"))}

@@ -10,6 +10,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_request},
     domain::{DispatchView, RequestStatus},
+    paths,
     staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, ticking_now, waited},
     ui::Clock,
 };
@@ -34,7 +35,7 @@ impl LazyRoute for DispatchRequestPage {
                 page
                 loading="Loading the request…"
                 draw=|page| view! { <RequestScreen page /> }
-                back=("/dispatch", "Back to the board")
+                back=(paths::DISPATCH, "Back to the board")
             />
         }
         .into_any()
@@ -50,7 +51,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
 
     #[cfg(feature = "hydrate")]
     {
-        let stream = crate::browser::listen(&format!("/staff/api/dispatch/requests/{number}/events"), move |data| {
+        let stream = crate::browser::listen(&paths::at(paths::STAFF_DISPATCH_REQUEST_EVENTS, &number), move |data| {
             if let Ok(next) = serde_json::from_str::<DispatchView>(&data) {
                 view_.set(next);
             }
@@ -60,7 +61,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
 
     let r = move || view_.with(|v| v.job.request.clone());
     let status = move || view_.with(|v| v.job.request.status);
-    let act = format!("/dispatch/requests/{number}/act");
+    let act = paths::at(paths::DISPATCH_ACT, &number);
     let status_link = Signal::derive(move || view_.with(|v| v.status_path.clone()));
     let sms = move || {
         let r = r();
@@ -183,7 +184,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
         <section class="card">
             <h2>"What has happened"</h2>
             <StaffTimeline timeline=Signal::derive(move || view_.with(|v| v.job.request.timeline.clone())) />
-            <a class="link" href="/dispatch">"← The board"</a>
+            <a class="link" href=paths::DISPATCH>"← The board"</a>
         </section>
     }
 }

@@ -8,6 +8,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_setup},
     domain::{ChecklistTemplate, Setup},
+    paths,
     staff::{StaffForm, StaffLoad},
 };
 
@@ -33,7 +34,7 @@ impl LazyRoute for SetupPage {
                 loading="Loading…"
                 draw=move |page| view! { <SetupView page saved=saved.clone() /> }
             />
-            <a class="link" href="/dispatch">"← The board"</a>
+            <a class="link" href=paths::DISPATCH>"← The board"</a>
         }
         .into_any()
     }
@@ -95,7 +96,7 @@ fn ChecklistEditor(template: ChecklistTemplate, csrf: String, just_saved: bool) 
         (format!("checklist-{}", template.problem), template.problem.clone(), template.title(), template.text());
     view! {
         <section class="card checklist-edit" id=id>
-            <StaffForm action="/dispatch/checklists".into() csrf on_done=move |()| saved.set(true)>
+            <StaffForm action=paths::DISPATCH_CHECKLISTS.into() csrf on_done=move |()| saved.set(true)>
                 <input type="hidden" name="problem" value=problem />
                 <label>
                     <h3>{title}</h3>

@@ -30,8 +30,8 @@ impl Role {
     /// Where this role starts after logging in.
     pub fn home(self) -> &'static str {
         match self {
-            Role::Technician => "/tech",
-            Role::Dispatcher | Role::Admin => "/dispatch",
+            Role::Technician => crate::paths::TECH,
+            Role::Dispatcher | Role::Admin => crate::paths::DISPATCH,
         }
     }
 

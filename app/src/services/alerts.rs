@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::Services;
 use crate::{
     domain::StaffMember,
+    paths,
     push::{DeviceKeys, EndpointError, Pusher, Vapid},
     store::{Audience, DeviceSaved, NewDevice, Store, StoreError, Subscription},
 };
@@ -159,7 +160,7 @@ impl Services {
         let notice = Notice {
             title: "Test alert".into(),
             body: format!("{}, this phone will ring for new jobs.", crate::domain::first_name(&who.name)),
-            url: "/tech".into(),
+            url: paths::TECH.into(),
             tag: "test".into(),
         };
         let devices = self.store.subscriptions(Audience::Member(who.id)).await?;
@@ -206,7 +207,7 @@ impl Services {
                 "The customer is waiting: update the ETA or mark Arrived.".to_owned(),
             ),
         };
-        let notice = Notice { title, body, url: format!("/tech/jobs/{}", v.number), tag: v.number.clone() };
+        let notice = Notice { title, body, url: paths::at(paths::TECH_JOB, &v.number), tag: v.number.clone() };
         let devices = self.store.subscriptions(audience).await?;
         let report = self.push(devices, &notice).await;
         tracing::info!(request_id, ?audience, ?report, "job alerts sent");

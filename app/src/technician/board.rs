@@ -8,6 +8,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_board},
     domain::{Board, JobCard},
+    paths,
     staff::{CrewList, StaffForm, StaffLoad, away, truck_position, waited},
 };
 
@@ -48,7 +49,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
         let seen = std::cell::RefCell::new(
             board.with_untracked(|b| b.open.iter().map(|c| c.number.clone()).collect::<std::collections::HashSet<_>>()),
         );
-        let stream = crate::browser::listen("/staff/api/board/events", move |data| {
+        let stream = crate::browser::listen(paths::STAFF_BOARD_EVENTS, move |data| {
             let Ok(next) = serde_json::from_str::<Board>(&data) else { return };
             let fresh = next.open.iter().any(|c| seen.borrow_mut().insert(c.number.clone()));
             if fresh && next.on_duty {
@@ -78,7 +79,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
                     }
                 }}
             </p>
-            <StaffForm action="/tech/duty".into() csrf=csrf.clone() on_done=duty_done>
+            <StaffForm action=paths::TECH_DUTY.into() csrf=csrf.clone() on_done=duty_done>
                 <input type="hidden" name="on" value=move || if on_duty.get() { "0" } else { "1" } />
                 <button
                     class="button"
@@ -112,7 +113,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
 
         <AlertsCard csrf=csrf.clone() />
 
-        <StaffForm action="/logout".into() csrf class="logout" plain=true>
+        <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
             <button class="link" type="submit">"Log out"</button>
         </StaffForm>
     }
@@ -125,7 +126,7 @@ fn JobList(cards: Signal<Vec<JobCard>>, here: Signal<Option<(f64, f64)>>, empty:
         <ul class="jobs">
             <For each=move || cards.get() key=|c| (c.number.clone(), c.status) let(card)>
                 <li data-number=card.number.clone() data-status=card.status.as_str()>
-                    <a class="job" href=format!("/tech/jobs/{}", card.number)>
+                    <a class="job" href=paths::at(paths::TECH_JOB, &card.number)>
                         <span class="job-number">{card.number.clone()}</span>
                         <span class="job-problem">{card.problem.label()}</span>
                         <span class="job-status">{card.status.label()}</span>
@@ -195,7 +196,7 @@ fn AlertsCard(csrf: String) -> impl IntoView {
                 "Turn on alerts"
             </button>
             <p class="refusal" role="alert" class:hidden=move || problem.with(Option::is_none)>{problem}</p>
-            <StaffForm action="/tech/push/test".into() csrf plain=true>
+            <StaffForm action=paths::PUSH_TEST.into() csrf plain=true>
                 <button class="button secondary" type="submit">"Send me a test alert"</button>
             </StaffForm>
         </section>

@@ -9,6 +9,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_job},
     domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
+    paths,
     staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, away, truck_position, waited},
     ui::Clock,
 };
@@ -33,7 +34,7 @@ impl LazyRoute for JobPage {
                 page
                 loading="Loading the job…"
                 draw=|page| view! { <JobScreen page /> }
-                back=("/tech", "Back to jobs")
+                back=(paths::TECH, "Back to jobs")
             />
         }
         .into_any()
@@ -49,7 +50,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
 
     #[cfg(feature = "hydrate")]
     {
-        let stream = crate::browser::listen(&format!("/staff/api/jobs/{number}/events"), move |data| {
+        let stream = crate::browser::listen(&paths::at(paths::STAFF_JOB_EVENTS, &number), move |data| {
             if let Ok(next) = serde_json::from_str::<JobView>(&data) {
                 job.set(next);
             }
@@ -60,7 +61,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
     let r = move || job.with(|j| j.request.clone());
     let status = move || job.with(|j| j.request.status);
     let mine = move || job.with(|j| j.mine);
-    let url = |step: &str| format!("/tech/jobs/{number}/{step}");
+    let url = |step: &str| format!("{}/{step}", paths::at(paths::TECH_JOB, &number));
     let step_url = url("step");
     let check_url = url("check");
     let now = crate::ui::now_ms();
@@ -140,7 +141,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
         <section class="card">
             <h2>"What has happened"</h2>
             <StaffTimeline timeline=Signal::derive(move || job.with(|j| j.request.timeline.clone())) />
-            <a class="link" href="/tech">"← All jobs"</a>
+            <a class="link" href=paths::TECH>"← All jobs"</a>
         </section>
     }
 }
