@@ -1,4 +1,4 @@
-//! The real binary's staff commands, and `--demo`: accounts that exist only when asked for, with passwords
+//! The real binary's staff and partner commands, and `--demo`: accounts that exist only when asked for, with passwords
 //! printed at start and new at every start.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -48,6 +48,31 @@ fn staff_are_added_listed_and_disabled_from_the_command_line() {
     assert!(!list.contains("bo "), "{list}");
     let unknown = server(&db, &["user", "disable", "nobody"], "");
     assert!(!unknown.status.success());
+}
+
+#[test]
+fn partners_are_added_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let added = server(&db, &["partner", "add", "acme-insurance", "--limit", "600"], "");
+    assert!(added.status.success(), "{}", text(&added));
+    let printed = String::from_utf8_lossy(&added.stdout).to_string();
+    let key = printed.lines().last().unwrap();
+    assert!(key.starts_with("rc_") && key.len() > 40, "the key is printed once: {printed}");
+    let again = server(&db, &["partner", "add", "acme-insurance"], "");
+    assert!(!again.status.success(), "a name is one partner");
+    let bad = server(&db, &["partner", "add", "no spaces please"], "");
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("letters, digits"), "{}", text(&bad));
+
+    let list = String::from_utf8_lossy(&server(&db, &["partner", "list"], "").stdout).to_string();
+    assert!(list.contains("acme-insurance") && list.contains("600/min") && !list.contains("revoked"), "{list}");
+    assert!(!list.contains(key), "the key is never shown again");
+    let revoked = server(&db, &["partner", "revoke", "acme-insurance"], "");
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    let list = String::from_utf8_lossy(&server(&db, &["partner", "list"], "").stdout).to_string();
+    assert!(list.contains("revoked"), "{list}");
+    assert!(!server(&db, &["partner", "revoke", "nobody"], "").status.success());
 }
 
 /// Starts `server --demo` and reads what it printed up to both demo accounts' lines: (child, base URL,
