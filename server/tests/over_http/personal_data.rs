@@ -1,16 +1,12 @@
 //! Personal data stays where it belongs: out of logs, caches and URLs, off other accounts' disks, and a
 //! technician's reasons stay with staff.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::{
     process::{Command, Stdio},
     time::Duration,
 };
 
+use crate::common::{flat_tire, spawn_app, spawn_app_with};
 use app::{domain::Role, paths};
-use common::{flat_tire, spawn_app, spawn_app_with};
 use serde_json::Value;
 
 #[tokio::test]

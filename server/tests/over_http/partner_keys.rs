@@ -1,11 +1,7 @@
 //! Partners: keys (none, wrong, revoked), their own rate limits, idempotency keys that belong to one caller
 //! and one request and expire, and the OpenAPI document that says all this.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{flat_tire, spawn_app, spawn_app_with};
 use app::{domain::Role, paths};
-use common::{flat_tire, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -80,7 +76,7 @@ async fn each_partner_has_its_own_rate_limit() {
     }
 }
 
-async fn send_with_key(app: &common::TestApp, partner_key: &str, key: &str, body: &Value) -> reqwest::Response {
+async fn send_with_key(app: &crate::common::TestApp, partner_key: &str, key: &str, body: &Value) -> reqwest::Response {
     let url = app.url(paths::API_REQUESTS);
     app.client.post(url).bearer_auth(partner_key).header("Idempotency-Key", key).json(body).send().await.unwrap()
 }

@@ -1,6 +1,4 @@
 //! Every request the server acknowledged survives `kill -9` and a restart, exactly once.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::{
     process::{Child, Command, Stdio},
     time::Duration,

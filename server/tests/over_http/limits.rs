@@ -1,11 +1,7 @@
 //! Rate limits as an attacker meets them: every group of routes has one, a forged X-Forwarded-For escapes
 //! none, an IPv6 network counts as one client, HEAD counts as GET.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{flat_tire, spawn_app_with};
 use app::{domain::Role, paths};
-use common::{flat_tire, spawn_app_with};
 
 fn form() -> [(&'static str, &'static str); 4] {
     [("problem", "battery"), ("phone", "+12015550123"), ("place", "Exit 9"), ("vehicle_make", "VW")]

@@ -1,9 +1,5 @@
 //! The partner API over real HTTP against a real SQLite file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{flat_tire, spawn_app};
+use crate::common::{flat_tire, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -42,7 +38,7 @@ async fn a_created_request_has_a_readable_number_a_secret_token_and_a_status_lin
 
 #[tokio::test]
 async fn numbers_and_tokens_are_unique_across_many_requests() {
-    let app = common::spawn_app_with(&["--send-limit-per-minute", "1000"]).await;
+    let app = crate::common::spawn_app_with(&["--send-limit-per-minute", "1000"]).await;
     let mut numbers = std::collections::HashSet::new();
     let mut tokens = std::collections::HashSet::new();
     for _ in 0..60 {
@@ -105,7 +101,7 @@ async fn a_place_description_is_enough_without_coordinates() {
     assert_eq!(r.status(), 201);
 }
 
-async fn refusal(app: &common::TestApp, body: Value) -> Vec<String> {
+async fn refusal(app: &crate::common::TestApp, body: Value) -> Vec<String> {
     let r = app.create(body.clone()).await;
     assert_eq!(r.status(), 422, "{body}");
     let body: Value = r.json().await.unwrap();
@@ -184,7 +180,7 @@ async fn a_bad_idempotency_key_is_refused() {
 
 #[tokio::test]
 async fn a_partner_is_rate_limited() {
-    let app = common::spawn_app_with(&["--partner-limit-per-minute", "3"]).await;
+    let app = crate::common::spawn_app_with(&["--partner-limit-per-minute", "3"]).await;
     for _ in 0..3 {
         assert_eq!(app.create(flat_tire()).await.status(), 201);
     }

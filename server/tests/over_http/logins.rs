@@ -1,12 +1,8 @@
 //! Logging in over real HTTP: failures throttled per account (the same answer for a login that does not exist),
 //! sessions that end for good when an account is disabled or its password changes, `next` that only ever leads to
 //! one of our pages, and a login page that shows only what the server chose to say.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{TestApp, spawn_app, spawn_app_with};
 use app::domain::Role;
-use common::{TestApp, spawn_app, spawn_app_with};
 use serde_json::Value;
 
 const PASSWORD: &str = "a long enough password";

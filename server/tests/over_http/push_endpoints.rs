@@ -2,17 +2,13 @@
 //! server then POSTs to, so: only https on a public host, when subscribing and again at send time (a name that
 //! looked public may point at 127.0.0.1 later); a few devices per member; nobody takes over another member's
 //! device; and the test alert's answer tells a member nothing about an endpoint beyond "not reached".
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
 };
 
+use crate::common::{StaffClient, TestApp, spawn_app, spawn_app_with};
 use app::domain::Role;
-use common::{StaffClient, TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 /// A device's keys as its browser would send them: the RFC 8291 example, a valid P-256 point and 16-byte secret.

@@ -1,9 +1,5 @@
 //! The customer's pages as a browser without JavaScript sees them: plain form posts, redirects, HTML.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::spawn_app;
+use crate::common::spawn_app;
 use serde_json::Value;
 
 const FORM: [(&str, &str); 7] = [

@@ -1,11 +1,7 @@
 //! The technician's side over real HTTP: login, who may see and do what, the job steps the customer sees,
 //! the first accept winning, and checklist ticks.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{StaffClient, TestApp, flat_tire, spawn_app};
 use app::domain::Role;
-use common::{StaffClient, TestApp, flat_tire, spawn_app};
 use serde_json::Value;
 
 /// A request from the API: (number, token).

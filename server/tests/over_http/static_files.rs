@@ -1,9 +1,5 @@
 //! Static files beside the pages: served as files, with their own headers, and never taking a page's headers.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::spawn_app_with;
+use crate::common::spawn_app_with;
 
 /// A built site with the files the app serves from its root (the icon, the service worker).
 fn site() -> tempfile::TempDir {

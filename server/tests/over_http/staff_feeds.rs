@@ -1,14 +1,10 @@
 //! Staff live feeds end with their session (logout, a disabled account, the session's absolute lifetime) and never
 //! carry a view after it. No test sleeps: each makes a change that the feed would show, and waits, bounded, for
 //! what the server does with it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{StaffClient, TestApp, flat_tire, spawn_app, spawn_app_with};
 use app::domain::Role;
-use common::{StaffClient, TestApp, flat_tire, spawn_app, spawn_app_with};
 use serde_json::Value;
 
 /// A staff live feed being read.

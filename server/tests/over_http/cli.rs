@@ -1,7 +1,5 @@
 //! The real binary's staff and partner commands, and `--demo`: accounts that exist only when asked for, with passwords
 //! printed at start and new at every start.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::{
     io::{BufRead, BufReader, Write},
     process::{Child, Command, Output, Stdio},

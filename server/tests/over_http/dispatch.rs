@@ -1,12 +1,8 @@
 //! Dispatch over real HTTP: the escalation ladder (driven with a chosen clock, so no test waits for minutes),
 //! assign and reassign, arrival confirmed apart from the truck's button, cancel with a reason, the callback
 //! queue, the backup roster, the search, and every path that must be refused.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{StaffClient, TestApp, flat_tire, spawn_app_with};
 use app::{domain::Role, store::now_ms};
-use common::{StaffClient, TestApp, flat_tire, spawn_app_with};
 use serde_json::Value;
 
 const MIN: i64 = 60_000;

@@ -1,5 +1,5 @@
 //! Starts the real app on port 0 with a fresh SQLite file, once per test (zero2prod's `spawn_app`).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code)]
 
 use clap::Parser;
 use server::{Config, Server};
