@@ -94,19 +94,24 @@ pub async fn tech_job(number: String) -> Result<StaffPage<crate::domain::JobView
     }
 }
 
-/// The dispatch board.
-pub async fn dispatch_board() -> Result<StaffPage<crate::domain::DispatchBoard>, String> {
+/// One page of the dispatch board.
+pub async fn dispatch_board(page: usize) -> Result<StaffPage<crate::domain::DispatchBoard>, String> {
     #[cfg(feature = "ssr")]
     {
         staff_page(paths::DISPATCH, |services, me| async move {
-            services.dispatch_board(&me).await.map_err(|e| e.to_string())
+            services.dispatch_board(&me, page).await.map_err(|e| e.to_string())
         })
         .await
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_get(paths::STAFF_DISPATCH).await
+        browser_get(&board_page(paths::STAFF_DISPATCH, page)).await
     }
+}
+
+/// The board's address for a page: the first page has no query.
+pub fn board_page(path: &str, page: usize) -> String {
+    if page > 1 { format!("{path}?page={page}") } else { path.to_owned() }
 }
 
 /// One request on dispatch's screen.
@@ -175,7 +180,7 @@ pub async fn dispatch_setup() -> Result<StaffPage<crate::domain::Setup>, String>
 }
 
 /// Requests by number, phone or day.
-pub async fn dispatch_search(query: String) -> Result<StaffPage<Vec<crate::domain::JobCard>>, String> {
+pub async fn dispatch_search(query: String) -> Result<StaffPage<crate::domain::Found>, String> {
     #[cfg(feature = "ssr")]
     {
         staff_page(paths::DISPATCH, |services, me| async move {

@@ -16,6 +16,8 @@ mod ui;
 #[cfg(feature = "hydrate")]
 mod browser;
 #[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod push;

@@ -8,8 +8,8 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
-    api::{StaffPage, dispatch_board, dispatch_search},
-    domain::{DispatchBoard, JobCard, RequestStatus},
+    api::{StaffPage, board_page, dispatch_board, dispatch_search},
+    domain::{BOARD_PAGE, DispatchBoard, JobCard, RequestStatus, page_number},
     paths,
     staff::{CrewList, StaffForm, StaffLoad, ticking_now, waited},
     ui::Clock,
@@ -22,8 +22,9 @@ pub struct DispatchPage(Resource<Result<StaffPage<DispatchBoard>, String>>);
 #[lazy_route]
 impl LazyRoute for DispatchPage {
     fn data() -> Self {
-        let page = Resource::new(|| (), |()| dispatch_board());
-        Self(page)
+        let query = use_query_map();
+        let number = move || page_number(query.read().get("page").as_deref());
+        Self(Resource::new(number, dispatch_board))
     }
 
     fn view(this: Self) -> AnyView {
@@ -45,11 +46,13 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
     let board = RwSignal::new(data);
     let now = ticking_now();
-    let alarms = Memo::new(move |_| board.with(|b| b.open.iter().filter(|c| c.alarm).count()));
+    // Over every page, and requests that cannot be read count too: each needs someone.
+    let alarms = Memo::new(move |_| board.with(|b| b.alarm_total));
 
     #[cfg(feature = "hydrate")]
     {
-        let stream = crate::browser::listen(paths::STAFF_DISPATCH_EVENTS, move |data| {
+        let events = board_page(paths::STAFF_DISPATCH_EVENTS, board.with_untracked(|b| b.page));
+        let stream = crate::browser::listen(&events, move |data| {
             if let Ok(next) = serde_json::from_str::<DispatchBoard>(&data) {
                 board.set(next);
             }
@@ -75,15 +78,28 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                 n => format!("{n} requests need an owner now."),
             }}
             " Assign a technician or call the customer."
+            <ul class="unreadable">
+                <For each=move || board.with(|b| b.unreadable.clone()) key=|u| u.number.clone() let(u)>
+                    <li data-unreadable=u.number.clone()>
+                        <strong>{u.number.clone()}</strong>
+                        " cannot be read (" {u.reason.clone()} "). Call the customer from the search below and tell an admin."
+                    </li>
+                </For>
+            </ul>
         </section>
 
         <section class="card dispatch-head">
             <h1>"Open requests"</h1>
             <p class="note">
                 {move || {
-                    let b = board.get();
-                    let waiting = b.open.iter().filter(|c| c.status == RequestStatus::Received).count();
-                    format!("{} open · {waiting} waiting for a technician · {} on duty", b.open.len(), b.crew.len())
+                    board.with(|b| {
+                        format!(
+                            "{} open · {} waiting for a technician · {} on duty",
+                            b.open_total,
+                            b.waiting_total,
+                            b.crew.len(),
+                        )
+                    })
                 }}
             </p>
             <a class="button secondary" href=paths::DISPATCH_NEW>"Take a request by phone"</a>
@@ -100,6 +116,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                 </For>
             </ul>
             <p class="note" class:hidden=move || !open.with(Vec::is_empty)>"Nothing open. All quiet."</p>
+            <Pager board />
         </section>
 
         <section class="card" id="callbacks">
@@ -120,6 +137,9 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                 </For>
             </ul>
             <p class="note" class:hidden=move || board.with(|b| !b.callbacks.is_empty())>"Nobody is waiting for a call."</p>
+            <p class="note" class:hidden=move || board.with(|b| b.callbacks_total <= b.callbacks.len())>
+                {move || board.with(|b| format!("The oldest {} of {} are shown.", b.callbacks.len(), b.callbacks_total))}
+            </p>
         </section>
 
         <section class="card">
@@ -209,6 +229,34 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
     }
 }
 
+/// Which page of the open requests this is, with links to the others: plain links, so they work before the wasm.
+#[component]
+fn Pager(board: RwSignal<DispatchBoard>) -> impl IntoView {
+    let many = move || board.with(|b| b.pages > 1);
+    view! {
+        <nav class="pager" class:hidden=move || !many() aria-label="Pages of open requests">
+            {move || {
+                board.with(|b| {
+                    let first = (b.page - 1) * BOARD_PAGE + 1;
+                    let last = (first + b.open.len()).saturating_sub(1);
+                    let (no_previous, no_next) = (b.page <= 1, b.page >= b.pages);
+                    view! {
+                        <a class="link" class:hidden=no_previous href=board_page(paths::DISPATCH, b.page.saturating_sub(1))>
+                            "← Previous"
+                        </a>
+                        <span class="note" data-page=b.page>
+                            {format!("{first}–{last} of {} · page {} of {}", b.open_total, b.page, b.pages)}
+                        </span>
+                        <a class="link" class:hidden=no_next href=board_page(paths::DISPATCH, b.page + 1)>
+                            "Next →"
+                        </a>
+                    }
+                })
+            }}
+        </nav>
+    }
+}
+
 /// Closed (and open) requests by number, phone or day: a plain GET form, so it works before the wasm.
 #[component]
 fn Search() -> impl IntoView {
@@ -227,10 +275,13 @@ fn Search() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Ok(Some(found)) if found.is_empty() => view! { <p class="note">"Nothing found."</p> }.into_any(),
+                        Ok(Some(found)) if found.cards.is_empty() => view! { <p class="note">"Nothing found."</p> }.into_any(),
                         Ok(Some(found)) => view! {
+                            <p class="note search-more" class:hidden=!found.more>
+                                {format!("Showing the newest {}: there are more. Narrow the search to see older ones.", found.cards.len())}
+                            </p>
                             <ul class="jobs found">
-                                {found.into_iter().map(|c| view! {
+                                {found.cards.into_iter().map(|c| view! {
                                     <li data-number=c.number.clone() data-status=c.status.as_str()>
                                         <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &c.number)>
                                             <span class="job-number">{c.number.clone()}</span>

@@ -70,7 +70,7 @@ fn RangeForm(from: String, to: String) -> impl IntoView {
 
 #[component]
 fn ReportView(report: Report) -> impl IntoView {
-    let Report { from, to, total, by_day, by_technician, answers, unanswered } = report;
+    let Report { from, to, total, by_day, by_technician, answers, unanswered, cut_short } = report;
     let csv = format!("{}?from={from}&to={to}", paths::DISPATCH_REPORTS_CSV);
     view! {
         <section class="card">
@@ -78,6 +78,9 @@ fn ReportView(report: Report) -> impl IntoView {
             <p class="note">{format!("{from} to {to}, UTC days")}</p>
             <p class="summary" data-total=total.requests>
                 {summary(&total)}
+            </p>
+            <p class="refusal cut-short" role="alert" class:hidden=!cut_short>
+                "This range holds more requests than one report counts: only the newest are counted. Choose a shorter range."
             </p>
             <a class="button secondary" href=csv download="">"Download CSV"</a>
         </section>

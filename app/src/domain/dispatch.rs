@@ -98,6 +98,28 @@ impl Progress {
     }
 }
 
+/// A request the store could not read, by number, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnreadableRequest {
+    pub number: String,
+    pub reason: String,
+}
+
+/// What a search found, newest first, and whether its limit cut it short.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Found {
+    pub cards: Vec<JobCard>,
+    pub more: bool,
+}
+
+/// How many open requests one page of the dispatch board shows.
+pub const BOARD_PAGE: usize = 100;
+
+/// A page number as typed in an address: missing, zero or nonsense is the first page.
+pub fn page_number(raw: Option<&str>) -> usize {
+    raw.and_then(|p| p.trim().parse::<usize>().ok()).filter(|p| *p >= 1).unwrap_or(1)
+}
+
 /// A technician dispatch can assign, and where they stand on the roster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RosterLine {
@@ -109,11 +131,23 @@ pub struct RosterLine {
     pub backup: bool,
 }
 
-/// The dispatch board: every open request (unowned and alarmed first), the callback queue, and the crew.
+/// The dispatch board: one page of the open requests (alarms and unowned first, so page 1 is what matters
+/// most), the counts over all of them, the callback queue, and the crew.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DispatchBoard {
     pub open: Vec<JobCard>,
+    /// Over every page: open requests, those waiting for a technician, and alarms (unreadable ones included).
+    pub open_total: usize,
+    pub waiting_total: usize,
+    pub alarm_total: usize,
+    /// This page (from 1) and how many there are.
+    pub page: usize,
+    pub pages: usize,
+    /// Stored requests that cannot be read: each is an alarm until an admin repairs it.
+    pub unreadable: Vec<UnreadableRequest>,
+    /// The oldest callback requests first, at most a page of them; `callbacks_total` counts them all.
     pub callbacks: Vec<JobCard>,
+    pub callbacks_total: usize,
     pub crew: Vec<CrewMember>,
     pub roster: Vec<RosterLine>,
     /// How long each rung of the escalation ladder waits, in ms (shown as a countdown).

@@ -8,7 +8,7 @@ mod job;
 mod problem;
 mod report;
 mod staff;
-mod status;
+pub(crate) mod status;
 mod text;
 
 #[cfg(feature = "ssr")]
@@ -18,8 +18,8 @@ mod reference;
 
 pub use checklist::{ChecklistRefusal, ChecklistTemplate, EVERY_JOB, TemplateLine};
 pub use dispatch::{
-    DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, RosterLine, Setup, StaffLine, dispatch_order,
-    parse_day, waiting_order,
+    BOARD_PAGE, DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, Found, RosterLine, Setup, StaffLine,
+    UnreadableRequest, dispatch_order, page_number, parse_day, waiting_order,
 };
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
 pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};

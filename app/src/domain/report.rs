@@ -113,6 +113,9 @@ pub struct Report {
     pub answers: Vec<RequestFacts>,
     /// Done, and the customer has not answered yet: newest first.
     pub unanswered: Vec<RequestFacts>,
+    /// The range held more requests than one report reads: only the newest are counted.
+    #[serde(default)]
+    pub cut_short: bool,
 }
 
 impl Report {
@@ -139,6 +142,7 @@ impl Report {
                 .filter(|f| f.status == RequestStatus::Done && f.rating.is_none())
                 .cloned()
                 .collect(),
+            cut_short: false,
         }
     }
 

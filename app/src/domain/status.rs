@@ -78,6 +78,11 @@ impl EventKind {
     pub fn parse(s: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// Done and cancelled are final: after one of them the request is closed for good.
+    pub fn closes(self) -> bool {
+        matches!(self, EventKind::Done | EventKind::Cancelled)
+    }
 }
 
 /// Who did it: recorded with every event so dispatch can trust the timeline.

@@ -107,6 +107,8 @@ pub(crate) enum Why {
     Assigned,
     /// The escalation ladder, to backups: a job is long past its ETA.
     Overdue,
+    /// The ladder's top rung, to dispatchers and admins: nobody has it, or it is still late.
+    Alarm,
 }
 
 /// What the notification says and where tapping it goes.
@@ -202,12 +204,21 @@ impl Services {
                 let who = v.technician.as_deref().unwrap_or("The technician");
                 (format!("Help needed · {what}"), format!("{who} is long past the ETA. {place}"))
             }
+            Why::Alarm => {
+                let why = match &v.technician {
+                    Some(who) if v.status == crate::domain::RequestStatus::OnTheWay => format!("{who} is still late."),
+                    _ => "Nobody has taken it.".to_owned(),
+                };
+                (format!("ALARM · {what}"), format!("{why} {place}"))
+            }
             Why::Late => (
                 format!("Past your ETA · {}", v.number),
                 "The customer is waiting: update the ETA or mark Arrived.".to_owned(),
             ),
         };
-        let notice = Notice { title, body, url: paths::at(paths::TECH_JOB, &v.number), tag: v.number.clone() };
+        // A dispatcher's tap opens dispatch's page of the request; a technician's, the job screen.
+        let page = if why == Why::Alarm { paths::DISPATCH_REQUEST } else { paths::TECH_JOB };
+        let notice = Notice { title, body, url: paths::at(page, &v.number), tag: v.number.clone() };
         let devices = self.store.subscriptions(audience).await?;
         let report = self.push(devices, &notice).await;
         tracing::info!(request_id, ?audience, ?report, "job alerts sent");

@@ -4,9 +4,10 @@
 use super::{Services, SubmitError, alerts::Why, jobs::card};
 use crate::{
     domain::{
-        Actor, ChecklistRefusal, ChecklistTemplate, DispatchAction, DispatchBoard, DispatchRefusal, DispatchView,
-        HelpRequestDraft, JobCard, JobView, Phone, Progress, RangeRefusal, Report, ReportRange, RequestFacts,
-        RequestNumber, Setup, StaffLine, StaffMember, dispatch_order, parse_day,
+        Actor, BOARD_PAGE, ChecklistRefusal, ChecklistTemplate, DispatchAction, DispatchBoard, DispatchRefusal,
+        DispatchView, Found, HelpRequestDraft, JobCard, JobView, Phone, Progress, RangeRefusal, Report, ReportRange,
+        RequestFacts, RequestNumber, RequestStatus, Setup, StaffLine, StaffMember, UnreadableRequest, dispatch_order,
+        parse_day,
     },
     live::Changed,
     store::{Audience, NewEvent, RequestSearch, StoreError},
@@ -43,17 +44,35 @@ pub fn require_dispatch(who: &StaffMember) -> Result<(), DispatchError> {
 }
 
 impl Services {
-    /// Every open request (alarms, then unowned, then the rest; oldest first), the callback queue and the crew.
-    pub async fn dispatch_board(&self, who: &StaffMember) -> Result<DispatchBoard, DispatchError> {
+    /// One page of the open requests (alarms, then unowned, then the rest; oldest first), with counts over all
+    /// of them, the callback queue and the crew. The open requests are read in two queries, however many.
+    pub async fn dispatch_board(&self, who: &StaffMember, page: usize) -> Result<DispatchBoard, DispatchError> {
         require_dispatch(who)?;
         let ladder = &self.settings.ladder;
-        let mut open: Vec<JobCard> =
-            self.store.open_requests().await?.iter().map(|loaded| card(loaded, who, ladder)).collect();
+        let batch = self.store.open_requests().await?;
+        let mut open: Vec<JobCard> = batch.requests.iter().map(|loaded| card(loaded, who, ladder)).collect();
         dispatch_order(&mut open);
-        let callbacks = open.iter().filter(|c| c.callback_requested).cloned().collect();
+        let unreadable: Vec<UnreadableRequest> = batch
+            .unreadable
+            .into_iter()
+            .map(|bad| UnreadableRequest { number: bad.number, reason: bad.reason })
+            .collect();
+        let pages = open.len().div_ceil(BOARD_PAGE).max(1);
+        let page = page.clamp(1, pages);
+        let mut callbacks: Vec<JobCard> = open.iter().filter(|c| c.callback_requested).cloned().collect();
+        callbacks.sort_by_key(|c| c.created_at);
+        let callbacks_total = callbacks.len();
+        callbacks.truncate(BOARD_PAGE);
         Ok(DispatchBoard {
-            open,
+            open_total: open.len(),
+            waiting_total: open.iter().filter(|c| c.status == RequestStatus::Received).count(),
+            alarm_total: open.iter().filter(|c| c.alarm).count() + unreadable.len(),
+            page,
+            pages,
+            open: open.into_iter().skip((page - 1) * BOARD_PAGE).take(BOARD_PAGE).collect(),
+            unreadable,
             callbacks,
+            callbacks_total,
             crew: self.store.crew().await?,
             roster: self.store.roster().await?,
             escalate_every_ms: ladder.every_ms,
@@ -139,8 +158,8 @@ impl Services {
         Ok(self.submit(draft, super::Source::Phone { staff_id: who.id }, idempotency_key).await?)
     }
 
-    /// Requests (open or closed) by number, phone or day, newest first.
-    pub async fn search(&self, who: &StaffMember, query: &str) -> Result<Vec<JobCard>, DispatchError> {
+    /// Requests (open or closed) by number, phone or day, newest first; says when there were more than it shows.
+    pub async fn search(&self, who: &StaffMember, query: &str) -> Result<Found, DispatchError> {
         require_dispatch(who)?;
         let query = query.trim();
         let mut search = RequestSearch::default();
@@ -154,24 +173,36 @@ impl Services {
             return Err(DispatchError::BadSearch);
         }
         let ladder = &self.settings.ladder;
-        Ok(self.store.find_requests(&search, SEARCH_LIMIT).await?.iter().map(|l| card(l, who, ladder)).collect())
+        // One more than shown: its presence says the list was cut short.
+        let batch = self.store.find_requests(&search, SEARCH_LIMIT + 1).await?;
+        log_unreadable(&batch.unreadable);
+        let more = batch.requests.len() + batch.unreadable.len() > SEARCH_LIMIT as usize;
+        let cards = batch.requests.iter().take(SEARCH_LIMIT as usize).map(|l| card(l, who, ladder)).collect();
+        Ok(Found { cards, more })
     }
 }
 
 impl Services {
-    /// Every request sent in the range, reduced to what reports count.
+    /// Every request sent in the range (up to a limit; the flag says it cut the range short), reduced to what
+    /// reports count.
     pub async fn report_facts(
         &self,
         who: &StaffMember,
         from: Option<&str>,
         to: Option<&str>,
-    ) -> Result<(ReportRange, Vec<RequestFacts>), DispatchError> {
+    ) -> Result<(ReportRange, Vec<RequestFacts>, bool), DispatchError> {
         require_dispatch(who)?;
         let range = ReportRange::parse(from, to, crate::store::now_ms())?;
         let search = RequestSearch { from_ms: Some(range.from_ms), to_ms: Some(range.to_ms), ..Default::default() };
-        let found = self.store.find_requests(&search, REPORT_LIMIT).await?;
-        let facts = found.iter().map(|l| RequestFacts::new(&l.view, l.created_at, &l.source)).collect();
-        Ok((range, facts))
+        let found = self.store.find_requests(&search, REPORT_LIMIT + 1).await?;
+        log_unreadable(&found.unreadable);
+        let cut_short = found.requests.len() + found.unreadable.len() > REPORT_LIMIT as usize;
+        let facts = found
+            .requests
+            .iter()
+            .take(REPORT_LIMIT as usize)
+            .map(|l| RequestFacts::new(&l.view, l.created_at, &l.source));
+        Ok((range, facts.collect(), cut_short))
     }
 
     /// Times to accept and to arrive by day and by technician, and the follow-ups.
@@ -181,8 +212,8 @@ impl Services {
         from: Option<&str>,
         to: Option<&str>,
     ) -> Result<Report, DispatchError> {
-        let (range, facts) = self.report_facts(who, from, to).await?;
-        Ok(Report::new(&range, facts))
+        let (range, facts, cut_short) = self.report_facts(who, from, to).await?;
+        Ok(Report { cut_short, ..Report::new(&range, facts) })
     }
 
     /// The staff list and the truck checklists.
@@ -212,6 +243,13 @@ impl Services {
         let template = ChecklistTemplate::parse(problem, text)?;
         self.store.replace_checklist(&template).await?;
         Ok(())
+    }
+}
+
+/// A request that cannot be read is left out of a search or report, and said in the log.
+fn log_unreadable(unreadable: &[crate::store::Unreadable]) {
+    for bad in unreadable {
+        tracing::error!(request = %bad.number, reason = %bad.reason, "a request cannot be read; left out");
     }
 }
 

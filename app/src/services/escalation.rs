@@ -19,6 +19,15 @@ impl Services {
         let every = services.settings.ladder.every_ms / 10;
         let tick = Duration::from_millis(u64::try_from(every.clamp(200, 5_000)).unwrap_or(5_000));
         tokio::spawn(async move {
+            // Time never runs back past what is stored, and every open request is looked at once: the interval
+            // may be another than the one its due time was set with.
+            match services.store.last_recorded().await {
+                Ok(at) => crate::clock::not_before(at),
+                Err(e) => tracing::error!(error = %e, "the last recorded time could not be read"),
+            }
+            if let Err(e) = services.store.all_open_due(now_ms()).await {
+                tracing::error!(error = %e, "the ladder could not mark the open requests due");
+            }
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -30,15 +39,27 @@ impl Services {
         })
     }
 
-    /// Climbs one rung on every request that is due at `now`; returns how many climbed.
+    /// Climbs one rung on every request that is due at `now`; returns how many climbed. Reads only the requests
+    /// due (two queries however many are open), and writes back when each is next due.
     pub async fn escalate_due(&self, now: i64) -> Result<usize, StoreError> {
+        let ladder = self.settings.ladder;
+        let due = self.store.due_requests(now).await?;
+        let mut next = Vec::new();
+        for bad in &due.unreadable {
+            // One request that cannot be read stops nothing else; dispatch sees it as an alarm on the board.
+            tracing::error!(request = %bad.number, reason = %bad.reason, "a request cannot be read; the ladder skips it");
+            next.push((bad.id, None, Some(now + ladder.every_ms)));
+        }
         let mut climbed = 0;
-        for loaded in self.store.open_requests().await? {
+        for loaded in due.requests {
             let progress = Progress::from_timeline(&loaded.view.timeline);
-            let Some((concern, rung, step)) = self.settings.ladder.due(&progress, now) else { continue };
+            let Some((concern, rung, step)) = ladder.due(&progress, now) else {
+                next.push((loaded.id, Some(loaded.version), ladder.next_at(&progress)));
+                continue;
+            };
             let detail = step.detail.clone().unwrap_or_default();
             // Only if nothing happened since the read: an accept a moment ago wins over the ladder, and of two
-            // instances running the ladder one records the rung.
+            // instances running the ladder one records the rung. The rung's event makes the request due again.
             if !self.store.append_event(loaded.id, loaded.version, &NewEvent::step(step, Actor::System, None)).await? {
                 continue;
             }
@@ -55,10 +76,12 @@ impl Services {
                     }
                 }
                 (Concern::Late, Rung::Backups) => self.alert(loaded.id, Audience::Backups, Why::Overdue),
-                // The event is the alarm: every dispatch board shows and sounds it until the situation changes.
-                (_, Rung::DispatchAlarm) => {}
+                // The top rung pages people, not only screens: every dispatcher and admin on duty, and the alarm
+                // stays on every dispatch board until someone owns the request.
+                (_, Rung::DispatchAlarm) => self.alert(loaded.id, Audience::Dispatchers, Why::Alarm),
             }
         }
+        self.store.set_due(&next).await?;
         Ok(climbed)
     }
 }

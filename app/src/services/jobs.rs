@@ -73,7 +73,7 @@ impl Services {
     /// Open requests nobody has yet, oldest first, and the technician's own open jobs.
     pub async fn board(&self, who: &StaffMember) -> Result<Board, StoreError> {
         let mut board = Board { on_duty: who.on_duty, crew: self.store.crew().await?, ..Board::default() };
-        for loaded in self.store.open_requests().await? {
+        for loaded in self.store.open_requests().await?.requests {
             if loaded.view.status == RequestStatus::Received {
                 board.open.push(card(&loaded, who, &self.settings.ladder));
             } else if is_mine(&loaded, who) {
@@ -138,7 +138,7 @@ impl Services {
 
     /// The number of `who`'s job under way (on the way or arrived) other than `except`, if any.
     async fn trip_under_way(&self, who: &StaffMember, except: i64) -> Result<Option<String>, StoreError> {
-        let open = self.store.open_requests().await?;
+        let open = self.store.open_requests().await?.requests;
         Ok(open
             .into_iter()
             .find(|l| {

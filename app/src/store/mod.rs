@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use partners::{NewPartner, Partner};
 pub use push::{Audience, DeviceSaved, NewDevice, Subscription};
-pub use requests::{Created, Creation, Idempotency, Loaded, NewEvent, NewRecord, RequestSearch};
+pub use requests::{Batch, Created, Creation, Idempotency, Loaded, NewEvent, NewRecord, RequestSearch, Unreadable};
 pub use staff::StaffRecord;
 
 pub type Pool = sqlx::SqlitePool;
@@ -63,6 +63,21 @@ impl Store {
         Ok(sessions)
     }
 
+    /// The latest time anything was recorded: the clock never starts before it.
+    pub async fn last_recorded(&self) -> Result<i64, StoreError> {
+        let at: Option<i64> = sqlx::query_scalar("SELECT MAX(at) FROM request_events").fetch_one(&self.pool).await?;
+        Ok(at.unwrap_or(0))
+    }
+
+    /// Every open request is looked at by the ladder's next pass: on start, as the interval may have changed.
+    pub async fn all_open_due(&self, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE help_requests SET due_at = $1 WHERE closed_at IS NULL")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -89,13 +104,8 @@ fn owner_only(file: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Unix milliseconds now: every timestamp we store is one of these.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+/// Unix milliseconds by the server's clock (`crate::clock`): every timestamp we store is one of these.
+pub use crate::clock::now_ms;
 
 fn is_unique_violation(e: &sqlx::Error, column: &str) -> bool {
     match e {

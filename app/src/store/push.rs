@@ -42,6 +42,8 @@ pub enum Audience {
     Backups,
     /// One member of staff.
     Member(i64),
+    /// Every dispatcher and admin: the ladder's top rung pages people, whether or not a board is open.
+    Dispatchers,
 }
 
 impl Store {
@@ -130,6 +132,7 @@ impl Store {
             Audience::Backups => sqlx::query(devices_where!(
                 "s.backup_since IS NOT NULL AND s.on_duty_since IS NULL AND s.role = 'technician'"
             )),
+            Audience::Dispatchers => sqlx::query(devices_where!("s.role IN ('dispatcher', 'admin')")),
         };
         query
             .fetch_all(&self.pool)

@@ -1,5 +1,7 @@
 //! Help requests and their events.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::{Store, StoreError, is_unique_violation, now_ms};
@@ -49,6 +51,74 @@ pub struct Loaded {
     pub token: String,
     /// Full staff names; `for_customer` shortens them.
     pub view: StatusView,
+}
+
+/// Requests read together, and those among them that could not be read (set aside so they stop nothing else).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Batch {
+    pub requests: Vec<Loaded>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A stored request that could not be read: dispatch is shown it as an alarm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unreadable {
+    pub id: i64,
+    pub number: String,
+    pub reason: String,
+}
+
+/// Which requests one read takes, each by a query an index serves.
+#[derive(Clone, Copy, Debug)]
+enum Selection<'a> {
+    One(i64),
+    /// Neither done nor cancelled, oldest first.
+    Open,
+    /// Open, and due for the ladder by this time (unix ms).
+    DueBy(i64),
+    /// Newest first, at most this many.
+    Search(&'a RequestSearch, i64),
+}
+
+impl Selection<'_> {
+    /// The ids, as a subquery with its parameters bound.
+    fn push_ids(&self, q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>) {
+        match *self {
+            Selection::One(id) => {
+                q.push_bind(id);
+            }
+            Selection::Open => {
+                q.push("SELECT id FROM help_requests WHERE closed_at IS NULL");
+            }
+            Selection::DueBy(now) => {
+                q.push("SELECT id FROM help_requests WHERE due_at <= ").push_bind(now);
+            }
+            Selection::Search(search, limit) => {
+                // Only the parts asked for, so each search is served by its own index.
+                q.push("SELECT id FROM help_requests WHERE 1 = 1");
+                if let Some(number) = &search.number {
+                    q.push(" AND number = ").push_bind(number.clone());
+                }
+                if let Some(phone) = &search.phone {
+                    q.push(" AND phone = ").push_bind(phone.clone());
+                }
+                if let Some(from) = search.from_ms {
+                    q.push(" AND created_at >= ").push_bind(from);
+                }
+                if let Some(to) = search.to_ms {
+                    q.push(" AND created_at < ").push_bind(to);
+                }
+                q.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(limit);
+            }
+        }
+    }
+
+    fn order(&self) -> &'static str {
+        match self {
+            Selection::Search(..) => "r.created_at DESC, r.id DESC",
+            _ => "r.created_at, r.id",
+        }
+    }
 }
 
 /// What is stored with a validated request: how it reached us, and the key that makes a retry harmless.
@@ -156,8 +226,8 @@ impl Store {
         let id: i64 = sqlx::query(
             "INSERT INTO help_requests (number, token, source, problem, problem_detail, phone, \
              name, lat, lon, accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, \
-             vehicle_plate, notes, someone_inside, created_at, partner_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+             vehicle_plate, notes, someone_inside, created_at, partner_id, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $19) \
              RETURNING id",
         )
         .bind(number)
@@ -237,16 +307,26 @@ impl Store {
     /// reads again and decides again (the first accept wins; the second sees who took it).
     pub async fn append_event(&self, request_id: i64, version: i64, event: &NewEvent) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let bumped = sqlx::query("UPDATE help_requests SET version = version + 1 WHERE id = $1 AND version = $2")
-            .bind(request_id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let now = now_ms();
+        // A new event may change what the ladder watches: due at once, and the ladder's next pass sets the exact
+        // time. A final event closes the request, and nothing is due on a closed one.
+        let bumped = sqlx::query(
+            "UPDATE help_requests SET version = version + 1, \
+             due_at = CASE WHEN closed_at IS NULL AND NOT $3 THEN $4 END, \
+             closed_at = CASE WHEN closed_at IS NULL AND $3 THEN $4 ELSE closed_at END \
+             WHERE id = $1 AND version = $2",
+        )
+        .bind(request_id)
+        .bind(version)
+        .bind(event.kind.closes())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if bumped == 0 {
             return Ok(false);
         }
-        insert_event(&mut tx, request_id, now_ms(), event).await?;
+        insert_event(&mut tx, request_id, now, event).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -260,136 +340,169 @@ impl Store {
             .transpose()?)
     }
 
-    /// One request with its whole timeline.
+    /// One request with its whole timeline; a request that cannot be read is an error here.
     pub async fn load(&self, request_id: i64) -> Result<Option<Loaded>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT number, problem, problem_detail, phone, name, notes, lat, lon, accuracy_m, place, \
-             access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, someone_inside, version, \
-             created_at, source, token, (SELECT p.name FROM partners p WHERE p.id = partner_id) AS partner \
-             FROM help_requests WHERE id = $1",
-        )
-        .bind(request_id)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let problem: String = row.try_get("problem")?;
-        let events = sqlx::query(
-            "SELECT e.at, e.kind, e.actor, e.detail, e.eta_minutes, e.staff_id, s.name AS staff_name, \
-             e.technician_id, t.name AS technician_name, e.level, e.rating FROM request_events e \
-             LEFT JOIN staff s ON s.id = e.staff_id LEFT JOIN staff t ON t.id = e.technician_id \
-             WHERE e.request_id = $1 ORDER BY e.id",
-        )
-        .bind(request_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let timeline = events
-            .iter()
-            .map(|e| {
-                let kind: String = e.try_get("kind")?;
-                let eta: Option<i64> = e.try_get("eta_minutes")?;
-                let level: Option<i64> = e.try_get("level")?;
-                let rating: Option<i64> = e.try_get("rating")?;
-                Ok(TimelineEntry {
-                    kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
-                    actor: Actor::parse(e.try_get("actor")?),
-                    at: e.try_get("at")?,
-                    detail: e.try_get("detail")?,
-                    eta_minutes: eta.and_then(|m| u32::try_from(m).ok()),
-                    by: e.try_get("staff_name")?,
-                    staff_id: e.try_get("staff_id")?,
-                    technician: e.try_get("technician_name")?,
-                    technician_id: e.try_get("technician_id")?,
-                    level: level.and_then(|l| u8::try_from(l).ok()),
-                    rating: rating.and_then(|r| u8::try_from(r).ok()),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let phone: String = row.try_get("phone")?;
-        let mut view = StatusView {
-            number: row.try_get("number")?,
-            status: RequestStatus::Received,
-            problem: Problem::parse(&problem).ok_or_else(|| StoreError::Corrupt(format!("problem {problem}")))?,
-            problem_detail: row.try_get("problem_detail")?,
-            place: row.try_get("place")?,
-            lat: row.try_get("lat")?,
-            lon: row.try_get("lon")?,
-            accuracy_m: row.try_get("accuracy_m")?,
-            access_notes: row.try_get("access_notes")?,
-            vehicle: Vehicle {
-                make: row.try_get("vehicle_make")?,
-                model: row.try_get("vehicle_model")?,
-                colour: row.try_get("vehicle_colour")?,
-                plate: row.try_get("vehicle_plate")?,
-            },
-            someone_inside: row.try_get("someone_inside")?,
-            phone_display: Phone::from_stored(phone.clone()).international(),
-            phone,
-            callback_requested: false,
-            technician: None,
-            eta_at: None,
-            follow_up_due: false,
-            timeline,
-        };
-        view.derive();
-        Ok(Some(Loaded {
-            id: request_id,
-            version: row.try_get("version")?,
-            created_at: row.try_get("created_at")?,
-            customer_name: row.try_get("name")?,
-            notes: row.try_get("notes")?,
-            source: row.try_get("source")?,
-            partner: row.try_get("partner")?,
-            token: row.try_get("token")?,
-            view,
-        }))
+        let mut batch = self.load_set(Selection::One(request_id)).await?;
+        if let Some(bad) = batch.unreadable.pop() {
+            return Err(StoreError::Corrupt(bad.reason));
+        }
+        Ok(batch.requests.pop())
     }
 
     /// Requests not yet done or cancelled, oldest first: nobody waits behind a newer request.
-    pub async fn open_requests(&self) -> Result<Vec<Loaded>, StoreError> {
-        // Done and cancelled are final, so "open" is "has neither".
-        let ids = sqlx::query(
-            "SELECT r.id FROM help_requests r WHERE NOT EXISTS (SELECT 1 FROM request_events e \
-             WHERE e.request_id = r.id AND e.kind IN ('done', 'cancelled')) ORDER BY r.created_at, r.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut open = Vec::with_capacity(ids.len());
-        for row in ids {
-            if let Some(loaded) = self.load(row.try_get("id")?).await? {
-                open.push(loaded);
-            }
-        }
-        Ok(open)
+    pub async fn open_requests(&self) -> Result<Batch, StoreError> {
+        self.load_set(Selection::Open).await
+    }
+
+    /// Open requests the ladder must look at by `now` (unix ms).
+    pub async fn due_requests(&self, now: i64) -> Result<Batch, StoreError> {
+        self.load_set(Selection::DueBy(now)).await
     }
 
     /// Requests by number, by phone (E.164) or sent on a day (`from..to` unix ms), newest first; at most `limit`.
-    pub async fn find_requests(&self, search: &RequestSearch, limit: i64) -> Result<Vec<Loaded>, StoreError> {
-        let ids = sqlx::query(
-            "SELECT id FROM help_requests WHERE ($1 IS NULL OR number = $1) AND ($2 IS NULL OR phone = $2) \
-             AND ($3 IS NULL OR created_at >= $3) AND ($4 IS NULL OR created_at < $4) \
-             ORDER BY created_at DESC, id DESC LIMIT $5",
-        )
-        .bind(&search.number)
-        .bind(&search.phone)
-        .bind(search.from_ms)
-        .bind(search.to_ms)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut found = Vec::with_capacity(ids.len());
-        for row in ids {
-            if let Some(loaded) = self.load(row.try_get("id")?).await? {
-                found.push(loaded);
+    pub async fn find_requests(&self, search: &RequestSearch, limit: i64) -> Result<Batch, StoreError> {
+        self.load_set(Selection::Search(search, limit)).await
+    }
+
+    /// The requests a selection takes, with their timelines: two queries however many there are, read in one
+    /// transaction so the events match the requests. A request that cannot be read is set aside, not fatal.
+    async fn load_set(&self, selection: Selection<'_>) -> Result<Batch, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT r.id, r.number, r.problem, r.problem_detail, r.phone, r.name, r.notes, r.lat, r.lon, \
+             r.accuracy_m, r.place, r.access_notes, r.vehicle_make, r.vehicle_model, r.vehicle_colour, \
+             r.vehicle_plate, r.someone_inside, r.version, r.created_at, r.source, r.token, p.name AS partner \
+             FROM help_requests r LEFT JOIN partners p ON p.id = r.partner_id WHERE r.id IN (",
+        );
+        selection.push_ids(&mut q);
+        q.push(") ORDER BY ").push(selection.order());
+        let rows = q.build().fetch_all(&mut *tx).await?;
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT e.request_id, e.at, e.kind, e.actor, e.detail, e.eta_minutes, e.staff_id, \
+             s.name AS staff_name, e.technician_id, t.name AS technician_name, e.level, e.rating \
+             FROM request_events e LEFT JOIN staff s ON s.id = e.staff_id \
+             LEFT JOIN staff t ON t.id = e.technician_id WHERE e.request_id IN (",
+        );
+        selection.push_ids(&mut q);
+        q.push(") ORDER BY e.request_id, e.id");
+        let events = q.build().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+
+        let mut timelines: HashMap<i64, Result<Vec<TimelineEntry>, StoreError>> = HashMap::new();
+        for e in &events {
+            let id: i64 = e.try_get("request_id")?;
+            let timeline = timelines.entry(id).or_insert_with(|| Ok(Vec::new()));
+            if let Ok(entries) = timeline {
+                match timeline_entry(e) {
+                    Ok(entry) => entries.push(entry),
+                    Err(error) => *timeline = Err(error),
+                }
             }
         }
-        Ok(found)
+        let mut batch = Batch::default();
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            let timeline = timelines.remove(&id).unwrap_or_else(|| Ok(Vec::new()));
+            match timeline.and_then(|timeline| loaded(row, timeline)) {
+                Ok(loaded) => batch.requests.push(loaded),
+                Err(error) => batch.unreadable.push(Unreadable {
+                    id,
+                    number: row.try_get("number").unwrap_or_default(),
+                    reason: error.to_string(),
+                }),
+            }
+        }
+        Ok(batch)
+    }
+
+    /// After a ladder pass: when each request it looked at is next due (`None`: nothing left to watch), as
+    /// (id, version read, due). With a version, only if nothing was appended since, which set its own due time.
+    pub async fn set_due(&self, due: &[(i64, Option<i64>, Option<i64>)]) -> Result<(), StoreError> {
+        if due.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (id, version, at) in due {
+            sqlx::query("UPDATE help_requests SET due_at = $1 WHERE id = $2 AND ($3 IS NULL OR version = $3)")
+                .bind(at)
+                .bind(id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn count_requests(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM help_requests").fetch_one(&self.pool).await?.try_get("n")?)
     }
+}
+
+fn timeline_entry(e: &sqlx::sqlite::SqliteRow) -> Result<TimelineEntry, StoreError> {
+    let kind: String = e.try_get("kind")?;
+    let eta: Option<i64> = e.try_get("eta_minutes")?;
+    let level: Option<i64> = e.try_get("level")?;
+    let rating: Option<i64> = e.try_get("rating")?;
+    Ok(TimelineEntry {
+        kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
+        actor: Actor::parse(e.try_get("actor")?),
+        at: e.try_get("at")?,
+        detail: e.try_get("detail")?,
+        eta_minutes: eta.and_then(|m| u32::try_from(m).ok()),
+        by: e.try_get("staff_name")?,
+        staff_id: e.try_get("staff_id")?,
+        technician: e.try_get("technician_name")?,
+        technician_id: e.try_get("technician_id")?,
+        level: level.and_then(|l| u8::try_from(l).ok()),
+        rating: rating.and_then(|r| u8::try_from(r).ok()),
+    })
+}
+
+/// A request row and its timeline, as the domain reads them.
+fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<TimelineEntry>) -> Result<Loaded, StoreError> {
+    if timeline.first().map(|e| e.kind) != Some(EventKind::Received) {
+        return Err(StoreError::Corrupt("the timeline does not start with received".into()));
+    }
+    let problem: String = row.try_get("problem")?;
+    let phone: String = row.try_get("phone")?;
+    let mut view = StatusView {
+        number: row.try_get("number")?,
+        status: RequestStatus::Received,
+        problem: Problem::parse(&problem).ok_or_else(|| StoreError::Corrupt(format!("problem {problem}")))?,
+        problem_detail: row.try_get("problem_detail")?,
+        place: row.try_get("place")?,
+        lat: row.try_get("lat")?,
+        lon: row.try_get("lon")?,
+        accuracy_m: row.try_get("accuracy_m")?,
+        access_notes: row.try_get("access_notes")?,
+        vehicle: Vehicle {
+            make: row.try_get("vehicle_make")?,
+            model: row.try_get("vehicle_model")?,
+            colour: row.try_get("vehicle_colour")?,
+            plate: row.try_get("vehicle_plate")?,
+        },
+        someone_inside: row.try_get("someone_inside")?,
+        phone_display: Phone::from_stored(phone.clone()).international(),
+        phone,
+        callback_requested: false,
+        technician: None,
+        eta_at: None,
+        follow_up_due: false,
+        timeline,
+    };
+    view.derive();
+    Ok(Loaded {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        customer_name: row.try_get("name")?,
+        notes: row.try_get("notes")?,
+        source: row.try_get("source")?,
+        partner: row.try_get("partner")?,
+        token: row.try_get("token")?,
+        view,
+    })
 }
 
 async fn insert_event(

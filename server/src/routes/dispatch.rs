@@ -4,7 +4,7 @@
 
 use app::{
     customer::FormEcho,
-    domain::{DispatchAction, DispatchRefusal, Report},
+    domain::{DispatchAction, DispatchRefusal, Report, page_number},
     paths,
     services::{DispatchError, PhoneInError, SubmitError},
 };
@@ -31,8 +31,18 @@ fn page<T: Serialize>(staff: Staff, result: Result<T, DispatchError>) -> Page<T>
     Ok(Json(StaffPage { data: result?, me: staff.member, csrf: staff.csrf }))
 }
 
-pub async fn board(State(state): State<AppState>, staff: Staff) -> Page<app::domain::DispatchBoard> {
-    let result = state.services.dispatch_board(&staff.member).await;
+/// `?page=N` of the open requests; anything else is the first page.
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    pub page: Option<String>,
+}
+
+pub async fn board(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<BoardQuery>,
+) -> Page<app::domain::DispatchBoard> {
+    let result = state.services.dispatch_board(&staff.member, page_number(q.page.as_deref())).await;
     page(staff, result)
 }
 
@@ -72,7 +82,7 @@ pub async fn report_csv(
     staff: Staff,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, Problem> {
-    let (range, facts) = state
+    let (range, facts, _) = state
         .services
         .report_facts(&staff.member, q.from.as_deref(), q.to.as_deref())
         .await
@@ -115,7 +125,7 @@ pub async fn search(
     State(state): State<AppState>,
     staff: Staff,
     Query(query): Query<SearchQuery>,
-) -> Page<Vec<app::domain::JobCard>> {
+) -> Page<app::domain::Found> {
     let result = state.services.search(&staff.member, query.q.as_deref().unwrap_or_default()).await;
     page(staff, result)
 }

@@ -9,7 +9,7 @@ use std::{convert::Infallible, future::Future, time::Duration};
 
 use app::{live::Changed, session::SessionWatch, store::now_ms};
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{
         IntoResponse, Response,
@@ -84,7 +84,9 @@ pub async fn dispatch_events(
     State(state): State<AppState>,
     staff: Staff,
     session: Session,
+    Query(q): Query<super::dispatch::BoardQuery>,
 ) -> Result<Response, Problem> {
+    let page = app::domain::page_number(q.page.as_deref());
     if !staff.member.role.dispatches() {
         return Err(app::services::DispatchError::NotDispatcher.into());
     }
@@ -98,7 +100,7 @@ pub async fn dispatch_events(
         move || {
             let services = services.clone();
             let member = staff.member.clone();
-            async move { Ok(services.dispatch_board(&member).await.ok()) }
+            async move { Ok(services.dispatch_board(&member, page).await.ok()) }
         },
     ))
 }

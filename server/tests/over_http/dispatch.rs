@@ -263,7 +263,7 @@ async fn requests_are_found_by_number_phone_and_day() {
         let dee = &dee;
         async move {
             let (status, page) = dee.get_json(&format!("/staff/api/dispatch/search?q={q}")).await;
-            let numbers: Vec<String> = page["data"]
+            let numbers: Vec<String> = page["data"]["cards"]
                 .as_array()
                 .map(|a| a.iter().map(|c| c["number"].as_str().unwrap().to_owned()).collect())
                 .unwrap_or_default();

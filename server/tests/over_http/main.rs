@@ -4,6 +4,7 @@
 
 mod common;
 
+mod at_scale;
 mod cli;
 mod crash;
 mod customer_flow;

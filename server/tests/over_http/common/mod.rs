@@ -10,6 +10,8 @@ pub struct TestApp {
     pub services: app::services::Services,
     /// A partner's API key, made at start as `server partner add` would.
     pub partner_key: String,
+    /// The app's SQLite file, for tests that must reach under the app (a damaged row, say).
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -35,7 +37,7 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     tokio::spawn(server.serve());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let partner_key = services.add_partner("test-partner", None).await.unwrap().0;
-    TestApp { base, client, services, partner_key, _dir: dir }
+    TestApp { base, client, services, partner_key, database_url: db.clone(), _dir: dir }
 }
 
 impl TestApp {
