@@ -11,7 +11,7 @@ use crate::{
     api::{StaffPage, board_page, dispatch_board, dispatch_search},
     domain::{BOARD_PAGE, DispatchBoard, JobCard, RequestStatus, page_number},
     paths,
-    staff::{CrewList, StaffForm, StaffLoad, ticking_now, waited},
+    staff::{AlertsCard, CrewList, StaffForm, StaffLoad, ticking_now, waited},
     ui::Clock,
 };
 
@@ -141,6 +141,8 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                 {move || board.with(|b| format!("The oldest {} of {} are shown.", b.callbacks.len(), b.callbacks_total))}
             </p>
         </section>
+
+        <AlertsCard csrf=csrf.clone() rings_for="requests nobody answers (the alarm)" />
 
         <section class="card">
             <h2>"On duty now"</h2>

@@ -161,8 +161,15 @@ impl Services {
     pub async fn test_alert(&self, who: &StaffMember) -> Result<AlertReport, StoreError> {
         let notice = Notice {
             title: "Test alert".into(),
-            body: format!("{}, this phone will ring for new jobs.", crate::domain::first_name(&who.name)),
-            url: paths::TECH.into(),
+            body: if who.role.dispatches() {
+                format!(
+                    "{}, this phone will ring when a request reaches the alarm.",
+                    crate::domain::first_name(&who.name)
+                )
+            } else {
+                format!("{}, this phone will ring for new jobs.", crate::domain::first_name(&who.name))
+            },
+            url: if who.role.dispatches() { paths::DISPATCH } else { paths::TECH }.into(),
             tag: "test".into(),
         };
         let devices = self.store.subscriptions(Audience::Member(who.id)).await?;

@@ -150,9 +150,9 @@ impl Services {
         let caller = source.caller();
         let fingerprint = fingerprint(draft);
         let idempotency = idempotency_key.filter(|k| !k.is_empty()).map(|key| Idempotency {
-            caller: &caller,
-            key,
-            fingerprint: &fingerprint,
+            caller,
+            key: key.to_owned(),
+            fingerprint,
             not_before_ms: crate::store::now_ms() - self.settings.idempotency_ttl_ms,
         });
         let (partner_id, staff_id) = match source {
@@ -160,14 +160,8 @@ impl Services {
             Source::Phone { staff_id } => (None, Some(staff_id)),
             Source::Web => (None, None),
         };
-        let record = NewRecord {
-            request: &request,
-            source: source.as_str(),
-            idempotency,
-            actor: source.actor(),
-            staff_id,
-            partner_id,
-        };
+        let record =
+            NewRecord { request, source: source.as_str(), idempotency, actor: source.actor(), staff_id, partner_id };
         let (created, replayed) = match self.store.create_request(record).await? {
             Creation::New(created) => (created, false),
             Creation::Replayed(created) => (created, true),

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::{
     domain::{CrewMember, EventKind, TimelineEntry},
+    paths,
     ui::Clock,
 };
 
@@ -234,4 +235,62 @@ pub fn ticking_now() -> Signal<i64> {
         });
     }
     now.into()
+}
+
+/// Alerts with the app closed (Web Push): turn them on for this phone, and prove they arrive. Technicians are
+/// alerted for new jobs; dispatchers and admins when a request reaches the ladder's alarm.
+#[component]
+pub fn AlertsCard(csrf: String, rings_for: &'static str) -> impl IntoView {
+    // None until the wasm has looked; without JavaScript there are no push alerts to offer.
+    let setting = RwSignal::new(None::<&'static str>);
+    let problem = RwSignal::new(None::<String>);
+
+    #[cfg(feature = "hydrate")]
+    let turn_on = {
+        use crate::browser::{self, AlertSetting};
+        let describe = |s: AlertSetting| match s {
+            AlertSetting::Unsupported => "unsupported",
+            AlertSetting::Blocked => "blocked",
+            AlertSetting::Off => "off",
+            AlertSetting::On => "on",
+        };
+        leptos::task::spawn_local(async move { setting.set(Some(describe(browser::alert_setting().await))) });
+        let csrf = csrf.clone();
+        move |_| {
+            let csrf = csrf.clone();
+            leptos::task::spawn_local(async move {
+                match browser::enable_alerts(csrf).await {
+                    Ok(()) => {
+                        problem.set(None);
+                        setting.set(Some("on"));
+                    }
+                    Err(e) => problem.set(Some(e)),
+                }
+            });
+        }
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let turn_on = |_| {};
+
+    view! {
+        <section class="card alerts" data-alerts=move || setting.get().unwrap_or("unknown")>
+            <h2>"Alerts on this phone"</h2>
+            <p class="note">
+                {move || match setting.get() {
+                    Some("on") => format!("On: this phone rings for {rings_for}, even with roadcall closed."),
+                    Some("blocked") => "Blocked: allow notifications for this site in the browser settings.".to_owned(),
+                    Some("unsupported") => "This browser cannot alert with the app closed. On an iPhone, add roadcall to the home screen first.".to_owned(),
+                    Some(_) => format!("Off: turn them on so {rings_for} wake this phone."),
+                    None => "Checking…".to_owned(),
+                }}
+            </p>
+            <button class="button" type="button" on:click=turn_on class:hidden=move || setting.get() != Some("off")>
+                "Turn on alerts"
+            </button>
+            <p class="refusal" role="alert" class:hidden=move || problem.with(Option::is_none)>{problem}</p>
+            <StaffForm action=paths::PUSH_TEST.into() csrf plain=true>
+                <button class="button secondary" type="submit">"Send me a test alert"</button>
+            </StaffForm>
+        </section>
+    }
 }

@@ -6,6 +6,7 @@ mod partners;
 mod push;
 mod requests;
 mod staff;
+mod writer;
 
 use std::{str::FromStr, time::Duration};
 
@@ -26,6 +27,10 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    #[error("new requests could not be written: {0}")]
+    Write(String),
+    #[error("the writer of new requests has stopped")]
+    WriterStopped,
     #[error("could not create the data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
 }
@@ -33,6 +38,8 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// New requests go to the writer task, which commits those waiting together (`writer`).
+    creates: tokio::sync::mpsc::Sender<writer::CreateJob>,
 }
 
 impl Store {
@@ -53,7 +60,9 @@ impl Store {
             .map_err(|source| StoreError::DataDir { path: options.get_filename().display().to_string(), source })?;
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+        let (creates, jobs) = tokio::sync::mpsc::channel(writer::QUEUE);
+        tokio::spawn(writer::write_creates(pool.acquire().await?, jobs));
+        Ok(Store { pool, creates })
     }
 
     /// Where staff sessions live: the same database, so a restart logs nobody out.

@@ -4,10 +4,14 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::{Store, StoreError, is_unique_violation, now_ms};
+use tokio::sync::oneshot;
+
+use super::{
+    Store, StoreError, now_ms,
+    writer::{CreateJob, Inserted},
+};
 use crate::domain::{
-    Actor, EventKind, NewHelpRequest, Phone, Problem, RequestNumber, RequestStatus, StatusToken, StatusView, Step,
-    TimelineEntry, Vehicle,
+    Actor, EventKind, NewHelpRequest, Phone, Problem, RequestStatus, StatusView, Step, TimelineEntry, Vehicle,
 };
 
 /// One event to append: what, who, and the step's details.
@@ -122,10 +126,11 @@ impl Selection<'_> {
 }
 
 /// What is stored with a validated request: how it reached us, and the key that makes a retry harmless.
-pub struct NewRecord<'a> {
-    pub request: &'a NewHelpRequest,
-    pub source: &'a str,
-    pub idempotency: Option<Idempotency<'a>>,
+/// Owned, as it is handed to the writer task.
+pub struct NewRecord {
+    pub request: NewHelpRequest,
+    pub source: &'static str,
+    pub idempotency: Option<Idempotency>,
     pub actor: Actor,
     /// The dispatcher who took it on the phone.
     pub staff_id: Option<i64>,
@@ -135,12 +140,13 @@ pub struct NewRecord<'a> {
 
 /// An idempotency key as Stripe has them: it belongs to one caller, stands for one request (its fingerprint),
 /// and is forgotten after a while.
-pub struct Idempotency<'a> {
+#[derive(Clone)]
+pub struct Idempotency {
     /// 'web', 'staff:<id>' or 'partner:<id>'.
-    pub caller: &'a str,
-    pub key: &'a str,
+    pub caller: String,
+    pub key: String,
     /// A hash of what was sent: the same key with something else is refused.
-    pub fingerprint: &'a str,
+    pub fingerprint: String,
     /// Keys older than this (unix ms) are forgotten.
     pub not_before_ms: i64,
 }
@@ -171,115 +177,36 @@ pub struct RequestSearch {
     pub to_ms: Option<i64>,
 }
 
-/// Four readable characters give 390,625 numbers; after a few collisions in a row we lengthen.
-const NUMBER_ATTEMPTS: usize = 8;
-
 impl Store {
-    /// Stores the request and its `received` event (and its idempotency key) in one transaction, committed (and
-    /// synced) before returning.
-    pub async fn create_request(&self, record: NewRecord<'_>) -> Result<Creation, StoreError> {
+    /// Stores the request and its `received` event (and its idempotency key), committed (and synced) before
+    /// returning. The writer task commits whatever requests are waiting together, one sync for them all.
+    pub async fn create_request(&self, record: NewRecord) -> Result<Creation, StoreError> {
         if let Some(key) = &record.idempotency
             && let Some(seen) = self.seen_key(key).await?
         {
             return Ok(seen);
         }
-        let mut attempt = 0;
-        loop {
-            let (number, token) = {
-                let mut rng = rand::rng();
-                let len = if attempt < NUMBER_ATTEMPTS / 2 { 4 } else { 5 };
-                (RequestNumber::random(&mut rng, len), StatusToken::random(&mut rng))
-            };
-            match self.insert(&record, number.as_str(), token.as_str()).await {
-                Ok(id) => {
-                    let (number, token) = (number.as_str().to_owned(), token.as_str().to_owned());
-                    return Ok(Creation::New(Created { id, number, token }));
-                }
-                Err(e) if is_unique_violation(&e, "number") && attempt + 1 < NUMBER_ATTEMPTS => attempt += 1,
-                // Two retries with one key raced each other: the other one won; answer as if we came second.
-                Err(e) if is_unique_violation(&e, "idempotency_keys") => {
-                    if let Some(key) = &record.idempotency
-                        && let Some(seen) = self.seen_key(key).await?
-                    {
-                        return Ok(seen);
-                    }
-                    return Err(e.into());
-                }
-                Err(e) => return Err(e.into()),
-            }
+        let key = record.idempotency.clone();
+        let (reply, answer) = oneshot::channel();
+        self.creates.send(CreateJob { record, reply }).await.map_err(|_| StoreError::WriterStopped)?;
+        match answer.await.map_err(|_| StoreError::WriterStopped)?? {
+            Inserted::New(created) => Ok(Creation::New(created)),
+            // Two retries with one key raced each other: the other one won; answer as if we came second.
+            Inserted::KeyTaken => match &key {
+                Some(key) => self.seen_key(key).await?.ok_or(StoreError::WriterStopped),
+                None => Err(StoreError::WriterStopped),
+            },
         }
-    }
-
-    async fn insert(&self, record: &NewRecord<'_>, number: &str, token: &str) -> Result<i64, sqlx::Error> {
-        let r = record.request;
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        if let Some(key) = &record.idempotency {
-            // An expired key is forgotten here, in the transaction that takes it anew.
-            sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND created_at < $3")
-                .bind(key.caller)
-                .bind(key.key)
-                .bind(key.not_before_ms)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let id: i64 = sqlx::query(
-            "INSERT INTO help_requests (number, token, source, problem, problem_detail, phone, \
-             name, lat, lon, accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, \
-             vehicle_plate, notes, someone_inside, created_at, partner_id, due_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $19) \
-             RETURNING id",
-        )
-        .bind(number)
-        .bind(token)
-        .bind(record.source)
-        .bind(r.problem.as_str())
-        .bind(&r.problem_detail)
-        .bind(r.phone.e164())
-        .bind(&r.name)
-        .bind(r.coordinates.map(|c| c.lat))
-        .bind(r.coordinates.map(|c| c.lon))
-        .bind(r.coordinates.and_then(|c| c.accuracy_m))
-        .bind(&r.place)
-        .bind(&r.access_notes)
-        .bind(&r.vehicle.make)
-        .bind(&r.vehicle.model)
-        .bind(&r.vehicle.colour)
-        .bind(&r.vehicle.plate)
-        .bind(&r.notes)
-        .bind(r.someone_inside)
-        .bind(now)
-        .bind(record.partner_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        let received = NewEvent { staff_id: record.staff_id, ..NewEvent::by(EventKind::Received, record.actor) };
-        insert_event(&mut tx, id, now, &received).await?;
-        if let Some(key) = &record.idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (caller, key, fingerprint, request_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(key.caller)
-            .bind(key.key)
-            .bind(key.fingerprint)
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(id)
     }
 
     /// What a key still in force says: the same request again, or a refusal for a different one.
-    async fn seen_key(&self, key: &Idempotency<'_>) -> Result<Option<Creation>, StoreError> {
+    async fn seen_key(&self, key: &Idempotency) -> Result<Option<Creation>, StoreError> {
         let row = sqlx::query(
             "SELECT k.fingerprint, r.id, r.number, r.token FROM idempotency_keys k \
              JOIN help_requests r ON r.id = k.request_id WHERE k.caller = $1 AND k.key = $2 AND k.created_at >= $3",
         )
-        .bind(key.caller)
-        .bind(key.key)
+        .bind(&key.caller)
+        .bind(&key.key)
         .bind(key.not_before_ms)
         .fetch_optional(&self.pool)
         .await?;
@@ -505,8 +432,8 @@ fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<TimelineEntry>) -> Result
     })
 }
 
-async fn insert_event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+pub(super) async fn insert_event(
+    conn: &mut sqlx::SqliteConnection,
     request_id: i64,
     at: i64,
     event: &NewEvent,
@@ -525,7 +452,7 @@ async fn insert_event(
     .bind(event.technician_id)
     .bind(event.level.map(i64::from))
     .bind(event.rating.map(i64::from))
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(())
 }

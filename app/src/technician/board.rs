@@ -9,7 +9,7 @@ use crate::{
     api::{StaffPage, tech_board},
     domain::{Board, JobCard},
     paths,
-    staff::{CrewList, StaffForm, StaffLoad, away, truck_position, waited},
+    staff::{AlertsCard, CrewList, StaffForm, StaffLoad, away, truck_position, waited},
 };
 
 /// The route's data half, created as soon as the route matches; the view half is split out of the customer's
@@ -111,7 +111,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
             <CrewList crew=Signal::derive(move || board.with(|b| b.crew.clone())) />
         </section>
 
-        <AlertsCard csrf=csrf.clone() />
+        <AlertsCard csrf=csrf.clone() rings_for="new jobs" />
 
         <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
             <button class="link" type="submit">"Log out"</button>
@@ -143,62 +143,5 @@ fn JobList(cards: Signal<Vec<JobCard>>, here: Signal<Option<(f64, f64)>>, empty:
             </For>
         </ul>
         <p class="note" class:hidden=move || !cards.with(Vec::is_empty)>{empty}</p>
-    }
-}
-
-/// Job alerts with the app closed (Web Push): turn them on for this phone, and prove they arrive.
-#[component]
-fn AlertsCard(csrf: String) -> impl IntoView {
-    // None until the wasm has looked; without JavaScript there are no push alerts to offer.
-    let setting = RwSignal::new(None::<&'static str>);
-    let problem = RwSignal::new(None::<String>);
-
-    #[cfg(feature = "hydrate")]
-    let turn_on = {
-        use crate::browser::{self, AlertSetting};
-        let describe = |s: AlertSetting| match s {
-            AlertSetting::Unsupported => "unsupported",
-            AlertSetting::Blocked => "blocked",
-            AlertSetting::Off => "off",
-            AlertSetting::On => "on",
-        };
-        leptos::task::spawn_local(async move { setting.set(Some(describe(browser::alert_setting().await))) });
-        let csrf = csrf.clone();
-        move |_| {
-            let csrf = csrf.clone();
-            leptos::task::spawn_local(async move {
-                match browser::enable_alerts(csrf).await {
-                    Ok(()) => {
-                        problem.set(None);
-                        setting.set(Some("on"));
-                    }
-                    Err(e) => problem.set(Some(e)),
-                }
-            });
-        }
-    };
-    #[cfg(not(feature = "hydrate"))]
-    let turn_on = |_| {};
-
-    view! {
-        <section class="card alerts" data-alerts=move || setting.get().unwrap_or("unknown")>
-            <h2>"Alerts on this phone"</h2>
-            <p class="note">
-                {move || match setting.get() {
-                    Some("on") => "On: this phone rings for new jobs, even with roadcall closed.",
-                    Some("blocked") => "Blocked: allow notifications for this site in the browser settings.",
-                    Some("unsupported") => "This browser cannot alert with the app closed. On an iPhone, add roadcall to the home screen first.",
-                    Some(_) => "Off: turn them on so a new job wakes this phone.",
-                    None => "Checking…",
-                }}
-            </p>
-            <button class="button" type="button" on:click=turn_on class:hidden=move || setting.get() != Some("off")>
-                "Turn on alerts"
-            </button>
-            <p class="refusal" role="alert" class:hidden=move || problem.with(Option::is_none)>{problem}</p>
-            <StaffForm action=paths::PUSH_TEST.into() csrf plain=true>
-                <button class="button secondary" type="submit">"Send me a test alert"</button>
-            </StaffForm>
-        </section>
     }
 }

@@ -189,10 +189,12 @@ pub async fn push_subscribe(
 
 /// "Send me a test alert": answers with how many devices were reached.
 pub async fn push_test(State(state): State<AppState>, staff: Staff, wants: Wants) -> Result<Response, Problem> {
-    let report = state.services.test_alert(&staff.member).await.map_err(|e| Problem::from(e).back(paths::TECH))?;
+    // Back to the board the card was on: dispatchers have it too, for the ladder's alarm.
+    let back = if staff.member.role.dispatches() { paths::DISPATCH } else { paths::TECH };
+    let report = state.services.test_alert(&staff.member).await.map_err(|e| Problem::from(e).back(back))?;
     if wants.json {
         return Ok(Json(report).into_response());
     }
     let message = format!("Test alert: {} of {} devices reached.", report.delivered, report.devices);
-    Ok(reply::page(StatusCode::OK, "Test alert sent", &message, paths::TECH))
+    Ok(reply::page(StatusCode::OK, "Test alert sent", &message, back))
 }
