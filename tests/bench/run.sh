@@ -8,3 +8,7 @@ bash server/setup.sh
 cargo leptos build --release --split
 node tests/bench/bench.mjs "${1:-1000}"
 node tests/bench/alerts.mjs "${2:-100}"
+# Durable creates/s with 1 and 32 clients against the disk's raw fsync rate, in one run.
+node tests/bench/creates.mjs 4000
+# The board, the ladder and idle CPU with 200,000 closed and 2,000 open requests.
+cargo run --release -p server --example store_bench 200000 2000
