@@ -3,8 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::http::{HeaderValue, header};
+use axum::{
+    extract::Request,
+    http::{HeaderValue, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
+
+use crate::reply::Problem;
 
 const COMPRESSIBLE: [&str; 8] = ["wasm", "js", "css", "svg", "html", "json", "webmanifest", "txt"];
 
@@ -92,3 +99,51 @@ pub fn root_files<S>(site_root: &Path, missing: S) -> ServeDir<S> {
 }
 
 pub type SetResponseHeaderLayerService = tower_http::set_header::SetResponseHeader<ServeDir, HeaderValue>;
+
+/// Middleware before the files: a path no file can have (a part longer than a file name may be, a NUL byte) is
+/// not found, without asking the file system. `ServeDir` answers the file system's refusal of such a name with an
+/// empty 500.
+pub async fn only_file_names(request: Request, next: Next) -> Response {
+    if could_name_a_file(request.uri().path()) {
+        next.run(request).await
+    } else {
+        Problem::not_found("There is no such page or file.").into_response()
+    }
+}
+
+/// Whether a URL path, decoded, fits the file system: no NUL, no part over 255 bytes, 4096 bytes in all.
+fn could_name_a_file(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                decoded.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    decoded.len() <= 4096 && !decoded.contains(&0) && decoded.split(|b| *b == b'/').all(|part| part.len() <= 255)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::could_name_a_file;
+
+    #[test]
+    fn names_the_file_system_refuses_are_caught_before_it() {
+        assert!(could_name_a_file("/pkg/roadcall-1a2b.wasm"));
+        assert!(could_name_a_file(&format!("/{}", "x".repeat(255))));
+        assert!(could_name_a_file("/%E2%82%AC%zz"));
+        assert!(!could_name_a_file(&format!("/{}", "x".repeat(256))));
+        assert!(!could_name_a_file(&format!("/{}", "%78".repeat(256))));
+        assert!(!could_name_a_file("/a%00b"));
+        assert!(!could_name_a_file(&"/x".repeat(2049)));
+    }
+}

@@ -32,6 +32,12 @@ impl Store {
     /// ones are retired, new ones added.
     pub async fn replace_checklist(&self, template: &ChecklistTemplate) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // Written first, so the transaction holds SQLite's write lock (waiting its turn) before it reads: a read
+        // first and a write after fails at once ("database is locked") when another write came in between.
+        sqlx::query("UPDATE checklist_items SET position = position WHERE problem = $1 AND retired_at IS NULL")
+            .bind(&template.problem)
+            .execute(&mut *tx)
+            .await?;
         let current = sqlx::query("SELECT id, label FROM checklist_items WHERE problem = $1 AND retired_at IS NULL")
             .bind(&template.problem)
             .fetch_all(&mut *tx)

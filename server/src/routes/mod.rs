@@ -63,12 +63,16 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
         .route(paths::API_DOCUMENT, get(api::document))
         .route(paths::HEALTH, get(health))
         .leptos_routes_with_context(&state, routes, context, page)
-        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            tower::Layer::layer(&axum::middleware::from_fn(assets::only_file_names), pkg),
+        )
         // A fallback is not a route, so its limit is put on it here. The service worker and manifest must be
         // checked at every start; icons are small.
         .fallback_service(
             tower::ServiceBuilder::new()
                 .layer(axum::middleware::from_fn_with_state(state.limits.gate(Group::Read), limits::enforce))
+                .layer(axum::middleware::from_fn(assets::only_file_names))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::CACHE_CONTROL,
                     HeaderValue::from_static("no-cache"),

@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod customer_flow;
 mod dispatch;
+mod fuzz;
 mod limits;
 mod logins;
 mod partner_api;
