@@ -55,10 +55,19 @@ pub const STAFF_DISPATCH_REQUEST_EVENTS: &str = "/staff/api/dispatch/requests/{n
 
 pub const HEALTH: &str = "/healthz";
 
-/// The pattern with its one `{…}` part filled: `at(STATUS, token)` is `/r/<token>`.
+/// The pattern with its one `{…}` part filled: `at(STATUS, token)` is `/r/<token>`. The value is
+/// percent-encoded but for the characters our numbers and tokens use, so whatever a client typed into a path
+/// comes back as a valid address (a redirect built from it can never be a broken header).
 pub fn at(pattern: &str, value: &str) -> String {
+    let encoded: String = value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
     match (pattern.find('{'), pattern.find('}')) {
-        (Some(open), Some(close)) if open < close => format!("{}{value}{}", &pattern[..open], &pattern[close + 1..]),
+        (Some(open), Some(close)) if open < close => format!("{}{encoded}{}", &pattern[..open], &pattern[close + 1..]),
         _ => pattern.to_owned(),
     }
 }
@@ -73,5 +82,11 @@ mod tests {
         assert_eq!(at(STATUS_EVENTS, "abc"), "/r/abc/events");
         assert_eq!(at(DISPATCH_ACT, "RC-7K3Q"), "/dispatch/requests/RC-7K3Q/act");
         assert_eq!(at(HOME, "x"), "/");
+    }
+
+    #[test]
+    fn at_encodes_what_a_client_typed() {
+        assert_eq!(at(TECH_JOB, "RC-7K3Q\n/../x y"), "/tech/jobs/RC-7K3Q%0A%2F..%2Fx%20y");
+        assert_eq!(at(TECH_JOB, "ré"), "/tech/jobs/r%C3%A9");
     }
 }

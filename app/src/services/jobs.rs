@@ -86,7 +86,7 @@ impl Services {
 
     async fn visible(&self, who: &StaffMember, number: &str) -> Result<Loaded, JobError> {
         let not_found = || JobError::NotFound(number.chars().take(12).collect());
-        let id = self.store.request_id_by_number(&number.to_uppercase()).await?.ok_or_else(not_found)?;
+        let id = self.store.request_id_by_number(&number.trim().to_uppercase()).await?.ok_or_else(not_found)?;
         let loaded = self.store.load(id).await?.ok_or_else(not_found)?;
         visible_to(who, &loaded)?;
         Ok(loaded)

@@ -145,7 +145,8 @@ pub async fn act(
     Path(number): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Result<Done, Problem> {
-    let back = match form.back.as_deref() {
+    // Only one of dispatch's own pages, written as an address can be (no spaces or control characters).
+    let back = match form.back.as_deref().filter(|b| b.bytes().all(|c| c.is_ascii_graphic())) {
         Some(b) if b == paths::DISPATCH || b.starts_with("/dispatch/") || b.starts_with("/dispatch#") => b.to_owned(),
         _ => paths::at(paths::DISPATCH_REQUEST, &number.trim().to_uppercase()),
     };

@@ -122,7 +122,7 @@ pub async fn step(
     Path(number): Path<String>,
     Form(form): Form<StepForm>,
 ) -> Result<Done, Problem> {
-    let back = paths::at(paths::TECH_JOB, &number.to_uppercase());
+    let back = paths::at(paths::TECH_JOB, &number.trim().to_uppercase());
     let action =
         JobAction::parse(form.action.as_deref().unwrap_or_default(), form.eta_minutes.as_deref(), form.note.as_deref())
             .map_err(|refusal| Problem::from(JobError::from(refusal)).back(&back))?;
@@ -142,7 +142,7 @@ pub async fn check(
     Path(number): Path<String>,
     Form(form): Form<CheckForm>,
 ) -> Result<Done, Problem> {
-    let back = paths::at(paths::TECH_JOB, &number.to_uppercase());
+    let back = paths::at(paths::TECH_JOB, &number.trim().to_uppercase());
     let refused = |e: JobError| Problem::from(e).back(&back);
     let item =
         form.item.as_deref().and_then(|i| i.parse::<i64>().ok()).ok_or_else(|| refused(JobError::UnknownItem))?;

@@ -499,3 +499,26 @@ async fn a_child_or_pet_locked_inside_goes_first_and_sounds_the_alarm_at_once() 
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("someone_inside"));
 }
+
+/// A plain form's redirect is built from what the client sent (the path's number, the `back` field): odd input
+/// there still ends in a valid address, never a 500 after the step was recorded.
+#[tokio::test]
+async fn a_plain_forms_redirect_survives_odd_input() {
+    let app = app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let (number, _) = request(&app).await;
+    let plain = |who: &StaffClient, path: String, form: Vec<(&'static str, String)>| {
+        who.client.post(who.url(&path)).header("x-csrf-token", &who.csrf).form(&form).send()
+    };
+    // The number with a trailing newline still finds the request (it is trimmed), and the redirect is encoded.
+    let r = plain(&sam, format!("/tech/jobs/{number}%0A/step"), vec![("action", "accept".into())]).await.unwrap();
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("/tech/jobs/{number}")), "{location}");
+    // A `back` with a control character is not followed: dispatch's page of the request instead.
+    let form = vec![("action", "cancel".into()), ("reason", "duplicate".into()), ("back", "/dispatch/\u{1}x".into())];
+    let r = plain(&dee, format!("/dispatch/requests/{number}/act"), form).await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], format!("/dispatch/requests/{number}").as_str());
+}
