@@ -5,6 +5,7 @@
 mod common;
 
 mod cli;
+mod connections;
 mod crash;
 mod customer_flow;
 mod dispatch;
