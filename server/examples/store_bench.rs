@@ -50,12 +50,14 @@ async fn main() {
     let search = time(5, || async { services.search(&admin, "+12015550123").await.unwrap() }).await;
 
     // The ladder's own loop, idle, for 20 s: CPU time of this process over wall time.
-    let ladder = services.start_escalation();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let ladder = services.start_escalation(stop.clone());
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (cpu0, wall0) = (cpu_ms(), Instant::now());
     tokio::time::sleep(Duration::from_secs(20)).await;
     let idle = (cpu_ms() - cpu0) as f64 / wall0.elapsed().as_millis() as f64 * 100.0;
-    ladder.abort();
+    stop.cancel();
+    ladder.await.unwrap();
 
     println!("\n| measure ({closed} closed, {open} open) | figure |\n|---|---:|");
     println!(

@@ -1,7 +1,7 @@
 //! Settings from flags and environment. The `LEPTOS_*` names are the ones cargo-leptos sets, so the built
 //! binary runs the same under `cargo leptos serve` and on its own.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Parser, Subcommand};
 
@@ -99,6 +99,54 @@ pub struct Config {
     #[arg(long = "session-max-age", env = "ROADCALL_SESSION_MAX_AGE", default_value = "30d", value_parser = parse_lifetime)]
     pub session_max_age_ms: i64,
 
+    /// How long a client may take to send a request's head (the request line and headers), from connecting or
+    /// from its first byte after the previous answer; a slower one is disconnected.
+    #[arg(long, env = "ROADCALL_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_timeout)]
+    pub header_read_timeout: Duration,
+
+    /// How long a client may take to send a request's whole body (forms and API calls are at most 16 KiB);
+    /// a slower one is answered 408.
+    #[arg(long, env = "ROADCALL_BODY_TIMEOUT", default_value = "30s", value_parser = parse_timeout)]
+    pub body_timeout: Duration,
+
+    /// How long a kept-alive connection may sit with no request before it is closed. Behind a load balancer,
+    /// keep it longer than the balancer's own idle timeout (60 s on most), so the balancer closes first.
+    #[arg(long, env = "ROADCALL_IDLE_TIMEOUT", default_value = "75s", value_parser = parse_timeout)]
+    pub idle_timeout: Duration,
+
+    /// Live feeds (customers' status pages) open at once from one client address; more are refused with 429.
+    #[arg(long, env = "ROADCALL_FEEDS_PER_CLIENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub feeds_per_client: u32,
+
+    /// Live feeds (boards, job and request screens) open at once in one staff login session, wherever its
+    /// tabs are (a call centre behind one address is not limited as one client); more are refused with 429.
+    #[arg(long, env = "ROADCALL_FEEDS_PER_SESSION", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub feeds_per_session: u32,
+
+    /// Live feeds open at once in all; more are refused with 503. Each is an open connection: keep this below
+    /// the process's open-file limit (`ulimit -n`).
+    #[arg(long, env = "ROADCALL_MAX_FEEDS", default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_feeds: u32,
+
+    /// How long one live feed stays open before the server ends it and the browser reconnects by itself; every
+    /// message is the page's whole view, so nothing is missed.
+    #[arg(long, env = "ROADCALL_FEED_LIFETIME", default_value = "30m", value_parser = parse_timeout)]
+    pub feed_lifetime: Duration,
+
+    /// After SIGTERM or SIGINT: how long /healthz answers 503 while everything else is still served, so a load
+    /// balancer takes this instance out before it stops accepting connections. 0 stops accepting at once.
+    #[arg(long, env = "ROADCALL_SHUTDOWN_NOTICE", default_value = "0s", value_parser = parse_notice)]
+    pub shutdown_notice: Duration,
+
+    /// After it stops accepting: how long the server waits for answers and job alerts in flight before it exits
+    /// anyway (live feeds end at once; an alert not sent by then is sent again by the escalation ladder).
+    #[arg(long, env = "ROADCALL_DRAIN_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
+    pub drain_timeout: Duration,
+
+    /// How long /healthz waits for its test write to the database before answering 503.
+    #[arg(long, env = "ROADCALL_HEALTH_TIMEOUT", default_value = "2s", value_parser = parse_timeout)]
+    pub health_timeout: Duration,
+
     /// Behind one proxy you run: the client is the address it appends to X-Forwarded-For (the rightmost).
     #[arg(long, env = "ROADCALL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
@@ -119,6 +167,24 @@ fn parse_interval(s: &str) -> Result<i64, String> {
 fn parse_lifetime(s: &str) -> Result<i64, String> {
     let ms = parse_ms(s, "30d, 12h or 90s")?;
     (1_000..=366 * DAY_MS).contains(&ms).then_some(ms).ok_or_else(|| "between 1s and 366d, please".to_owned())
+}
+
+/// A connection or drain timeout: "30s", "500ms", "2m"; from 100 ms to a day.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let ms = parse_ms(s, "30s, 500ms or 2m")?;
+    (100..=DAY_MS)
+        .contains(&ms)
+        .then(|| Duration::from_millis(ms.unsigned_abs()))
+        .ok_or_else(|| "between 100ms and 24h, please".to_owned())
+}
+
+/// The shutdown notice: "0s" (none) up to ten minutes.
+fn parse_notice(s: &str) -> Result<Duration, String> {
+    let ms = parse_ms(s, "0s, 5s or 1m")?;
+    (0..=600_000)
+        .contains(&ms)
+        .then(|| Duration::from_millis(ms.unsigned_abs()))
+        .ok_or_else(|| "between 0s and 10m, please".to_owned())
 }
 
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -209,6 +275,29 @@ mod tests {
         assert_eq!(parse_interval("1d"), Ok(DAY_MS));
         assert!(parse_interval("2d").is_err());
         assert!(parse_interval("50ms").is_err());
+    }
+
+    #[test]
+    fn connection_timeouts_take_units_and_stay_in_bounds() {
+        assert_eq!(parse_timeout("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_timeout("50ms").is_err());
+        assert!(parse_timeout("0s").is_err());
+        assert_eq!(parse_notice("0s"), Ok(Duration::ZERO));
+        assert!(parse_notice("11m").is_err());
+    }
+
+    #[test]
+    fn connection_defaults_are_the_documented_ones() {
+        let c = Config::try_parse_from(["server"]).ok();
+        let c = c.as_ref();
+        assert_eq!(c.map(|c| c.header_read_timeout), Some(Duration::from_secs(30)));
+        assert_eq!(c.map(|c| c.body_timeout), Some(Duration::from_secs(30)));
+        assert_eq!(c.map(|c| c.idle_timeout), Some(Duration::from_secs(75)));
+        assert_eq!(c.map(|c| (c.feeds_per_client, c.feeds_per_session, c.max_feeds)), Some((20, 20, 2000)));
+        assert_eq!(c.map(|c| c.feed_lifetime), Some(Duration::from_secs(1800)));
+        assert_eq!(c.map(|c| (c.shutdown_notice, c.drain_timeout)), Some((Duration::ZERO, Duration::from_secs(10))));
+        assert_eq!(c.map(|c| c.health_timeout), Some(Duration::from_secs(2)));
     }
 
     #[test]

@@ -5,12 +5,13 @@ mod assets;
 mod auth;
 mod cli;
 mod config;
+mod connections;
 mod limits;
 mod privacy;
 mod reply;
 mod routes;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{
     domain::{Ladder, Region},
@@ -20,6 +21,7 @@ use app::{
 };
 use axum::extract::FromRef;
 use leptos::prelude::*;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::SqliteStore;
 
@@ -46,6 +48,25 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// The staff sessions themselves, for live feeds to ask whether theirs still exists.
     pub sessions: SqliteStore,
+    /// The live feeds open now, against their caps, and how long each may last.
+    pub feeds: Arc<routes::FeedSlots>,
+    pub lifecycle: Lifecycle,
+    pub health_timeout: Duration,
+}
+
+/// Where the server is in its life: serving, draining (a signal came: `/healthz` says 503 so balancers look
+/// elsewhere), closing (no more connections accepted; live feeds end; answers in flight finish).
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    pub draining: CancellationToken,
+    pub closing: CancellationToken,
+}
+
+/// How the server stops: the notice, then the bounded drain.
+#[derive(Clone, Copy, Debug)]
+struct Stopping {
+    notice: Duration,
+    drain: Duration,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -62,6 +83,9 @@ pub struct Server {
     pub public_url: String,
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    lifecycle: Lifecycle,
+    timeouts: connections::Timeouts,
+    stopping: Stopping,
 }
 
 impl Server {
@@ -80,23 +104,65 @@ impl Server {
             limits: Arc::new(limits::Limits::new(config)),
             public_url: public_url.as_str().into(),
             sessions,
+            feeds: Arc::new(routes::FeedSlots::new(config)),
+            lifecycle: Lifecycle::default(),
+            health_timeout: config.health_timeout,
         };
         Ok(Server {
             addr,
             public_url,
             listener,
             services: state.services.clone(),
-            router: routes::router(state, session_layer),
+            lifecycle: state.lifecycle.clone(),
+            router: routes::router(state, session_layer, config.body_timeout),
+            timeouts: connections::Timeouts { header_read: config.header_read_timeout, idle: config.idle_timeout },
+            stopping: Stopping { notice: config.shutdown_notice, drain: config.drain_timeout },
         })
     }
 
-    /// Serves until SIGINT/SIGTERM.
+    /// Serves until SIGINT/SIGTERM, then stops as `serve_until` does.
     pub async fn serve(self) -> Result<(), StartError> {
+        self.serve_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal`; then `/healthz` answers 503 for the shutdown notice, the server stops accepting,
+    /// live feeds end, the escalation ladder stops after its current round, and answers and job alerts in flight
+    /// get up to the drain timeout to finish.
+    pub async fn serve_until(self, signal: impl Future<Output = ()>) -> Result<(), StartError> {
+        let Server { services, listener, router, lifecycle, timeouts, stopping, .. } = self;
         // The ladder carries on from the timelines: nothing it was doing is lost with a restart. It stops with
         // the server, also when a test drops the serving task.
-        let _ladder = AbortOnDrop(self.services.start_escalation());
-        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        let mut ladder = AbortOnDrop(services.start_escalation(lifecycle.closing.clone()));
+        let connections = TaskTracker::new();
+        let accepting = connections::accept(listener, router, timeouts, lifecycle.closing.clone(), connections.clone());
+        let stop = async {
+            signal.await;
+            lifecycle.draining.cancel();
+            tracing::info!(notice = ?stopping.notice, "stopping: /healthz answers 503 from now on");
+            tokio::time::sleep(stopping.notice).await;
+            lifecycle.closing.cancel();
+            tracing::info!(connections = connections.len(), "stopped accepting; draining");
+        };
+        tokio::join!(accepting, stop);
+        connections.close();
+        let drained = tokio::time::timeout(stopping.drain, async {
+            let alerts = async {
+                // The ladder's last round may have sent alerts: wait for it, then for every alert.
+                if let Err(e) = (&mut ladder.0).await {
+                    tracing::warn!(error = %e, "the escalation ladder ended badly");
+                }
+                services.finish_alerts().await;
+            };
+            tokio::join!(connections.wait(), alerts);
+        })
+        .await;
+        match drained {
+            Ok(()) => tracing::info!("drained; exiting"),
+            Err(_) => tracing::warn!(
+                connections = connections.len(),
+                "the drain timeout passed: exiting with work still in flight (alerts are sent again by the ladder)"
+            ),
+        }
         Ok(())
     }
 }
@@ -218,8 +284,13 @@ fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
     Ok(options)
 }
 
+/// SIGINT or SIGTERM, whichever comes first.
 async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
     #[cfg(unix)]
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -231,10 +302,5 @@ async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
-    tokio::select! { _ = interrupt => {}, _ = terminate => {} }
-    // Live feeds never end by themselves: give answers in flight a moment, then leave.
-    tokio::spawn(async {
-        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-        std::process::exit(0);
-    });
+    tokio::select! { () = interrupt => {}, () = terminate => {} }
 }

@@ -14,13 +14,13 @@ use std::{
 };
 
 use axum::{
-    extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, StatusCode},
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::{HeaderMap, StatusCode, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use crate::{Config, reply::Problem};
+use crate::{AppState, Config, reply::Problem};
 
 /// The groups of routes, each with its own limit per client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +102,19 @@ impl Limits {
 pub struct Gate {
     table: Arc<Table>,
     proxies: Proxies,
+}
+
+/// The client's address as the limits see it (behind trusted proxies, the one they name; an IPv6 /64), for
+/// what else is counted per client: open live feeds.
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ClientAddress, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(ClientAddress(state.limits.proxies.client(&parts.headers, peer)))
+    }
 }
 
 pub async fn enforce(State(gate): State<Gate>, request: Request, next: Next) -> Response {

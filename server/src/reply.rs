@@ -136,6 +136,13 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The answer for a client whose kind is known: for middleware that runs outside `for_client`.
+    pub fn answer(self, wants: Wants) -> Response {
+        if wants.json { self.into_response() } else { self.render(false) }
+    }
+}
+
 impl IntoResponse for Problem {
     /// JSON until `for_client` sees who asked (and renders it again as a page for a browser's form).
     fn into_response(self) -> Response {
@@ -173,7 +180,9 @@ impl Wants {
         let json = header_says(header::ACCEPT, "application/json")
             || header_says(header::CONTENT_TYPE, "json")
             || path.starts_with("/api/")
-            || path.starts_with("/staff/api/");
+            || path.starts_with("/staff/api/")
+            // Load balancers and monitors read it: its refusals are JSON whatever they accept.
+            || path == app::paths::HEALTH;
         Wants { json }
     }
 }

@@ -16,6 +16,8 @@ use crate::{
 pub struct Alerts {
     pusher: Pusher,
     max_devices: u32,
+    /// Alerts being sent in the background, for a stopping server to wait for.
+    sending: tokio_util::task::TaskTracker,
 }
 
 /// How alerts go out, from the server's settings.
@@ -43,7 +45,7 @@ impl Alerts {
         let private = store.server_key("vapid_private", || Vapid::generate().private()).await?;
         let vapid = Vapid::from_private(&private).ok_or_else(|| StoreError::Corrupt("the stored VAPID key".into()))?;
         let pusher = Pusher::new(vapid, settings.contact, settings.loopback_http)?;
-        Ok(Alerts { pusher, max_devices: settings.max_devices })
+        Ok(Alerts { pusher, max_devices: settings.max_devices, sending: tokio_util::task::TaskTracker::new() })
     }
 }
 
@@ -185,11 +187,19 @@ impl Services {
     /// ladder's next tick) never waits for push services.
     pub(crate) fn alert(&self, request_id: i64, audience: Audience, why: Why) {
         let services = self.clone();
-        tokio::spawn(async move {
+        self.alerts.sending.spawn(async move {
             if let Err(e) = services.alert_now(request_id, audience, why).await {
                 tracing::error!(error = %e, request_id, "sending job alerts failed");
             }
         });
+    }
+
+    /// Waits until every alert sent in the background is done, those started meanwhile too: for a stopping
+    /// server, after it stopped taking requests. Alerts sent later are still sent, and waited for by a later call.
+    pub async fn finish_alerts(&self) {
+        self.alerts.sending.close();
+        self.alerts.sending.wait().await;
+        self.alerts.sending.reopen();
     }
 
     async fn alert_now(&self, request_id: i64, audience: Audience, why: Why) -> Result<AlertReport, StoreError> {

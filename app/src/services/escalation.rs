@@ -12,8 +12,9 @@ use crate::{
 };
 
 impl Services {
-    /// Runs the ladder for the life of the process.
-    pub fn start_escalation(&self) -> tokio::task::JoinHandle<()> {
+    /// Runs the ladder until `stop` is cancelled; a round under way when it is finishes first (a rung recorded
+    /// always has its alerts sent).
+    pub fn start_escalation(&self, stop: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
         let services = self.clone();
         // Look often enough that a rung is never much late: a tenth of the interval, within 0.2 to 5 s.
         let every = services.settings.ladder.every_ms / 10;
@@ -31,7 +32,11 @@ impl Services {
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                interval.tick().await;
+                tokio::select! {
+                    biased;
+                    () = stop.cancelled() => break,
+                    _ = interval.tick() => {}
+                }
                 if let Err(e) = services.escalate_due(now_ms()).await {
                     tracing::error!(error = %e, "the escalation ladder could not run; trying again");
                 }

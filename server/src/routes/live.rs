@@ -4,8 +4,22 @@
 //! A staff feed lives only as long as its session: before each view it sends, and on a timer, it asks the session
 //! store again (`app::session::SessionWatch`), and ends once the session is over (logged out, idle or past its
 //! absolute lifetime, the account disabled or given a new password).
+//!
+//! Every feed holds a seat (`FeedSlots`): customers' feeds per client address, staff feeds per login session
+//! (a call centre behind one address is many sessions), and all feeds together, each with its cap. A feed ends
+//! after its lifetime (`--feed-lifetime`, a little less at random so feeds opened together do not all come back
+//! together) and when the server stops; the browser's EventSource then reconnects by itself, and the first
+//! message on the new feed is the whole view again. Its seat is given back when the feed ends or its client
+//! leaves.
 
-use std::{convert::Infallible, future::Future, time::Duration};
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    future::Future,
+    net::IpAddr,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use app::{live::Changed, session::SessionWatch, store::now_ms};
 use axum::{
@@ -21,7 +35,7 @@ use serde::Serialize;
 use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 use tower_sessions::Session;
 
-use crate::{AppState, auth::Staff, reply::Problem};
+use crate::{AppState, Config, auth::Staff, limits::ClientAddress, reply::Problem};
 
 /// How often a staff feed asks after its session even when nothing changes: an account disabled from the command
 /// line (another process, whose changes no feed hears) ends its feeds within this.
@@ -30,23 +44,33 @@ const SESSION_CHECK: Duration = Duration::from_secs(10);
 /// A staff feed's session, and when it ends at the latest (unix ms).
 type Watched = (SessionWatch, i64);
 
-/// The session behind a staff feed, checked once more as the feed opens; `Err` answers a session already over.
-async fn watch(state: &AppState, session: &Session, staff: &Staff) -> Result<Watched, Problem> {
+/// The session behind a staff feed, checked once more as the feed opens, and the session's seat among the
+/// feeds; `Err` answers a session already over, or one with all its feeds open.
+async fn watch(state: &AppState, session: &Session, staff: &Staff) -> Result<(Watched, Seat), Problem> {
     let over = || Problem::new(StatusCode::UNAUTHORIZED, "login_required", "Log in first.");
+    let id = session.id().ok_or_else(over)?;
+    let seat = state.feeds.take(Holder::Session(id.to_string()))?;
     let watch =
         SessionWatch::new(state.sessions.clone(), session, &staff.member, state.services.clone()).ok_or_else(over)?;
     let until = watch.live_until().await.ok_or_else(over)?;
-    Ok((watch, until))
+    Ok(((watch, until), seat))
 }
 
 /// The customer's status page.
-pub async fn status_events(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, Problem> {
+pub async fn status_events(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    Path(token): Path<String>,
+) -> Result<Response, Problem> {
+    let seat = state.feeds.take(Holder::Client(client))?;
     // Subscribe before the first read so no change can slip between the two.
     let changes = BroadcastStream::new(state.services.live.subscribe());
     let (id, _) =
         state.services.status_by_token(&token).await?.ok_or_else(|| Problem::not_found("No request has this link."))?;
     let services = state.services.clone();
     Ok(feed(
+        &state,
+        seat,
         changes,
         move |c| *c == Changed::Request(id),
         None,
@@ -61,10 +85,12 @@ pub async fn status_events(State(state): State<AppState>, Path(token): Path<Stri
 /// The technician's board: any request may appear on it or leave it.
 pub async fn board_events(State(state): State<AppState>, staff: Staff, session: Session) -> Result<Response, Problem> {
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let watched = watch(&state, &session, &staff).await?;
+    let (watched, seat) = watch(&state, &session, &staff).await?;
     let services = state.services.clone();
     let id = staff.member.id;
     Ok(feed(
+        &state,
+        seat,
         changes,
         |_| true,
         Some(watched),
@@ -91,9 +117,11 @@ pub async fn dispatch_events(
         return Err(app::services::DispatchError::NotDispatcher.into());
     }
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let watched = watch(&state, &session, &staff).await?;
+    let (watched, seat) = watch(&state, &session, &staff).await?;
     let services = state.services.clone();
     Ok(feed(
+        &state,
+        seat,
         changes,
         |_| true,
         Some(watched),
@@ -113,11 +141,13 @@ pub async fn dispatch_request_events(
     Path(number): Path<String>,
 ) -> Result<Response, Problem> {
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let watched = watch(&state, &session, &staff).await?;
+    let (watched, seat) = watch(&state, &session, &staff).await?;
     state.services.dispatch_request(&staff.member, &number).await?;
     let id = state.services.store.request_id_by_number(&number.trim().to_uppercase()).await.ok().flatten();
     let services = state.services.clone();
     Ok(feed(
+        &state,
+        seat,
         changes,
         // The roster shown for assigning changes with the crew.
         move |c| *c == Changed::Crew || id.is_some_and(|id| *c == Changed::Request(id)),
@@ -139,11 +169,13 @@ pub async fn job_events(
     Path(number): Path<String>,
 ) -> Result<Response, Problem> {
     let changes = BroadcastStream::new(state.services.live.subscribe());
-    let watched = watch(&state, &session, &staff).await?;
+    let (watched, seat) = watch(&state, &session, &staff).await?;
     state.services.job(&staff.member, &number).await?;
     let id = state.services.store.request_id_by_number(&number.to_uppercase()).await.ok().flatten();
     let services = state.services.clone();
     Ok(feed(
+        &state,
+        seat,
         changes,
         move |c| id.is_some_and(|id| *c == Changed::Request(id)),
         Some(watched),
@@ -164,8 +196,11 @@ enum Wake {
 
 /// Streams `load()` at once and after every change `ours` accepts (and after falling behind, which may have
 /// hidden one). `Ok(None)` sends nothing. A staff feed (`watched`) asks after its session before sending each view
-/// and on a timer, and ends, sending nothing more, once the session is over.
+/// and on a timer, and ends, sending nothing more, once the session is over. Every feed ends after its lifetime
+/// and when the server stops, and holds its `seat` until it ends or its client leaves.
 fn feed<T, F, L>(
+    state: &AppState,
+    seat: Seat,
     changes: BroadcastStream<Changed>,
     ours: impl Fn(&Changed) -> bool + Send + 'static,
     watched: Option<Watched>,
@@ -218,7 +253,116 @@ where
             }
         }
     });
+    // The end: the lifetime (less up to a tenth, at random) or the server stopping, whichever comes first.
+    let lifetime = state.feeds.lifetime.mul_f64(1.0 - rand::random::<f64>() / 10.0);
+    let closing = state.lifecycle.closing.clone();
+    let end = async move {
+        tokio::select! {
+            () = tokio::time::sleep(lifetime) => {}
+            () = closing.cancelled_owned() => {}
+        }
+    };
+    // The seat goes with the stream: dropped when the feed ends or hyper drops an answer whose client left.
+    let events = events.take_until(end).map(move |event| {
+        let _held = &seat;
+        event
+    });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+}
+
+/// Who holds a seat among the open feeds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Holder {
+    /// A customer's status page: by client address, as the rate limits see it (`None`: no address known).
+    Client(Option<IpAddr>),
+    /// A staff screen: by login session.
+    Session(String),
+}
+
+/// The feeds open now, against their caps. Bounded: one entry per holder with a feed open, and no more feeds
+/// than `total` at once.
+#[derive(Debug)]
+pub struct FeedSlots {
+    per_client: usize,
+    per_session: usize,
+    total: usize,
+    pub lifetime: Duration,
+    held: Mutex<Held>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    total: usize,
+    by: HashMap<Holder, usize>,
+}
+
+/// How long to tell a refused feed to wait: seats come free as feeds end (at the latest, their lifetime).
+const SEAT_RETRY_SECONDS: u64 = 30;
+
+impl FeedSlots {
+    pub fn new(config: &Config) -> FeedSlots {
+        let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+        FeedSlots {
+            per_client: size(config.feeds_per_client),
+            per_session: size(config.feeds_per_session),
+            total: size(config.max_feeds),
+            lifetime: config.feed_lifetime,
+            held: Mutex::new(Held::default()),
+        }
+    }
+
+    /// A seat for one more feed of `holder`, or the refusal: 429 over the holder's cap, 503 when the server has
+    /// all the feeds it takes.
+    pub fn take(self: &Arc<Self>, holder: Holder) -> Result<Seat, Problem> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.total >= self.total {
+            tracing::warn!(open = held.total, "live feeds refused: --max-feeds are open");
+            return Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "feeds_full",
+                "Live updates are busy just now: reload this page in a minute, or call us.",
+            )
+            .retry_after(SEAT_RETRY_SECONDS));
+        }
+        let (cap, message) = match holder {
+            Holder::Client(_) => (
+                self.per_client,
+                "Too many live pages are open from your connection: close some, then reload this one.",
+            ),
+            Holder::Session(_) => {
+                (self.per_session, "Too many live screens are open in this login: close some tabs, then reload.")
+            }
+        };
+        let mine = held.by.get(&holder).copied().unwrap_or(0);
+        if mine >= cap {
+            return Err(
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_feeds", message).retry_after(SEAT_RETRY_SECONDS)
+            );
+        }
+        held.total += 1;
+        held.by.insert(holder.clone(), mine + 1);
+        Ok(Seat { slots: self.clone(), holder })
+    }
+}
+
+/// One open feed's place, given back when dropped.
+#[derive(Debug)]
+pub struct Seat {
+    slots: Arc<FeedSlots>,
+    holder: Holder,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut held = self.slots.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.total = held.total.saturating_sub(1);
+        if let Some(n) = held.by.get_mut(&self.holder) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.by.remove(&self.holder);
+            }
+        }
+    }
 }
 
 /// When a staff feed asks after its session with nothing changing: every `SESSION_CHECK`, and just after its

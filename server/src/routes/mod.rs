@@ -7,15 +7,25 @@ mod forms;
 mod live;
 mod staff;
 
-use std::path::Path;
+use std::{
+    path::Path,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
 
 use app::{App, customer::FormEcho, paths, shell};
 use axum::{
     Router,
-    body::Body,
+    body::{Body, Bytes, HttpBody},
     extract::{DefaultBodyLimit, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    middleware::Next,
+    response::Response,
     routing::{MethodRouter, get, post},
 };
 use leptos::prelude::provide_context;
@@ -27,10 +37,12 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::{
     AppState, assets, auth,
     limits::{self, Group},
-    reply::{self, MAX_BODY_BYTES},
+    reply::{self, MAX_BODY_BYTES, Problem},
 };
 
-pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Router {
+pub use live::FeedSlots;
+
+pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_timeout: Duration) -> Router {
     let routes = generate_route_list(App);
     let services = state.services.clone();
     let context = move || provide_context(services.clone());
@@ -133,6 +145,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
         .merge(limited(Group::Read, reads))
         .layer(sessions)
         .layer(axum::middleware::from_fn(reply::for_client))
+        .layer(axum::middleware::from_fn_with_state(body_timeout, body_deadline))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(crate::privacy::span))
@@ -154,13 +167,97 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
         .with_state(state)
 }
 
-async fn health(State(state): State<AppState>) -> Response {
-    match state.services.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+/// `200 ok` while the server takes requests and the database takes writes (a row written and committed, within
+/// `--health-timeout`). `503` with the reason otherwise: `draining` once the server is stopping, so a load
+/// balancer sends elsewhere; `database_unwritable` when the write failed or did not finish in time (a full disk,
+/// a locked or read-only file).
+async fn health(State(state): State<AppState>) -> Result<&'static str, Problem> {
+    let draining = || {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "draining", "This instance is shutting down; use another.")
+            .retry_after(5)
+    };
+    if state.lifecycle.draining.is_cancelled() {
+        return Err(draining());
+    }
+    let unwritable = |why: String| {
+        tracing::error!("health check: the database cannot write: {why}");
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unwritable",
+            format!("The database cannot take writes: {why}."),
+        )
+        .retry_after(5)
+    };
+    match tokio::time::timeout(state.health_timeout, state.services.store.prove_writable()).await {
+        Err(_) => Err(unwritable(format!("a test write took longer than {:?}", state.health_timeout))),
+        Ok(Err(e)) => Err(unwritable(e.to_string())),
+        // A signal that came while writing still counts.
+        Ok(Ok(())) if state.lifecycle.draining.is_cancelled() => Err(draining()),
+        Ok(Ok(())) => Ok("ok"),
+    }
+}
+
+/// A request body must arrive whole within `limit` of the request's start: a slower one (a client trickling
+/// bytes to hold a connection) is answered `408` and the connection closed, whatever the handler made of its
+/// broken body.
+async fn body_deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let wants = reply::Wants::of(request.headers(), request.uri().path());
+    let expired = Arc::new(AtomicBool::new(false));
+    let deadline = tokio::time::Instant::from_std(Instant::now() + limit);
+    let watched = expired.clone();
+    let request = request.map(|body| Body::new(Deadline { body, deadline, sleep: None, expired: watched }));
+    let response = next.run(request).await;
+    if expired.load(Ordering::Relaxed) {
+        let mut response = Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "What you sent took too long to arrive: check the connection and send it again.",
+        )
+        .answer(wants);
+        // The rest of the body may still come: the connection cannot carry another request.
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    response
+}
+
+/// A request body that fails once its deadline has passed.
+struct Deadline {
+    body: Body,
+    deadline: tokio::time::Instant,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    expired: Arc<AtomicBool>,
+}
+
+impl HttpBody for Deadline {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
+            return Poll::Ready(frame);
         }
+        let deadline = self.deadline;
+        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if sleep.as_mut().poll(cx).is_ready() {
+            self.expired.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(axum::Error::new("the request body took too long to arrive"))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 

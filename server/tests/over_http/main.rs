@@ -6,6 +6,7 @@ mod common;
 
 mod at_scale;
 mod cli;
+mod connections;
 mod crash;
 mod customer_flow;
 mod dispatch;
