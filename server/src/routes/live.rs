@@ -71,6 +71,7 @@ pub async fn status_events(
     Ok(feed(
         &state,
         seat,
+        format!("status:{id}"),
         changes,
         move |c| *c == Changed::Request(id),
         None,
@@ -91,6 +92,7 @@ pub async fn board_events(State(state): State<AppState>, staff: Staff, session: 
     Ok(feed(
         &state,
         seat,
+        format!("board:{id}"),
         changes,
         |_| true,
         Some(watched),
@@ -122,6 +124,8 @@ pub async fn dispatch_events(
     Ok(feed(
         &state,
         seat,
+        // Every dispatcher sees the same board (nobody in dispatch owns a job): one view per page.
+        format!("dispatch:{page}"),
         changes,
         |_| true,
         Some(watched),
@@ -148,6 +152,7 @@ pub async fn dispatch_request_events(
     Ok(feed(
         &state,
         seat,
+        format!("dispatch-request:{}", number.trim().to_uppercase()),
         changes,
         // The roster shown for assigning changes with the crew.
         move |c| *c == Changed::Crew || id.is_some_and(|id| *c == Changed::Request(id)),
@@ -176,6 +181,8 @@ pub async fn job_events(
     Ok(feed(
         &state,
         seat,
+        // A job screen says whether the job is the viewer's: one view per member.
+        format!("job:{}:{}", staff.member.id, number.trim().to_uppercase()),
         changes,
         move |c| id.is_some_and(|id| *c == Changed::Request(id)),
         Some(watched),
@@ -201,6 +208,7 @@ enum Wake {
 fn feed<T, F, L>(
     state: &AppState,
     seat: Seat,
+    view: String,
     changes: BroadcastStream<Changed>,
     ours: impl Fn(&Changed) -> bool + Send + 'static,
     watched: Option<Watched>,
@@ -224,8 +232,18 @@ where
         None => stream::pending().boxed(),
     };
     let wakes = stream::once(async { Wake::Change }).chain(stream::select(ticks, checks));
+    let (live, shared) = (state.services.live.clone(), state.feeds.clone());
+    let key: Arc<str> = view.into();
     let views = wakes.then(move |wake| {
-        let view = matches!(wake, Wake::Change).then(&load);
+        // Every feed that woke for this change and shows this view shares one load and one serialisation of it.
+        let view = matches!(wake, Wake::Change).then(|| {
+            let loading = load();
+            let (shared, key, generation) = (shared.clone(), key.clone(), live.generation());
+            async move {
+                let serialised = async move { Ok(loading.await?.and_then(|v| serde_json::to_string(&v).ok())) };
+                shared.views.get(&key, generation, serialised).await
+            }
+        });
         let watch = watch.clone();
         async move {
             let view = match view {
@@ -243,9 +261,7 @@ where
     });
     let events = views.take_while(|view| future::ready(view.is_some())).filter_map(|view| async move {
         match view? {
-            Ok(Some(view)) => {
-                serde_json::to_string(&view).ok().map(|json| Ok::<_, Infallible>(Event::default().data(json)))
-            }
+            Ok(Some(json)) => Some(Ok::<_, Infallible>(Event::default().data(&*json))),
             Ok(None) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "reloading a view for its live feed failed");
@@ -270,6 +286,48 @@ where
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
 }
 
+/// Views as the feeds send them (JSON), by view and by the change they were loaded after. Ten thousand feeds on
+/// one request cost one load and one serialisation per change, not ten thousand. Bounded: views older than the
+/// last few changes are forgotten once there are many.
+#[derive(Debug, Default)]
+struct SharedViews {
+    by_view: Mutex<HashMap<Arc<str>, (u64, Loaded)>>,
+}
+
+/// One view as loaded after one change: filled by the first feed to ask, awaited by the rest.
+type Loaded = Arc<tokio::sync::OnceCell<Option<Arc<str>>>>;
+
+/// Views kept before old ones are forgotten; and how many changes back a view still counts as recent.
+const VIEWS_KEPT: usize = 4096;
+const RECENT: u64 = 64;
+
+impl SharedViews {
+    /// The view as loaded after change `generation` (or a later one), loading it if nobody has. A failed load
+    /// is not kept: the next feed tries again.
+    async fn get<F>(
+        &self,
+        view: &Arc<str>,
+        generation: u64,
+        load: F,
+    ) -> Result<Option<Arc<str>>, app::store::StoreError>
+    where
+        F: Future<Output = Result<Option<String>, app::store::StoreError>>,
+    {
+        let cell = {
+            let mut by_view = self.by_view.lock().unwrap_or_else(PoisonError::into_inner);
+            if by_view.len() >= VIEWS_KEPT {
+                by_view.retain(|_, (loaded_after, _)| *loaded_after + RECENT >= generation);
+            }
+            let entry = by_view.entry(view.clone()).or_insert_with(|| (generation, Arc::default()));
+            if entry.0 < generation {
+                *entry = (generation, Arc::default());
+            }
+            entry.1.clone()
+        };
+        cell.get_or_try_init(|| async { Ok(load.await?.map(Arc::from)) }).await.cloned()
+    }
+}
+
 /// Who holds a seat among the open feeds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Holder {
@@ -288,6 +346,8 @@ pub struct FeedSlots {
     total: usize,
     pub lifetime: Duration,
     held: Mutex<Held>,
+    /// The views the open feeds show, each loaded once per change.
+    views: SharedViews,
 }
 
 #[derive(Debug, Default)]
@@ -308,6 +368,7 @@ impl FeedSlots {
             total: size(config.max_feeds),
             lifetime: config.feed_lifetime,
             held: Mutex::new(Held::default()),
+            views: SharedViews::default(),
         }
     }
 
@@ -374,4 +435,49 @@ fn session_checks(ends_at: i64) -> impl Stream<Item = Wake> + Send {
         tokio::time::sleep(SESSION_CHECK.min(left + Duration::from_millis(50))).await;
         Some((Wake::Check, ()))
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn feeds_woken_by_one_change_share_one_load_of_their_view() {
+        let shared = Arc::new(SharedViews::default());
+        let loads = Arc::new(AtomicUsize::new(0));
+        let view: Arc<str> = "status:7".into();
+        let get = |generation: u64| {
+            let (shared, loads, view) = (shared.clone(), loads.clone(), view.clone());
+            async move {
+                let load = async move {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    Ok(Some(format!("view after change {generation}")))
+                };
+                shared.get(&view, generation, load).await.unwrap().unwrap()
+            }
+        };
+        let feeds: Vec<_> = (0..1000).map(|_| tokio::spawn(get(1))).collect();
+        for feed in feeds {
+            assert_eq!(&*feed.await.unwrap(), "view after change 1");
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "a thousand feeds, one load");
+        // The next change is loaded again, once; a feed still behind gets the newer view, never an older one.
+        assert_eq!(&*get(2).await, "view after change 2");
+        assert_eq!(&*get(1).await, "view after change 2");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_load_is_not_kept() {
+        let shared = SharedViews::default();
+        let view: Arc<str> = "board:1".into();
+        let failing = async { Err(app::store::StoreError::WriterStopped) };
+        assert!(shared.get(&view, 1, failing).await.is_err());
+        let fine = async { Ok(Some("board".to_owned())) };
+        assert_eq!(shared.get(&view, 1, fine).await.unwrap().as_deref(), Some("board"));
+    }
 }

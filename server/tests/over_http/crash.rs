@@ -191,17 +191,22 @@ async fn acknowledged_requests_survive_a_kill_9_loop_exactly_once() {
 
     for cycle in 0..CYCLES {
         // The senders write as fast as they can until the server is gone.
+        let answered = std::sync::Arc::new(AtomicU64::new(0));
         let senders: Vec<_> = (0..SENDERS)
             .map(|sender| {
                 let client = client.clone();
                 let base = server.base.clone();
                 let partner = partner.clone();
+                let answered = answered.clone();
                 tokio::spawn(async move {
                     let mut acked = Vec::new();
                     for i in 0.. {
                         let sent = next_sent(cycle, sender, i);
                         match send(&client, &base, &partner, &sent).await {
-                            Ok(ack) => acked.push(ack),
+                            Ok(ack) => {
+                                answered.fetch_add(1, Ordering::SeqCst);
+                                acked.push(ack);
+                            }
                             Err(_) => return Outcome { acked, in_flight: Some(sent) },
                         }
                     }
@@ -209,7 +214,17 @@ async fn acknowledged_requests_survive_a_kill_9_loop_exactly_once() {
                 })
             })
             .collect();
-        tokio::time::sleep(Duration::from_millis(rng.random_range(150..700))).await;
+        // The kill lands while requests are being answered: once a few are, at a random moment after, however
+        // slow the machine is today.
+        let waiting = Instant::now();
+        while answered.load(Ordering::SeqCst) < SENDERS as u64 {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(60),
+                "cycle {cycle}: the server answered nothing for a minute"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..300))).await;
         server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
         server.child.wait().unwrap();
         let mut this_cycle = Vec::new();
