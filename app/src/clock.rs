@@ -9,6 +9,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// How fast the clock may catch up with a stepped wall clock: a tenth of the elapsed time.
 const SLEW: i64 = 10;
+/// Elapsed time saved up for corrections, at most: readings a millisecond apart still correct, and a long quiet
+/// spell never allows one big jump.
+const BUDGET_MS: i64 = 10_000;
 
 /// Where the readings come from: the real clocks, or a test's.
 pub trait Source: Send + Sync {
@@ -38,13 +41,20 @@ impl Source for System {
 
 pub struct Clock<S: Source> {
     source: S,
-    /// (our time, the monotonic reading it was taken at).
-    last: Mutex<(i64, i64)>,
+    last: Mutex<Last>,
+}
+
+struct Last {
+    /// Our time at the last reading, and the monotonic reading it was taken at.
+    ours: i64,
+    mono: i64,
+    /// Elapsed ms not yet spent on corrections (each ms of correction spends `SLEW`).
+    budget: i64,
 }
 
 impl<S: Source> Clock<S> {
     pub fn new(source: S) -> Clock<S> {
-        let last = (source.wall_ms(), source.mono_ms());
+        let last = Last { ours: source.wall_ms(), mono: source.mono_ms(), budget: 0 };
         Clock { source, last: Mutex::new(last) }
     }
 
@@ -52,19 +62,21 @@ impl<S: Source> Clock<S> {
     pub fn now_ms(&self) -> i64 {
         let (wall, mono) = (self.source.wall_ms(), self.source.mono_ms());
         let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let elapsed = (mono - last.1).max(0);
+        let elapsed = (mono - last.mono).max(0);
+        last.budget = (last.budget + elapsed).min(BUDGET_MS);
         // How far the wall clock is from where we would be at its own pace, corrected only in part.
-        let behind = wall - (last.0 + elapsed);
-        let most = elapsed / SLEW;
-        last.0 += elapsed + behind.clamp(-most, most);
-        last.1 = mono;
-        last.0
+        let behind = wall - (last.ours + elapsed);
+        let correction = behind.clamp(-last.budget / SLEW, last.budget / SLEW);
+        last.budget -= correction.abs() * SLEW;
+        last.ours += elapsed + correction;
+        last.mono = mono;
+        last.ours
     }
 
     /// Starts no earlier than `ms`: after a restart, the last time the store recorded.
     pub fn not_before(&self, ms: i64) {
         let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        last.0 = last.0.max(ms);
+        last.ours = last.ours.max(ms);
     }
 }
 
@@ -142,7 +154,10 @@ mod tests {
             last = now;
         }
         // It catches up with the wall clock within ten times the step.
-        hands.pass(11 * HOUR);
+        for _ in 0..11 * 3600 {
+            hands.pass(1_000);
+            clock.now_ms();
+        }
         assert_eq!(clock.now_ms(), hands.wall.load(SeqCst));
     }
 
@@ -168,6 +183,23 @@ mod tests {
         assert_eq!(climbed_at.len(), 3, "{climbed_at:?}");
         assert!(climbed_at.windows(2).all(|w| w[1] - w[0] >= 108), "{climbed_at:?}");
         assert!(climbed_at[0] >= 109, "{climbed_at:?}");
+    }
+
+    #[test]
+    fn readings_a_millisecond_apart_still_follow_the_wall_clock_at_a_tenth() {
+        let hands = Hands { wall: T0.into(), mono: 0.into() };
+        let clock = Clock::new(&hands);
+        hands.wall.fetch_add(MIN, SeqCst);
+        let mut last = clock.now_ms();
+        for _ in 0..100_000 {
+            hands.pass(1);
+            let now = clock.now_ms();
+            assert!((0..=2).contains(&(now - last)), "never backwards, never a jump: {}", now - last);
+            last = now;
+        }
+        // 100 s passed: 10 s of the minute's step taken in, give or take a reading.
+        let taken = last - (T0 + 100_000);
+        assert!((9_990..=10_000).contains(&taken), "{taken}");
     }
 
     #[test]

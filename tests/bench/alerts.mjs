@@ -2,13 +2,16 @@
 // from the moment the customer's submit is answered to (a) the job appearing on the technician's open board
 // in a real Chromium (live feed, no reload) and (b) the encrypted push arriving at a push service on loopback
 // (the suite's own, which verifies and decrypts it). Each request is cancelled once seen, as jobs leave the
-// board in real life. Usage: node tests/bench/alerts.mjs [requests]
+// board in real life. With [others], that many other customers' status feeds are open throughout (on 50 other
+// requests). Usage: node tests/bench/alerts.mjs [requests] [others]
 import { addStaff, launch, phone, staffSession, startServer } from '../e2e/harness.mjs';
 import { startPushService } from '../e2e/push-service.mjs';
 
 const n = Number(process.argv[2] ?? 100);
+const others = Number(process.argv[3] ?? 0);
 const push = await startPushService();
-const server = await startServer(['--push-allow-http', '--send-limit-per-minute', '1000000', '--read-limit-per-minute', '1000000', '--partner-limit-per-minute', '1000000']);
+const server = await startServer(['--push-allow-http', '--send-limit-per-minute', '1000000', '--read-limit-per-minute', '1000000', '--partner-limit-per-minute', '1000000',
+  '--feed-limit-per-minute', '1000000', '--feeds-per-client', '100000', '--max-feeds', String(others + 100)]);
 const browser = await launch();
 try {
   const sam = addStaff(server, 'sam', 'Sam Rivera', 'technician');
@@ -24,6 +27,29 @@ try {
   await page.getByRole('button', { name: 'Log in' }).tap();
   await page.waitForURL('**/tech');
   await page.locator('[data-alerts]:not([data-alerts=unknown])').waitFor();
+
+  // Other customers watching their own requests: their feeds hear every change and must not slow this one.
+  const { connect } = await import('node:net');
+  const url = new URL(server.base);
+  const otherFeeds = [];
+  let otherToken = null;
+  for (let i = 0; i < others; i++) {
+    if (i % 20 === 0) {
+      const r = await fetch(`${server.base}/api/v1/requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${server.partnerKey}` },
+        body: JSON.stringify({ problem: 'battery', phone: '+1 201 555 0199', place: `Other ${i}` }),
+      });
+      otherToken = (await r.json()).token;
+    }
+    otherFeeds.push(await new Promise((ok, fail) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`GET /r/${otherToken}/events HTTP/1.1\r\nHost: ${url.host}\r\nAccept: text/event-stream\r\n\r\n`);
+      });
+      socket.once('data', () => ok(socket));
+      socket.on('error', fail);
+    }));
+  }
 
   const seen = new Map();
   await page.exposeFunction('seen', (number) => { if (!seen.has(number)) seen.set(number, performance.now()); });
@@ -54,10 +80,11 @@ try {
     const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
     return `| ${q(0.5)} | ${q(0.95)} | ${q(0.99)} | ${s.at(-1).toFixed(1)} |`;
   };
-  console.log(`\n${n} requests, ms from the submit's answer:\n`);
+  console.log(`\n${n} requests, ${others} other status feeds open, ms from the submit's answer:\n`);
   console.log('| to | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|');
   console.log(`| job on the technician's open board (Chromium) ${stats(board)}`);
   console.log(`| push received and decrypted at the push service ${stats(pushed)}`);
+  for (const socket of otherFeeds) socket.destroy();
 } finally {
   await browser.close();
   await server.stop();

@@ -8,7 +8,11 @@ bash server/setup.sh
 cargo leptos build --release --split
 node tests/bench/bench.mjs "${1:-1000}"
 node tests/bench/alerts.mjs "${2:-100}"
+# The same with 1,000 other customers' status feeds open.
+node tests/bench/alerts.mjs "${2:-100}" 1000
 # Durable creates/s with 1 and 32 clients against the disk's raw fsync rate, in one run.
 node tests/bench/creates.mjs 4000
+# One change to 10,000 live feeds: time to each, and memory per feed.
+node tests/bench/feeds.mjs 10000
 # The board, the ladder and idle CPU with 200,000 closed and 2,000 open requests.
 cargo run --release -p server --example store_bench 200000 2000

@@ -61,6 +61,10 @@ export async function startServer(extraArgs = []) {
     base,
     database,
     partnerKey: partnerKeys.get(base),
+    /// The server process's id now (benchmarks read its memory from /proc).
+    pid() {
+      return proc.pid;
+    },
     async restart() {
       await kill(proc);
       proc = await run();

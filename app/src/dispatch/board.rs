@@ -82,7 +82,8 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                 <For each=move || board.with(|b| b.unreadable.clone()) key=|u| u.number.clone() let(u)>
                     <li data-unreadable=u.number.clone()>
                         <strong>{u.number.clone()}</strong>
-                        " cannot be read (" {u.reason.clone()} "). Call the customer from the search below and tell an admin."
+                        " cannot be read (" {u.reason.clone()} "). Tell an admin, and call the customer: "
+                        <a class="button call-customer" href=format!("tel:{}", u.phone)>{u.phone.clone()}</a>
                     </li>
                 </For>
             </ul>

@@ -102,6 +102,8 @@ impl Progress {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UnreadableRequest {
     pub number: String,
+    /// E.164, to call the customer: the one thing dispatch can still do for them.
+    pub phone: String,
     pub reason: String,
 }
 

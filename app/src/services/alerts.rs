@@ -279,6 +279,10 @@ impl Services {
                 tracing::warn!(error = %e, "recording a push delivery failed");
             }
         }
+        // Boards show whose phones are reached: they reload.
+        if report.devices > 0 {
+            self.live.publish(crate::live::Changed::Crew);
+        }
         report
     }
 }

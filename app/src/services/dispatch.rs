@@ -50,12 +50,14 @@ impl Services {
         require_dispatch(who)?;
         let ladder = &self.settings.ladder;
         let batch = self.store.open_requests().await?;
-        let mut open: Vec<JobCard> = batch.requests.iter().map(|loaded| card(loaded, who, ladder)).collect();
+        // The same board for every dispatcher and admin (their feeds share it): nothing on it is "mine".
+        let mut open: Vec<JobCard> =
+            batch.requests.iter().map(|loaded| JobCard { mine: false, ..card(loaded, who, ladder) }).collect();
         dispatch_order(&mut open);
         let unreadable: Vec<UnreadableRequest> = batch
             .unreadable
             .into_iter()
-            .map(|bad| UnreadableRequest { number: bad.number, reason: bad.reason })
+            .map(|bad| UnreadableRequest { number: bad.number, phone: bad.phone, reason: bad.reason })
             .collect();
         let pages = open.len().div_ceil(BOARD_PAGE).max(1);
         let page = page.clamp(1, pages);

@@ -20,12 +20,8 @@ impl Services {
         let every = services.settings.ladder.every_ms / 10;
         let tick = Duration::from_millis(u64::try_from(every.clamp(200, 5_000)).unwrap_or(5_000));
         tokio::spawn(async move {
-            // Time never runs back past what is stored, and every open request is looked at once: the interval
-            // may be another than the one its due time was set with.
-            match services.store.last_recorded().await {
-                Ok(at) => crate::clock::not_before(at),
-                Err(e) => tracing::error!(error = %e, "the last recorded time could not be read"),
-            }
+            // Every open request is looked at once: the interval may be another than the one its due time was
+            // set with.
             if let Err(e) = services.store.all_open_due(now_ms()).await {
                 tracing::error!(error = %e, "the ladder could not mark the open requests due");
             }

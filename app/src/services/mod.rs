@@ -162,15 +162,22 @@ impl Services {
         };
         let record =
             NewRecord { request, source: source.as_str(), idempotency, actor: source.actor(), staff_id, partner_id };
-        let (created, replayed) = match self.store.create_request(record).await? {
+        // In a task of its own: a caller that hangs up while the commit syncs must not leave a request stored but
+        // never announced to the boards and the technicians' phones.
+        let services = self.clone();
+        let stored = tokio::spawn(async move {
+            let creation = services.store.create_request(record).await?;
+            if let Creation::New(created) = &creation {
+                services.live.publish(Changed::Request(created.id));
+                services.alert_waiting(created.id);
+            }
+            Ok::<_, StoreError>(creation)
+        });
+        let (created, replayed) = match stored.await.map_err(|_| StoreError::WriterStopped)?? {
             Creation::New(created) => (created, false),
             Creation::Replayed(created) => (created, true),
             Creation::KeyReused => return Err(SubmitError::KeyReused),
         };
-        if !replayed {
-            self.live.publish(Changed::Request(created.id));
-            self.alert_waiting(created.id);
-        }
         Ok(Submitted { id: created.id, number: created.number, token: created.token, replayed })
     }
 

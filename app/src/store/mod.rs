@@ -60,6 +60,11 @@ impl Store {
             .map_err(|source| StoreError::DataDir { path: options.get_filename().display().to_string(), source })?;
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        // The server's clock never starts before the last event recorded (the newest by id: no scan), so time
+        // does not run backwards across a restart, whatever the wall clock says; before anything is written.
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT at FROM request_events ORDER BY id DESC LIMIT 1").fetch_optional(&pool).await?;
+        crate::clock::not_before(last.unwrap_or(0));
         let (creates, jobs) = tokio::sync::mpsc::channel(writer::QUEUE);
         tokio::spawn(writer::write_creates(pool.acquire().await?, jobs));
         Ok(Store { pool, creates })
@@ -70,12 +75,6 @@ impl Store {
         let sessions = tower_sessions_sqlx_store::SqliteStore::new(self.pool.clone());
         sessions.migrate().await?;
         Ok(sessions)
-    }
-
-    /// The latest time anything was recorded: the clock never starts before it.
-    pub async fn last_recorded(&self) -> Result<i64, StoreError> {
-        let at: Option<i64> = sqlx::query_scalar("SELECT MAX(at) FROM request_events").fetch_one(&self.pool).await?;
-        Ok(at.unwrap_or(0))
     }
 
     /// Every open request is looked at by the ladder's next pass: on start, as the interval may have changed.
@@ -89,6 +88,10 @@ impl Store {
 
     /// Writes and commits the health row: the database takes writes now (not full, not locked, not read-only).
     pub async fn prove_writable(&self) -> Result<(), StoreError> {
+        // New requests are written by the writer task: without it nothing can be sent, whatever the file says.
+        if self.creates.is_closed() {
+            return Err(StoreError::WriterStopped);
+        }
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO health (id, checked_at) VALUES (1, $1) \

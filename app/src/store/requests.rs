@@ -69,6 +69,8 @@ pub struct Batch {
 pub struct Unreadable {
     pub id: i64,
     pub number: String,
+    /// As stored (E.164), so dispatch can still call the customer.
+    pub phone: String,
     pub reason: String,
 }
 
@@ -335,6 +337,7 @@ impl Store {
                 Err(error) => batch.unreadable.push(Unreadable {
                     id,
                     number: row.try_get("number").unwrap_or_default(),
+                    phone: row.try_get("phone").unwrap_or_default(),
                     reason: error.to_string(),
                 }),
             }
@@ -350,12 +353,15 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         for (id, version, at) in due {
-            sqlx::query("UPDATE help_requests SET due_at = $1 WHERE id = $2 AND ($3 IS NULL OR version = $3)")
-                .bind(at)
-                .bind(id)
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE help_requests SET due_at = $1 WHERE id = $2 AND ($3 IS NULL OR version = $3) \
+                 AND closed_at IS NULL",
+            )
+            .bind(at)
+            .bind(id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -61,14 +61,24 @@ async fn commit(
     let mut tx = conn.begin().await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        results.push(insert_one(&mut tx, &job.record).await);
+        results.push(insert_one(&mut tx, &job.record).await?);
     }
     tx.commit().await?;
     Ok(results)
 }
 
-/// One request in its own savepoint, with a fresh number when the random one is taken.
-async fn insert_one(tx: &mut SqliteConnection, record: &NewRecord) -> Result<Inserted, StoreError> {
+/// A constraint one request broke (its own data): undone by its savepoint, the rest of the batch unharmed.
+/// Anything else (a full disk, an I/O error) may have ended the whole transaction: the batch fails as one.
+fn only_this_request(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.kind() != sqlx::error::ErrorKind::Other)
+}
+
+/// One request in its own savepoint, with a fresh number when the random one is taken. The outer error fails
+/// the batch; the inner one is this request's alone.
+async fn insert_one(
+    tx: &mut SqliteConnection,
+    record: &NewRecord,
+) -> Result<Result<Inserted, StoreError>, sqlx::Error> {
     let mut attempt = 0;
     loop {
         let (number, token) = {
@@ -81,18 +91,19 @@ async fn insert_one(tx: &mut SqliteConnection, record: &NewRecord) -> Result<Ins
             Ok(id) => {
                 savepoint.commit().await?;
                 let (number, token) = (number.as_str().to_owned(), token.as_str().to_owned());
-                return Ok(Inserted::New(Created { id, number, token }));
+                return Ok(Ok(Inserted::New(Created { id, number, token })));
             }
-            Err(e) => {
+            Err(e) if only_this_request(&e) => {
                 savepoint.rollback().await?;
                 if is_unique_violation(&e, "number") && attempt + 1 < NUMBER_ATTEMPTS {
                     attempt += 1;
                 } else if is_unique_violation(&e, "idempotency_keys") {
-                    return Ok(Inserted::KeyTaken);
+                    return Ok(Ok(Inserted::KeyTaken));
                 } else {
-                    return Err(e.into());
+                    return Ok(Err(e.into()));
                 }
             }
+            Err(e) => return Err(e),
         }
     }
 }

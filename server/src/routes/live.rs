@@ -17,7 +17,10 @@ use std::{
     convert::Infallible,
     future::Future,
     net::IpAddr,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -132,7 +135,7 @@ pub async fn dispatch_events(
         move || {
             let services = services.clone();
             let member = staff.member.clone();
-            async move { Ok(services.dispatch_board(&member, page).await.ok()) }
+            async move { shown(services.dispatch_board(&member, page).await) }
         },
     ))
 }
@@ -161,7 +164,7 @@ pub async fn dispatch_request_events(
             let services = services.clone();
             let member = staff.member.clone();
             let number = number.clone();
-            async move { Ok(services.dispatch_request(&member, &number).await.ok()) }
+            async move { shown(services.dispatch_request(&member, &number).await) }
         },
     ))
 }
@@ -176,7 +179,7 @@ pub async fn job_events(
     let changes = BroadcastStream::new(state.services.live.subscribe());
     let (watched, seat) = watch(&state, &session, &staff).await?;
     state.services.job(&staff.member, &number).await?;
-    let id = state.services.store.request_id_by_number(&number.to_uppercase()).await.ok().flatten();
+    let id = state.services.store.request_id_by_number(&number.trim().to_uppercase()).await.ok().flatten();
     let services = state.services.clone();
     Ok(feed(
         &state,
@@ -190,13 +193,48 @@ pub async fn job_events(
             let services = services.clone();
             let member = staff.member.clone();
             let number = number.clone();
-            async move { Ok(services.job(&member, &number).await.ok()) }
+            async move { shown(services.job(&member, &number).await) }
         },
     ))
 }
 
+/// A staff view for its feed: a refusal (no longer the viewer's, say) sends nothing; a store error is an error,
+/// so it is tried again rather than shared as "nothing to send".
+fn shown<T, E: Failure>(result: Result<T, E>) -> Result<Option<T>, app::store::StoreError> {
+    match result {
+        Ok(view) => Ok(Some(view)),
+        Err(e) => e.store().map_or(Ok(None), Err),
+    }
+}
+
+/// The store's failure inside a service's error, if that is what it was.
+trait Failure {
+    fn store(self) -> Option<app::store::StoreError>;
+}
+
+impl Failure for app::services::DispatchError {
+    fn store(self) -> Option<app::store::StoreError> {
+        match self {
+            app::services::DispatchError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl Failure for app::services::JobError {
+    fn store(self) -> Option<app::store::StoreError> {
+        match self {
+            app::services::JobError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// What wakes a feed: a change it may show, or the time to ask after its session.
 enum Wake {
+    /// The feed just opened: its first view is loaded for it alone, fresh (a shared one may predate writes that
+    /// are announced to nobody, such as a checklist edit).
+    Open,
     Change,
     Check,
 }
@@ -231,17 +269,22 @@ where
         Some(ends_at) => session_checks(ends_at).boxed(),
         None => stream::pending().boxed(),
     };
-    let wakes = stream::once(async { Wake::Change }).chain(stream::select(ticks, checks));
+    let wakes = stream::once(async { Wake::Open }).chain(stream::select(ticks, checks));
     let (live, shared) = (state.services.live.clone(), state.feeds.clone());
     let key: Arc<str> = view.into();
     let views = wakes.then(move |wake| {
         // Every feed that woke for this change and shows this view shares one load and one serialisation of it.
-        let view = matches!(wake, Wake::Change).then(|| {
+        let view = (!matches!(wake, Wake::Check)).then(|| {
             let loading = load();
             let (shared, key, generation) = (shared.clone(), key.clone(), live.generation());
+            let open = matches!(wake, Wake::Open);
             async move {
                 let serialised = async move { Ok(loading.await?.and_then(|v| serde_json::to_string(&v).ok())) };
-                shared.views.get(&key, generation, serialised).await
+                if open {
+                    serialised.await.map(|json| json.map(Arc::from))
+                } else {
+                    shared.views.get(&key, generation, serialised).await
+                }
             }
         });
         let watch = watch.clone();
@@ -292,13 +335,15 @@ where
 #[derive(Debug, Default)]
 struct SharedViews {
     by_view: Mutex<HashMap<Arc<str>, (u64, Loaded)>>,
+    /// The change at the last sweep.
+    swept: AtomicU64,
 }
 
 /// One view as loaded after one change: filled by the first feed to ask, awaited by the rest.
 type Loaded = Arc<tokio::sync::OnceCell<Option<Arc<str>>>>;
 
 /// Views kept before old ones are forgotten; and how many changes back a view still counts as recent.
-const VIEWS_KEPT: usize = 4096;
+const VIEWS_KEPT: usize = 1024;
 const RECENT: u64 = 64;
 
 impl SharedViews {
@@ -315,8 +360,10 @@ impl SharedViews {
     {
         let cell = {
             let mut by_view = self.by_view.lock().unwrap_or_else(PoisonError::into_inner);
-            if by_view.len() >= VIEWS_KEPT {
+            // Forget views not loaded for a while, at most once every RECENT changes (never a sweep per call).
+            if by_view.len() >= VIEWS_KEPT && generation >= self.swept.load(Ordering::Relaxed) + RECENT {
                 by_view.retain(|_, (loaded_after, _)| *loaded_after + RECENT >= generation);
+                self.swept.store(generation, Ordering::Relaxed);
             }
             let entry = by_view.entry(view.clone()).or_insert_with(|| (generation, Arc::default()));
             if entry.0 < generation {
@@ -469,6 +516,16 @@ mod tests {
         assert_eq!(&*get(2).await, "view after change 2");
         assert_eq!(&*get(1).await, "view after change 2");
         assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_store_failure_is_an_error_to_try_again_and_a_refusal_sends_nothing() {
+        use app::services::{DispatchError, JobError};
+        let failed: Result<(), DispatchError> = Err(DispatchError::Store(app::store::StoreError::WriterStopped));
+        assert!(shown(failed).is_err());
+        assert!(matches!(shown::<(), _>(Err(DispatchError::NotDispatcher)), Ok(None)));
+        assert!(matches!(shown::<(), _>(Err(JobError::NotTechnician)), Ok(None)));
+        assert!(matches!(shown::<u8, JobError>(Ok(7)), Ok(Some(7))));
     }
 
     #[tokio::test]

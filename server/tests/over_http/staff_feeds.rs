@@ -109,3 +109,30 @@ async fn a_feed_ends_when_its_session_reaches_its_absolute_lifetime() {
     assert_eq!(board.next().await, None, "the feed outlived its session");
     assert_eq!(sam.get_json("/staff/api/board").await.0, 401, "the session itself is over too");
 }
+
+/// Feeds share the view loaded after each change, but a feed that just opened loads its own: a checklist edited
+/// since (announced to no feed) is on the new feed's first view, not the view shared before the edit.
+#[tokio::test]
+async fn a_new_feed_starts_with_a_fresh_view_not_one_shared_before_an_unannounced_edit() {
+    let app = spawn_app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let (number, token) = request(&app).await;
+    let path = format!("/staff/api/dispatch/requests/{number}/events");
+    let labels = |view: &Value| -> Vec<String> {
+        view["job"]["checklist"].as_array().unwrap().iter().map(|l| l["label"].as_str().unwrap().to_owned()).collect()
+    };
+    let mut first = Feed::open(&dee, &path).await;
+    let before = labels(&first.next().await.unwrap());
+    assert!(!before.iter().any(|l| l == "Torque wrench, 120 Nm"));
+    // A change: both open feeds get the view shared for it.
+    let mut second = Feed::open(&dee, &path).await;
+    second.next().await.unwrap();
+    call_me_back(&app, &token).await;
+    assert_eq!(first.next().await.unwrap()["job"]["request"]["callback_requested"], true);
+    assert_eq!(second.next().await.unwrap()["job"]["request"]["callback_requested"], true);
+    let saved = dee.post("/dispatch/checklists", &[("problem", "flat_tire"), ("lines", "Torque wrench, 120 Nm")]).await;
+    assert_eq!(saved.status(), 204);
+    let mut third = Feed::open(&dee, &path).await;
+    let fresh = labels(&third.next().await.unwrap());
+    assert!(fresh.iter().any(|l| l == "Torque wrench, 120 Nm"), "{fresh:?}");
+}
