@@ -58,7 +58,8 @@ impl Store {
         }
         owner_only(options.get_filename())
             .map_err(|source| StoreError::DataDir { path: options.get_filename().display().to_string(), source })?;
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        // Readers in WAL mode never wait for each other; the writer task keeps one connection for itself.
+        let pool = SqlitePoolOptions::new().max_connections(12).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         // The server's clock never starts before the last event recorded (the newest by id: no scan), so time
         // does not run backwards across a restart, whatever the wall clock says; before anything is written.
