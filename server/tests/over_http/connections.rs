@@ -15,7 +15,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::common::{StaffClient, TestApp, flat_tire, spawn_app_with};
+use crate::common::{LiveFeed as Feed, StaffClient, TestApp, flat_tire, spawn_app_with};
 
 /// Connects to the app over plain TCP.
 async fn connect(app: &TestApp) -> TcpStream {
@@ -136,41 +136,6 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_
     assert!(after >= Duration::from_millis(1800), "closed after {after:?}, before the idle timeout");
 }
 
-/// A live feed being read: each `data:` line is one whole view.
-struct Feed {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Feed {
-    fn new(response: reqwest::Response) -> Feed {
-        assert_eq!(response.status(), 200);
-        Feed { response, buffer: String::new() }
-    }
-
-    /// The next view, or `None` once the server has ended the feed; fails the test when neither comes in time.
-    async fn next(&mut self, within: Duration) -> Option<Value> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            while let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    return Some(serde_json::from_str(data).unwrap());
-                }
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
-                .await
-                .expect("the feed neither sent a view nor ended")
-                .ok()
-                .flatten();
-            match chunk {
-                Some(bytes) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
-                None => return None,
-            }
-        }
-    }
-}
-
 /// A fresh request's status feed path.
 async fn status_feed(app: &TestApp) -> (String, String) {
     let created: Value = app.create(flat_tire()).await.json().await.unwrap();
@@ -288,17 +253,17 @@ async fn a_feed_ends_after_its_lifetime_and_the_next_one_starts_with_the_whole_v
     let (feed, token) = status_feed(&app).await;
     let started = Instant::now();
     let mut first = Feed::new(app.client.get(&feed).send().await.unwrap());
-    let view = first.next(Duration::from_secs(5)).await.expect("the whole view at once");
+    let view = first.next_within(Duration::from_secs(5)).await.expect("the whole view at once");
     assert_eq!(view["callback_requested"], false);
     // Nothing changes; the feed ends by itself, within its lifetime (less up to a tenth).
-    assert!(first.next(Duration::from_secs(5)).await.is_none(), "the feed sent a view with nothing changed");
+    assert!(first.next_within(Duration::from_secs(5)).await.is_none(), "the feed sent a view with nothing changed");
     let lived = started.elapsed();
     assert!(lived >= Duration::from_millis(850) && lived < Duration::from_secs(3), "lived {lived:?}");
 
     // A change while the browser was between feeds: the reconnected feed's first message carries it.
     assert_eq!(app.post_form(&paths::at(paths::CALL_ME_BACK, &token), &[]).await.status(), 303);
     let mut again = Feed::new(app.client.get(&feed).send().await.unwrap());
-    let view = again.next(Duration::from_secs(5)).await.expect("the whole view at once");
+    let view = again.next_within(Duration::from_secs(5)).await.expect("the whole view at once");
     assert_eq!(view["callback_requested"], true);
     assert_eq!(view["number"], app.status(&token).await["number"]);
 }
@@ -375,7 +340,7 @@ async fn sigterm_drains_healthz_503_closes_feeds_and_exits_0_within_the_bound() 
     assert_eq!(sent.status(), 303);
     let status_page = sent.headers()["location"].to_str().unwrap().to_owned();
     let mut feed = Feed::new(client.get(format!("{base}{status_page}/events")).send().await.unwrap());
-    assert!(feed.next(Duration::from_secs(5)).await.is_some());
+    assert!(feed.next_within(Duration::from_secs(5)).await.is_some());
 
     let signalled = Instant::now();
     let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
@@ -394,7 +359,7 @@ async fn sigterm_drains_healthz_503_closes_feeds_and_exits_0_within_the_bound() 
     assert_eq!(draining["error"], "draining");
 
     // The feed ends (sending nothing more) once the server stops accepting.
-    assert!(feed.next(Duration::from_secs(5)).await.is_none(), "the feed sent a view after SIGTERM");
+    assert!(feed.next_within(Duration::from_secs(5)).await.is_none(), "the feed sent a view after SIGTERM");
     assert!(signalled.elapsed() >= Duration::from_millis(900), "the feed ended before the notice was over");
 
     // The process exits, successfully, within notice + drain (and a little for the runtime).

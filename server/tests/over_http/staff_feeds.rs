@@ -1,45 +1,17 @@
 //! Staff live feeds end with their session (logout, a disabled account, the session's absolute lifetime) and never
 //! carry a view after it. No test sleeps: each makes a change that the feed would show, and waits, bounded, for
 //! what the server does with it.
-use std::time::Duration;
 
-use crate::common::{StaffClient, TestApp, flat_tire, spawn_app, spawn_app_with};
+use crate::common::{LiveFeed, StaffClient, TestApp, flat_tire, spawn_app, spawn_app_with};
 use app::domain::Role;
 use serde_json::Value;
 
 /// A staff live feed being read.
-struct Feed {
-    response: reqwest::Response,
-    buffer: String,
-}
+struct Feed;
 
 impl Feed {
-    async fn open(staff: &StaffClient, path: &str) -> Feed {
-        let response = staff.client.get(staff.url(path)).send().await.unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Feed { response, buffer: String::new() }
-    }
-
-    /// The next view, or `None` once the server has ended the feed. Fails the test when neither comes in time.
-    async fn next(&mut self) -> Option<Value> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            while let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    return Some(serde_json::from_str(data).unwrap());
-                }
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
-                .await
-                .expect("the feed neither sent a view nor ended")
-                .unwrap();
-            match chunk {
-                Some(bytes) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
-                None => return None,
-            }
-        }
+    async fn open(staff: &StaffClient, path: &str) -> LiveFeed {
+        LiveFeed::new(staff.client.get(staff.url(path)).send().await.unwrap())
     }
 }
 

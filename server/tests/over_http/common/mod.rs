@@ -152,3 +152,45 @@ pub fn flat_tire() -> serde_json::Value {
         "access_notes": "Gate code 4711"
     })
 }
+
+/// A live feed being read: each `data:` line is one whole view.
+pub struct LiveFeed {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl LiveFeed {
+    pub fn new(response: reqwest::Response) -> LiveFeed {
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        LiveFeed { response, buffer: String::new() }
+    }
+
+    /// The next view within 15 s, or `None` once the server has ended the feed.
+    pub async fn next(&mut self) -> Option<serde_json::Value> {
+        self.next_within(std::time::Duration::from_secs(15)).await
+    }
+
+    /// The next view, or `None` once the server has ended (or cut) the feed; fails the test when neither comes
+    /// in time.
+    pub async fn next_within(&mut self, within: std::time::Duration) -> Option<serde_json::Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return Some(serde_json::from_str(data).unwrap());
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .expect("the feed neither sent a view nor ended")
+                .ok()
+                .flatten();
+            match chunk {
+                Some(bytes) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                None => return None,
+            }
+        }
+    }
+}
