@@ -87,26 +87,119 @@ pub fn form_input(form: &web_sys::HtmlFormElement, name: &str) -> Option<web_sys
     form.query_selector(&format!("[name='{name}']")).ok()??.dyn_into().ok()
 }
 
+/// The first wait before opening a refused feed again; it doubles with each refusal, up to the longest.
+const REOPEN_FIRST_MS: f64 = 1_000.0;
+const REOPEN_LONGEST_MS: f64 = 60_000.0;
+
 /// Opens a server-sent event stream and hands each message's data to `on_message` until the guard drops.
+///
+/// The browser reconnects by itself when a feed ends or its connection drops. A refusal (too many feeds open,
+/// the server busy or restarting, a proxy's 502) closes an EventSource for good, so we open it again, waiting
+/// longer after each refusal, a little at random so pages refused together do not all come back together. The
+/// first message of every feed is the whole view, so nothing is missed meanwhile.
 pub fn listen(url: &str, on_message: impl Fn(String) + 'static) -> Option<EventStream> {
-    let source = web_sys::EventSource::new(url).ok()?;
-    let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        if let Some(data) = e.data().as_string() {
-            on_message(data);
+    let feed = std::rc::Rc::new_cyclic(|me: &std::rc::Weak<Feed>| {
+        let (opened, failed) = (me.clone(), me.clone());
+        Feed {
+            url: url.to_owned(),
+            on_message: Closure::new(move |e: web_sys::MessageEvent| {
+                if let Some(data) = e.data().as_string() {
+                    on_message(data);
+                }
+            }),
+            on_open: Closure::new(move || {
+                if let Some(feed) = opened.upgrade() {
+                    feed.refusals.set(0);
+                    announce_feed("open");
+                }
+            }),
+            on_error: Closure::new(move || {
+                if let Some(feed) = failed.upgrade() {
+                    Feed::refused(&feed);
+                }
+            }),
+            source: Default::default(),
+            refusals: Default::default(),
+            reopen: Default::default(),
         }
     });
-    source.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-    Some(EventStream { source, _handler: handler })
+    feed.open().then_some(EventStream(feed))
 }
 
-pub struct EventStream {
-    source: web_sys::EventSource,
-    _handler: Closure<dyn Fn(web_sys::MessageEvent)>,
+/// Keeps a feed open until dropped.
+pub struct EventStream(std::rc::Rc<Feed>);
+
+struct Feed {
+    url: String,
+    on_message: Closure<dyn Fn(web_sys::MessageEvent)>,
+    on_open: Closure<dyn Fn()>,
+    on_error: Closure<dyn Fn()>,
+    source: std::cell::RefCell<Option<web_sys::EventSource>>,
+    refusals: std::cell::Cell<i32>,
+    /// The timer that will open the feed again.
+    reopen: std::cell::Cell<Option<i32>>,
+}
+
+impl Feed {
+    fn open(&self) -> bool {
+        let Ok(source) = web_sys::EventSource::new(&self.url) else { return false };
+        source.set_onmessage(Some(self.on_message.as_ref().unchecked_ref()));
+        source.set_onopen(Some(self.on_open.as_ref().unchecked_ref()));
+        source.set_onerror(Some(self.on_error.as_ref().unchecked_ref()));
+        if let Some(old) = self.source.replace(Some(source)) {
+            old.close();
+        }
+        true
+    }
+
+    /// An error the browser is not retrying itself (the EventSource is closed): open the feed again later.
+    fn refused(feed: &std::rc::Rc<Feed>) {
+        let closed = feed.source.borrow().as_ref().is_some_and(|s| s.ready_state() == web_sys::EventSource::CLOSED);
+        if !closed {
+            announce_feed("reconnecting");
+            return;
+        }
+        announce_feed("waiting");
+        if feed.reopen.get().is_some() {
+            return;
+        }
+        let refusals = feed.refusals.get();
+        feed.refusals.set(refusals.saturating_add(1));
+        let longest = (REOPEN_FIRST_MS * 2f64.powi(refusals.min(10))).min(REOPEN_LONGEST_MS);
+        let wait = longest * (0.5 + js_sys::Math::random() * 0.5);
+        let me = std::rc::Rc::downgrade(feed);
+        let again = Closure::once_into_js(move || {
+            if let Some(feed) = me.upgrade() {
+                feed.reopen.set(None);
+                feed.open();
+            }
+        });
+        let timer = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), wait as i32).ok()
+        });
+        feed.reopen.set(timer);
+    }
+}
+
+/// Says on the page's root what its live feed is doing (`data-feed`: open, reconnecting, waiting) and how many
+/// times it has opened (`data-feed-opens`), for styles and for tests to wait on.
+fn announce_feed(state: &str) {
+    let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else { return };
+    let _ = root.set_attribute("data-feed", state);
+    if state == "open" {
+        let opens = root.get_attribute("data-feed-opens").and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
+        let _ = root.set_attribute("data-feed-opens", &(opens + 1).to_string());
+    }
 }
 
 impl Drop for EventStream {
     fn drop(&mut self) {
-        self.source.close();
+        if let Some(source) = self.0.source.take() {
+            source.close();
+        }
+        if let (Some(timer), Some(window)) = (self.0.reopen.take(), web_sys::window()) {
+            window.clear_timeout_with_handle(timer);
+        }
     }
 }
 

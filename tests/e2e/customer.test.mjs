@@ -2,7 +2,7 @@
 // JavaScript off. Each test sends a request, lands on the status page, and sees a new event appear.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { hydrated, phone, post, screenshots, setUp } from './harness.mjs';
+import { hydrated, live, phone, post, screenshots, setUp } from './harness.mjs';
 
 const env = setUp();
 
@@ -32,7 +32,7 @@ describe('customer with JavaScript and location granted', () => {
 
     // A marker that a reload would wipe: the update must arrive without one.
     await page.evaluate(() => { window.__stillHere = true; });
-    await page.waitForTimeout(500); // let the event stream connect
+    await live(page);
     const answer = await post(env.server.base, `/r/${token(page)}/callback`);
     assert.equal(answer.status, 303);
     await page.getByText('You asked us to call you back').waitFor({ timeout: 5000 });
@@ -67,7 +67,7 @@ describe('customer with JavaScript and location denied', () => {
     await page.waitForURL(/\/r\//);
     assert.match(await page.locator('.facts').innerText(), /I-95 northbound, exit 4/);
 
-    await page.waitForTimeout(500);
+    await live(page);
     await post(env.server.base, `/r/${token(page)}/cancel`);
     await page.getByRole('heading', { name: 'Request cancelled' }).waitFor({ timeout: 5000 });
     await context.close();

@@ -126,6 +126,13 @@ export async function running(page) {
   await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 15000 });
 }
 
+/// Waits until the page's live feed is open (`opens`: for the how-manyth time); the page announces it on its
+/// root element.
+export async function live(page, opens = 1) {
+  await page.waitForFunction((n) => document.documentElement.dataset.feed === 'open'
+    && Number(document.documentElement.dataset.feedOpens) >= n, opens, { timeout: 15000 });
+}
+
 export async function post(base, path) {
   return fetch(`${base}${path}`, { method: 'POST', redirect: 'manual' });
 }

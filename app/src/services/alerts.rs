@@ -203,6 +203,11 @@ impl Services {
     }
 
     async fn alert_now(&self, request_id: i64, audience: Audience, why: Why) -> Result<AlertReport, StoreError> {
+        // Whose phones first: with nobody to reach (no one on duty with a device), nothing to load.
+        let devices = self.store.subscriptions(audience).await?;
+        if devices.is_empty() {
+            return Ok(AlertReport::default());
+        }
         let Some(loaded) = self.store.load(request_id).await? else { return Ok(AlertReport::default()) };
         let v = &loaded.view;
         let place = match (&v.place, v.accuracy_m) {
@@ -236,7 +241,6 @@ impl Services {
         // A dispatcher's tap opens dispatch's page of the request; a technician's, the job screen.
         let page = if why == Why::Alarm { paths::DISPATCH_REQUEST } else { paths::TECH_JOB };
         let notice = Notice { title, body, url: paths::at(page, &v.number), tag: v.number.clone() };
-        let devices = self.store.subscriptions(audience).await?;
         let report = self.push(devices, &notice).await;
         tracing::info!(request_id, ?audience, ?report, "job alerts sent");
         Ok(report)

@@ -51,7 +51,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // The WAL is copied into the database file by a task of its own (`writer::checkpoints`), not by
+            // whichever commit crosses SQLite's threshold while every create behind it waits.
+            .pragma("wal_autocheckpoint", "0");
         if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
@@ -59,7 +62,10 @@ impl Store {
         owner_only(options.get_filename())
             .map_err(|source| StoreError::DataDir { path: options.get_filename().display().to_string(), source })?;
         // Readers in WAL mode never wait for each other; the writer task keeps one connection for itself.
-        let pool = SqlitePoolOptions::new().max_connections(12).connect_with(options).await?;
+        // No ping before each use: a connection to a file does not go stale, and a ping is one more hop to
+        // SQLite's thread per query.
+        let pool =
+            SqlitePoolOptions::new().max_connections(12).test_before_acquire(false).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         // The server's clock never starts before the last event recorded (the newest by id: no scan), so time
         // does not run backwards across a restart, whatever the wall clock says; before anything is written.
@@ -68,6 +74,7 @@ impl Store {
         crate::clock::not_before(last.unwrap_or(0));
         let (creates, jobs) = tokio::sync::mpsc::channel(writer::QUEUE);
         tokio::spawn(writer::write_creates(pool.acquire().await?, jobs));
+        tokio::spawn(writer::checkpoints(pool.clone(), creates.downgrade()));
         Ok(Store { pool, creates })
     }
 

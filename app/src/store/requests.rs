@@ -183,17 +183,14 @@ impl Store {
     /// Stores the request and its `received` event (and its idempotency key), committed (and synced) before
     /// returning. The writer task commits whatever requests are waiting together, one sync for them all.
     pub async fn create_request(&self, record: NewRecord) -> Result<Creation, StoreError> {
-        if let Some(key) = &record.idempotency
-            && let Some(seen) = self.seen_key(key).await?
-        {
-            return Ok(seen);
-        }
+        // A repeated key is found by the writer (its insert of the key changes nothing): no read before every
+        // create for the rare retry.
         let key = record.idempotency.clone();
         let (reply, answer) = oneshot::channel();
         self.creates.send(CreateJob { record, reply }).await.map_err(|_| StoreError::WriterStopped)?;
         match answer.await.map_err(|_| StoreError::WriterStopped)?? {
             Inserted::New(created) => Ok(Creation::New(created)),
-            // Two retries with one key raced each other: the other one won; answer as if we came second.
+            // The key is in force: the same request again, or a refusal for a different one.
             Inserted::KeyTaken => match &key {
                 Some(key) => self.seen_key(key).await?.ok_or(StoreError::WriterStopped),
                 None => Err(StoreError::WriterStopped),

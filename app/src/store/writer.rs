@@ -3,12 +3,12 @@
 //! commits them together: one sync for the lot. Under a flood the batches grow and the syncs per request fall;
 //! alone, a request waits for no one.
 
-use sqlx::{Acquire, Row, SqliteConnection};
+use sqlx::{Acquire, QueryBuilder, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    StoreError, is_unique_violation, now_ms,
-    requests::{Created, NewEvent, NewRecord, insert_event},
+    StoreError, now_ms,
+    requests::{Created, Idempotency, NewRecord},
 };
 use crate::domain::{EventKind, RequestNumber, StatusToken};
 
@@ -16,7 +16,7 @@ use crate::domain::{EventKind, RequestNumber, StatusToken};
 const BATCH: usize = 64;
 /// Creates waiting for the writer before senders wait to hand theirs over.
 pub(super) const QUEUE: usize = 1024;
-/// Four readable characters give 390,625 numbers; after a few collisions in a row we lengthen.
+/// Tries for a free request number before giving up.
 const NUMBER_ATTEMPTS: usize = 8;
 
 pub(super) struct CreateJob {
@@ -54,15 +54,60 @@ pub(super) async fn write_creates(
     }
 }
 
+/// How often the WAL is copied into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Copies committed pages from the WAL into the database file, beside the writer rather than in its way: a
+/// passive checkpoint waits for nobody, and the writer never stops to sync the database file. Ends with the
+/// writer.
+pub(super) async fn checkpoints(pool: super::Pool, writer: mpsc::WeakSender<CreateJob>) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if writer.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(error = %e, "copying the write-ahead log into the database failed; trying again");
+        }
+    }
+}
+
 async fn commit(
     conn: &mut SqliteConnection,
     batch: &[CreateJob],
 ) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
     let mut tx = conn.begin().await?;
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        results.push(insert_one(&mut tx, &job.record).await?);
-    }
+    let mut together = tx.begin().await?;
+    let results = match insert_all(&mut together, batch).await {
+        Ok(results) => {
+            together.commit().await?;
+            results
+        }
+        // A constraint one request broke fails the statement for all: undo, and write them one by one, each in a
+        // savepoint of its own, so that one fails alone.
+        Err(e) if only_this_request(&e) => {
+            together.rollback().await?;
+            let mut results = Vec::with_capacity(batch.len());
+            for job in batch {
+                let mut alone = tx.begin().await?;
+                match insert_all(&mut alone, std::slice::from_ref(job)).await {
+                    Ok(mut result) => {
+                        alone.commit().await?;
+                        results.append(&mut result);
+                    }
+                    Err(e) if only_this_request(&e) => {
+                        alone.rollback().await?;
+                        results.push(Err(e.into()));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            results
+        }
+        Err(e) => return Err(e),
+    };
     tx.commit().await?;
     Ok(results)
 }
@@ -73,102 +118,131 @@ fn only_this_request(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.kind() != sqlx::error::ErrorKind::Other)
 }
 
-/// One request in its own savepoint, with a fresh number when the random one is taken. The outer error fails
-/// the batch; the inner one is this request's alone.
-async fn insert_one(
-    tx: &mut SqliteConnection,
-    record: &NewRecord,
-) -> Result<Result<Inserted, StoreError>, sqlx::Error> {
-    let mut attempt = 0;
-    loop {
-        let (number, token) = {
+/// The requests, their `received` events and their idempotency keys, a statement for each kind of row however
+/// many requests there are (each statement is a hop to SQLite's thread, and hops, not rows, are what cost). A
+/// number or a key already taken is an answer, not an error: an error would undo the statement for everyone.
+async fn insert_all(
+    conn: &mut SqliteConnection,
+    batch: &[CreateJob],
+) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
+    let now = now_ms();
+    let mut stored: Vec<Option<Created>> = vec![None; batch.len()];
+    for attempt in 0..NUMBER_ATTEMPTS {
+        let waiting: Vec<usize> = (0..batch.len()).filter(|&i| stored[i].is_none()).collect();
+        if waiting.is_empty() {
+            break;
+        }
+        let drawn: Vec<(RequestNumber, StatusToken)> = {
+            // Four readable characters give 390,625 numbers; after a few collisions in a row we lengthen.
             let mut rng = rand::rng();
             let len = if attempt < NUMBER_ATTEMPTS / 2 { 4 } else { 5 };
-            (RequestNumber::random(&mut rng, len), StatusToken::random(&mut rng))
+            waiting.iter().map(|_| (RequestNumber::random(&mut rng, len), StatusToken::random(&mut rng))).collect()
         };
-        let mut savepoint = tx.begin().await?;
-        match insert(&mut savepoint, record, number.as_str(), token.as_str()).await {
-            Ok(id) => {
-                savepoint.commit().await?;
-                let (number, token) = (number.as_str().to_owned(), token.as_str().to_owned());
-                return Ok(Ok(Inserted::New(Created { id, number, token })));
+        let mut insert = QueryBuilder::new(
+            "INSERT INTO help_requests (number, token, source, problem, problem_detail, phone, name, lat, lon, \
+             accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, notes, \
+             someone_inside, created_at, partner_id, due_at) ",
+        );
+        insert.push_values(waiting.iter().zip(&drawn), |mut row, (&i, (number, token))| {
+            let (record, r) = (&batch[i].record, &batch[i].record.request);
+            row.push_bind(number.as_str())
+                .push_bind(token.as_str())
+                .push_bind(record.source)
+                .push_bind(r.problem.as_str())
+                .push_bind(&r.problem_detail)
+                .push_bind(r.phone.e164())
+                .push_bind(&r.name)
+                .push_bind(r.coordinates.map(|c| c.lat))
+                .push_bind(r.coordinates.map(|c| c.lon))
+                .push_bind(r.coordinates.and_then(|c| c.accuracy_m))
+                .push_bind(&r.place)
+                .push_bind(&r.access_notes)
+                .push_bind(&r.vehicle.make)
+                .push_bind(&r.vehicle.model)
+                .push_bind(&r.vehicle.colour)
+                .push_bind(&r.vehicle.plate)
+                .push_bind(&r.notes)
+                .push_bind(r.someone_inside)
+                .push_bind(now)
+                .push_bind(record.partner_id)
+                .push_bind(now);
+        });
+        // Two drawing the same number in one statement: the second is skipped like any other taken number.
+        insert.push(" ON CONFLICT (number) DO NOTHING RETURNING id, number");
+        for (id, number) in insert.build_query_as::<(i64, String)>().fetch_all(&mut *conn).await? {
+            if let Some(k) = drawn.iter().position(|(drawn, _)| drawn.as_str() == number) {
+                let token = drawn[k].1.as_str().to_owned();
+                stored[waiting[k]] = Some(Created { id, number, token });
             }
-            Err(e) if only_this_request(&e) => {
-                savepoint.rollback().await?;
-                if is_unique_violation(&e, "number") && attempt + 1 < NUMBER_ATTEMPTS {
-                    attempt += 1;
-                } else if is_unique_violation(&e, "idempotency_keys") {
-                    return Ok(Ok(Inserted::KeyTaken));
-                } else {
-                    return Ok(Err(e.into()));
-                }
-            }
-            Err(e) => return Err(e),
         }
     }
+    let new: Vec<(usize, &Created)> = stored.iter().enumerate().filter_map(|(i, c)| Some((i, c.as_ref()?))).collect();
+    if new.is_empty() {
+        return Ok(stored.into_iter().map(|_| Err(no_free_number())).collect());
+    }
+    let mut received = QueryBuilder::new("INSERT INTO request_events (request_id, at, kind, actor, staff_id) ");
+    received.push_values(&new, |mut row, &(i, created)| {
+        let record = &batch[i].record;
+        row.push_bind(created.id)
+            .push_bind(now)
+            .push_bind(EventKind::Received.as_str())
+            .push_bind(record.actor.as_str())
+            .push_bind(record.staff_id);
+    });
+    received.build().execute(&mut *conn).await?;
+
+    // A key is taken anew only once expired (as of the latest sender in the batch: they are milliseconds apart);
+    // one still in force belongs to the request stored first, and this one is undone.
+    let keyed: Vec<(usize, &Created, &Idempotency)> =
+        new.iter().filter_map(|&(i, created)| Some((i, created, batch[i].record.idempotency.as_ref()?))).collect();
+    let mut key_taken = vec![false; batch.len()];
+    if let Some(not_before) = keyed.iter().map(|(_, _, key)| key.not_before_ms).max() {
+        let mut keys =
+            QueryBuilder::new("INSERT INTO idempotency_keys (caller, key, fingerprint, request_id, created_at) ");
+        keys.push_values(&keyed, |mut row, &(_, created, key)| {
+            row.push_bind(&key.caller)
+                .push_bind(&key.key)
+                .push_bind(&key.fingerprint)
+                .push_bind(created.id)
+                .push_bind(now);
+        });
+        keys.push(
+            " ON CONFLICT (caller, key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+             request_id = excluded.request_id, created_at = excluded.created_at \
+             WHERE idempotency_keys.created_at < ",
+        );
+        keys.push_bind(not_before).push(" RETURNING request_id");
+        let owners: Vec<i64> = keys.build_query_scalar().fetch_all(&mut *conn).await?;
+        let undone: Vec<i64> = keyed
+            .iter()
+            .filter(|(_, created, _)| !owners.contains(&created.id))
+            .map(|&(i, created, _)| {
+                key_taken[i] = true;
+                created.id
+            })
+            .collect();
+        if !undone.is_empty() {
+            for table in ["request_events WHERE request_id", "help_requests WHERE id"] {
+                let mut undo = QueryBuilder::new(format!("DELETE FROM {table} IN ("));
+                let mut ids = undo.separated(", ");
+                for id in &undone {
+                    ids.push_bind(*id);
+                }
+                undo.push(")").build().execute(&mut *conn).await?;
+            }
+        }
+    }
+    Ok(stored
+        .into_iter()
+        .zip(key_taken)
+        .map(|(created, taken)| match created {
+            None => Err(no_free_number()),
+            Some(_) if taken => Ok(Inserted::KeyTaken),
+            Some(created) => Ok(Inserted::New(created)),
+        })
+        .collect())
 }
 
-async fn insert(
-    conn: &mut SqliteConnection,
-    record: &NewRecord,
-    number: &str,
-    token: &str,
-) -> Result<i64, sqlx::Error> {
-    let r = &record.request;
-    let now = now_ms();
-    if let Some(key) = &record.idempotency {
-        // An expired key is forgotten here, in the transaction that takes it anew.
-        sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND created_at < $3")
-            .bind(&key.caller)
-            .bind(&key.key)
-            .bind(key.not_before_ms)
-            .execute(&mut *conn)
-            .await?;
-    }
-    let id: i64 = sqlx::query(
-        "INSERT INTO help_requests (number, token, source, problem, problem_detail, phone, \
-         name, lat, lon, accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, \
-         vehicle_plate, notes, someone_inside, created_at, partner_id, due_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $19) \
-         RETURNING id",
-    )
-    .bind(number)
-    .bind(token)
-    .bind(record.source)
-    .bind(r.problem.as_str())
-    .bind(&r.problem_detail)
-    .bind(r.phone.e164())
-    .bind(&r.name)
-    .bind(r.coordinates.map(|c| c.lat))
-    .bind(r.coordinates.map(|c| c.lon))
-    .bind(r.coordinates.and_then(|c| c.accuracy_m))
-    .bind(&r.place)
-    .bind(&r.access_notes)
-    .bind(&r.vehicle.make)
-    .bind(&r.vehicle.model)
-    .bind(&r.vehicle.colour)
-    .bind(&r.vehicle.plate)
-    .bind(&r.notes)
-    .bind(r.someone_inside)
-    .bind(now)
-    .bind(record.partner_id)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("id")?;
-    let received = NewEvent { staff_id: record.staff_id, ..NewEvent::by(EventKind::Received, record.actor) };
-    insert_event(conn, id, now, &received).await?;
-    if let Some(key) = &record.idempotency {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (caller, key, fingerprint, request_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&key.caller)
-        .bind(&key.key)
-        .bind(&key.fingerprint)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(id)
+fn no_free_number() -> StoreError {
+    StoreError::Write(format!("no free request number in {NUMBER_ATTEMPTS} tries"))
 }

@@ -11,6 +11,7 @@ mod crash;
 mod customer_flow;
 mod dispatch;
 mod fuzz;
+mod group_commit;
 mod limits;
 mod logins;
 mod partner_api;

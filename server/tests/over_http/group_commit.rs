@@ -1,0 +1,80 @@
+//! Group commit under faults: the creates waiting together are written together, yet one request that breaks a
+//! constraint fails alone, and any other failure fails its whole batch with nobody told "saved".
+use std::collections::HashSet;
+
+use crate::common::{TestApp, flat_tire, spawn_app_with};
+use sqlx::{Connection, Row};
+
+async fn sql(app: &TestApp, query: &str) -> Vec<sqlx::sqlite::SqliteRow> {
+    let mut db = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+    sqlx::raw_sql(query).fetch_all(&mut db).await.unwrap()
+}
+
+/// Sends `n` creates at once, the one at `poisoned` with the notes `poison`, the others `n-<i>`; answers by notes.
+async fn send_together(app: &TestApp, n: usize, poisoned: usize, poison: &str) -> Vec<(String, u16)> {
+    let sends = (0..n).map(|i| {
+        let notes = if i == poisoned { poison.to_owned() } else { format!("n-{i}") };
+        let mut body = flat_tire();
+        body["notes"] = notes.clone().into();
+        async move { (notes, app.create(body).await.status().as_u16()) }
+    });
+    futures::future::join_all(sends).await
+}
+
+async fn stored_notes(app: &TestApp) -> HashSet<String> {
+    sql(app, "SELECT notes FROM help_requests").await.iter().map(|r| r.get::<String, _>("notes")).collect()
+}
+
+#[tokio::test]
+async fn one_request_that_breaks_a_constraint_fails_alone_and_the_rest_are_stored() {
+    let app = spawn_app_with(&["--partner-limit-per-minute", "10000"]).await;
+    // A request with these notes breaks a unique constraint on its way in (a stand-in for any bad row).
+    sql(
+        &app,
+        "CREATE TABLE taken (v TEXT UNIQUE); INSERT INTO taken VALUES ('x'); \
+         CREATE TRIGGER breaks_a_constraint BEFORE INSERT ON help_requests WHEN NEW.notes = 'bad row' \
+         BEGIN INSERT INTO taken VALUES ('x'); END;",
+    )
+    .await;
+    let answers = send_together(&app, 48, 17, "bad row").await;
+    let stored = stored_notes(&app).await;
+    for (notes, status) in &answers {
+        if notes == "bad row" {
+            assert_eq!(*status, 503, "the bad one fails");
+            assert!(!stored.contains(notes));
+        } else {
+            assert_eq!(*status, 201, "{notes} is stored despite the bad one beside it");
+            assert!(stored.contains(notes), "{notes} answered 201 and is stored");
+        }
+    }
+    assert_eq!(stored.len(), 47);
+}
+
+#[tokio::test]
+async fn any_other_failure_fails_the_whole_batch_and_nobody_is_told_saved() {
+    let app = spawn_app_with(&["--partner-limit-per-minute", "10000"]).await;
+    // Not a constraint of the request's own (as a full disk or an I/O error would be): the batch fails as one.
+    sql(
+        &app,
+        "CREATE TRIGGER fails_the_batch BEFORE INSERT ON help_requests WHEN NEW.notes = 'disk trouble' \
+         BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
+    )
+    .await;
+    let answers = send_together(&app, 48, 5, "disk trouble").await;
+    let stored = stored_notes(&app).await;
+    let mut saved = 0;
+    for (notes, status) in &answers {
+        match status {
+            201 => {
+                saved += 1;
+                assert!(stored.contains(notes), "{notes} was told saved, so it must be stored");
+            }
+            503 => assert!(!stored.contains(notes), "{notes} was told it failed, so it must not be stored"),
+            other => panic!("{notes}: {other}"),
+        }
+    }
+    assert!(answers.iter().any(|(notes, status)| notes == "disk trouble" && *status == 503));
+    assert_eq!(stored.len(), saved, "exactly the requests told saved are stored");
+    // The writer goes on: the next request is stored.
+    assert_eq!(app.create(flat_tire()).await.status(), 201);
+}
