@@ -26,16 +26,14 @@ use std::{
 
 use app::{live::Changed, session::SessionWatch, store::now_ms};
 use axum::{
+    body::{Body, Bytes},
     extract::{Path, Query, State},
-    http::StatusCode,
-    response::{
-        IntoResponse, Response,
-        sse::{Event, KeepAlive, Sse},
-    },
+    http::{HeaderName, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use futures::{Stream, StreamExt, future, stream};
 use serde::Serialize;
-use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
+use tokio_stream::wrappers::{BroadcastStream, IntervalStream, errors::BroadcastStreamRecvError};
 use tower_sessions::Session;
 
 use crate::{AppState, Config, auth::Staff, limits::ClientAddress, reply::Problem};
@@ -272,30 +270,27 @@ where
     let wakes = stream::once(async { Wake::Open }).chain(stream::select(ticks, checks));
     let (live, shared) = (state.services.live.clone(), state.feeds.clone());
     let key: Arc<str> = view.into();
+    let load = Arc::new(load);
     let views = wakes.then(move |wake| {
-        // Every feed that woke for this change and shows this view shares one load and one serialisation of it.
-        let view = (!matches!(wake, Wake::Check)).then(|| {
-            let loading = load();
-            let (shared, key, generation) = (shared.clone(), key.clone(), live.generation());
-            let open = matches!(wake, Wake::Open);
-            async move {
-                let serialised = async move { Ok(loading.await?.and_then(|v| serde_json::to_string(&v).ok())) };
-                if open {
-                    serialised.await.map(|json| json.map(Arc::from))
-                } else {
-                    shared.views.get(&key, generation, serialised).await
-                }
-            }
-        });
-        let watch = watch.clone();
+        let (load, shared, key, generation, watch) =
+            (load.clone(), shared.clone(), key.clone(), live.generation(), watch.clone());
+        // Loads are boxed and made only when needed: ten thousand feeds woken at once each hold and move this
+        // future, and most of them never load (they share the one load of the view).
+        let serialised = move || -> futures::future::BoxFuture<'static, Loaded> {
+            Box::pin(
+                async move { Ok(load().await?.and_then(|v| serde_json::to_vec(&v).ok()).map(|json| frame(&json))) },
+            )
+        };
         async move {
-            let view = match view {
-                Some(loading) => loading.await,
-                None => Ok(None),
+            let view = match wake {
+                Wake::Check => Ok(None),
+                Wake::Open => serialised().await,
+                // Every feed that woke for this change and shows this view shares one load and one serialisation.
+                Wake::Change => shared.views.get(&key, generation, serialised).await,
             };
             // Asked after loading, right before sending: a session that ended meanwhile is sent nothing more.
             if let Some(watch) = watch
-                && watch.live_until().await.is_none()
+                && Box::pin(watch.live_until()).await.is_none()
             {
                 return None;
             }
@@ -304,14 +299,20 @@ where
     });
     let events = views.take_while(|view| future::ready(view.is_some())).filter_map(|view| async move {
         match view? {
-            Ok(Some(json)) => Some(Ok::<_, Infallible>(Event::default().data(&*json))),
-            Ok(None) => None,
+            Ok(frame) => frame,
             Err(e) => {
                 tracing::warn!(error = %e, "reloading a view for its live feed failed");
                 None
             }
         }
     });
+    // A comment every 15 s keeps proxies from closing a quiet feed. A beat of its own, not a timer reset after
+    // each message: ten thousand feeds sent one change would take the timer's lock ten thousand times.
+    let beats = IntervalStream::new(tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE))
+        .map(|_| Some(Bytes::from_static(b":\n\n")));
+    let events = stream::select(events.map(Some).chain(stream::once(future::ready(None))), beats)
+        .take_while(|frame| future::ready(frame.is_some()))
+        .filter_map(future::ready);
     // The end: the lifetime (less up to a tenth, at random) or the server stopping, whichever comes first.
     let lifetime = state.feeds.lifetime.mul_f64(1.0 - rand::random::<f64>() / 10.0);
     let closing = state.lifecycle.closing.clone();
@@ -322,25 +323,48 @@ where
         }
     };
     // The seat goes with the stream: dropped when the feed ends or hyper drops an answer whose client left.
-    let events = events.take_until(end).map(move |event| {
+    let events = events.take_until(end).map(move |frame| {
         let _held = &seat;
-        event
+        Ok::<_, Infallible>(frame)
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            // Proxies that buffer answers (nginx) pass this one on as it comes.
+            (HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(events),
+    )
+        .into_response()
 }
 
-/// Views as the feeds send them (JSON), by view and by the change they were loaded after. Ten thousand feeds on
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// A view as one server-sent event, framed once and sent as it is to every feed showing it. JSON has no raw
+/// line breaks, so the view is one `data:` line.
+fn frame(json: &[u8]) -> Bytes {
+    let mut frame = Vec::with_capacity(json.len() + 8);
+    frame.extend_from_slice(b"data: ");
+    frame.extend_from_slice(json);
+    frame.extend_from_slice(b"\n\n");
+    frame.into()
+}
+
+/// Views as the feeds send them (framed JSON), by view and by the change they were loaded after. Ten thousand feeds on
 /// one request cost one load and one serialisation per change, not ten thousand. Bounded: views older than the
 /// last few changes are forgotten once there are many.
 #[derive(Debug, Default)]
 struct SharedViews {
-    by_view: Mutex<HashMap<Arc<str>, (u64, Loaded)>>,
+    by_view: Mutex<HashMap<Arc<str>, (u64, Cell)>>,
     /// The change at the last sweep.
     swept: AtomicU64,
 }
 
 /// One view as loaded after one change: filled by the first feed to ask, awaited by the rest.
-type Loaded = Arc<tokio::sync::OnceCell<Option<Arc<str>>>>;
+type Cell = Arc<tokio::sync::OnceCell<Option<Bytes>>>;
+
+/// A view loaded and framed for sending (`None`: nothing to send).
+type Loaded = Result<Option<Bytes>, app::store::StoreError>;
 
 /// Views kept before old ones are forgotten; and how many changes back a view still counts as recent.
 const VIEWS_KEPT: usize = 1024;
@@ -349,14 +373,9 @@ const RECENT: u64 = 64;
 impl SharedViews {
     /// The view as loaded after change `generation` (or a later one), loading it if nobody has. A failed load
     /// is not kept: the next feed tries again.
-    async fn get<F>(
-        &self,
-        view: &Arc<str>,
-        generation: u64,
-        load: F,
-    ) -> Result<Option<Arc<str>>, app::store::StoreError>
+    async fn get<F>(&self, view: &Arc<str>, generation: u64, load: impl FnOnce() -> F) -> Loaded
     where
-        F: Future<Output = Result<Option<String>, app::store::StoreError>>,
+        F: Future<Output = Loaded>,
     {
         let cell = {
             let mut by_view = self.by_view.lock().unwrap_or_else(PoisonError::into_inner);
@@ -371,7 +390,7 @@ impl SharedViews {
             }
             entry.1.clone()
         };
-        cell.get_or_try_init(|| async { Ok(load.await?.map(Arc::from)) }).await.cloned()
+        cell.get_or_try_init(load).await.cloned()
     }
 }
 
@@ -502,19 +521,19 @@ mod tests {
                 let load = async move {
                     loads.fetch_add(1, Ordering::SeqCst);
                     tokio::task::yield_now().await;
-                    Ok(Some(format!("view after change {generation}")))
+                    Ok(Some(Bytes::from(format!("view after change {generation}"))))
                 };
-                shared.get(&view, generation, load).await.unwrap().unwrap()
+                shared.get(&view, generation, || load).await.unwrap().unwrap()
             }
         };
         let feeds: Vec<_> = (0..1000).map(|_| tokio::spawn(get(1))).collect();
         for feed in feeds {
-            assert_eq!(&*feed.await.unwrap(), "view after change 1");
+            assert_eq!(feed.await.unwrap(), "view after change 1");
         }
         assert_eq!(loads.load(Ordering::SeqCst), 1, "a thousand feeds, one load");
         // The next change is loaded again, once; a feed still behind gets the newer view, never an older one.
-        assert_eq!(&*get(2).await, "view after change 2");
-        assert_eq!(&*get(1).await, "view after change 2");
+        assert_eq!(get(2).await, "view after change 2");
+        assert_eq!(get(1).await, "view after change 2");
         assert_eq!(loads.load(Ordering::SeqCst), 2);
     }
 
@@ -533,8 +552,8 @@ mod tests {
         let shared = SharedViews::default();
         let view: Arc<str> = "board:1".into();
         let failing = async { Err(app::store::StoreError::WriterStopped) };
-        assert!(shared.get(&view, 1, failing).await.is_err());
-        let fine = async { Ok(Some("board".to_owned())) };
-        assert_eq!(shared.get(&view, 1, fine).await.unwrap().as_deref(), Some("board"));
+        assert!(shared.get(&view, 1, || failing).await.is_err());
+        let fine = async { Ok(Some(Bytes::from_static(b"board"))) };
+        assert_eq!(shared.get(&view, 1, || fine).await.unwrap().as_deref(), Some(&b"board"[..]));
     }
 }
