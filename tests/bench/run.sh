@@ -10,6 +10,9 @@ node tests/bench/bench.mjs "${1:-1000}"
 node tests/bench/alerts.mjs "${2:-100}"
 # The same with 1,000 other customers' status feeds open.
 node tests/bench/alerts.mjs "${2:-100}" 1000
+# The same path to the board feed's frame on a raw socket (no browser), with none and with 1,000 other feeds.
+node tests/bench/board_feed.mjs "${2:-100}" 0
+node tests/bench/board_feed.mjs "${2:-100}" 1000
 # Durable creates/s with 1 and 32 clients against the disk's raw fsync rate, in one run.
 node tests/bench/creates.mjs 4000
 # One change to 10,000 live feeds: time to each, and memory per feed.
