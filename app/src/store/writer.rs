@@ -1,6 +1,7 @@
 //! Group commit for new requests. Every create waits for a sync to disk before it is answered; one writer task
-//! takes all the creates that are waiting, writes each in its own savepoint (a bad one undoes only itself), and
-//! commits them together: one sync for the lot. Under a flood the batches grow and the syncs per request fall;
+//! takes all the creates that are waiting, writes them with one statement per kind of row (a request that
+//! breaks a constraint sends the batch through one savepoint each, so it undoes only itself), and commits them
+//! together: one sync for the lot. Under a flood the batches grow and the syncs per request fall;
 //! alone, a request waits for no one.
 
 use sqlx::{Acquire, QueryBuilder, SqliteConnection};

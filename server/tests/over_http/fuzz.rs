@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{TestApp, flat_tire, spawn_app_with};
+use crate::common::{StaffClient, flat_tire, spawn_app_with};
 
 const SEED: u64 = 0x0EAD_CA11_5EED_2024;
 /// Cases in the main run; the login phase adds `LOGIN_CASES` more.
@@ -111,14 +111,9 @@ struct Ctx {
     tokens: Vec<String>,
     numbers: Vec<String>,
     technician_id: i64,
-    dispatcher: Session,
-    technician: Session,
+    dispatcher: StaffClient,
+    technician: StaffClient,
     client: reqwest::Client,
-}
-
-struct Session {
-    cookie: String,
-    csrf: String,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -758,7 +753,7 @@ fn form_headers(json: bool) -> Vec<(String, Vec<u8>)> {
     h
 }
 
-fn staff_headers(session: &Session, rng: &mut StdRng) -> Vec<(String, Vec<u8>)> {
+fn staff_headers(session: &StaffClient, rng: &mut StdRng) -> Vec<(String, Vec<u8>)> {
     let mut h = vec![("cookie".to_owned(), bytes(&session.cookie))];
     if rng.random_bool(0.85) {
         h.push(("x-csrf-token".into(), bytes(&session.csrf)));
@@ -1181,31 +1176,6 @@ fn site() -> tempfile::TempDir {
     dir
 }
 
-async fn log_in(app: &TestApp, login: &str) -> Session {
-    let r = app
-        .client
-        .post(app.url(paths::LOGIN))
-        .header("accept", "application/json")
-        .form(&[("login", login), ("password", "a long enough password")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{login} logs in");
-    let set = r.headers()["set-cookie"].to_str().unwrap();
-    let cookie = set.split(';').next().unwrap().to_owned();
-    let board: Value = app
-        .client
-        .get(app.url(paths::STAFF_BOARD))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Session { cookie, csrf: board["csrf"].as_str().unwrap().to_owned() }
-}
-
 #[derive(Default)]
 struct Tally {
     by_kind: BTreeMap<&'static str, u64>,
@@ -1286,25 +1256,15 @@ async fn hostile_input_gets_no_5xx_and_loses_nothing() {
     }
     app.add_staff("fuzz-dispatch", "Dana Fuzz", Role::Dispatcher).await;
     app.add_staff("fuzz-tech", "Tom Fuzz", Role::Technician).await;
-    let dispatcher = log_in(&app, "fuzz-dispatch").await;
-    let technician = log_in(&app, "fuzz-tech").await;
-    let me: Value = app
-        .client
-        .get(app.url(paths::STAFF_BOARD))
-        .header("cookie", &technician.cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dispatcher = app.log_in("fuzz-dispatch", "a long enough password").await.unwrap();
+    let technician = app.log_in("fuzz-tech", "a long enough password").await.unwrap();
     let ctx = Arc::new(Ctx {
         host: app.base.trim_start_matches("http://").to_owned(),
         base: app.base.clone(),
         partner_key: app.partner_key.clone(),
         tokens: stored.iter().map(|(t, _)| t.clone()).collect(),
         numbers: stored.iter().map(|(_, n)| n.clone()).collect(),
-        technician_id: me["me"]["id"].as_i64().unwrap(),
+        technician_id: technician.id,
         dispatcher,
         technician,
         client: reqwest::Client::builder()

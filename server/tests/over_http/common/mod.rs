@@ -73,6 +73,8 @@ impl TestApp {
 /// A member of staff logged in through the real login form, with their own cookie jar.
 pub struct StaffClient {
     pub client: reqwest::Client,
+    /// The session cookie as sent (`name=value`), for tests that write their own headers.
+    pub cookie: String,
     pub csrf: String,
     pub id: i64,
     base: String,
@@ -104,9 +106,11 @@ impl TestApp {
             let status = r.status().as_u16();
             return Err((status, r.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().into()));
         }
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
         let board: serde_json::Value =
             client.get(self.url("/staff/api/board")).send().await.unwrap().json().await.unwrap();
         Ok(StaffClient {
+            cookie,
             csrf: board["csrf"].as_str().unwrap().to_owned(),
             id: board["me"]["id"].as_i64().unwrap(),
             client,
