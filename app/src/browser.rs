@@ -326,37 +326,57 @@ pub async fn post_form(form: web_sys::HtmlFormElement) -> Result<(), String> {
 }
 
 /// A short loud beep and a buzz: a new job has come in. Browsers only let a page make sound after a tap on
-/// it; the "On duty" switch is that tap.
+/// it; the "On duty" switch is that tap. Called right after the job is put on the board: it rings once the board
+/// is drawn (a task later, after the redraw's own), so the job is on screen when the phone rings.
 pub fn alert_new_job() {
-    let Some(window) = web_sys::window() else { return };
-    let _ = window.navigator().vibrate_with_pattern(&js_sys::Array::of3(&400.into(), &150.into(), &400.into()));
-    let Ok(audio) = web_sys::AudioContext::new() else { return };
-    for (start, freq) in [(0.0, 880.0), (0.3, 660.0), (0.6, 880.0)] {
-        let (Ok(osc), Ok(gain)) = (audio.create_oscillator(), audio.create_gain()) else { return };
-        osc.frequency().set_value(freq);
-        gain.gain().set_value(0.4);
-        let _ = osc.connect_with_audio_node(&gain);
-        let _ = gain.connect_with_audio_node(&audio.destination());
-        let t = audio.current_time() + start;
-        let _ = osc.start_with_when(t);
-        let _ = osc.stop_with_when(t + 0.22);
-    }
+    later(|| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().vibrate_with_pattern(&js_sys::Array::of3(&400.into(), &150.into(), &400.into()));
+        }
+        beep(&[(0.0, 880.0, 0.22), (0.3, 660.0, 0.22), (0.6, 880.0, 0.22)], 0.4);
+    });
 }
 
 /// The dispatch alarm: a low-high siren, louder and longer than a job beep. Called again every few seconds
 /// while an alarm is up.
 pub fn sound_alarm() {
-    let Ok(audio) = web_sys::AudioContext::new() else { return };
-    for i in 0..4 {
+    beep(&[(0.0, 520.0, 0.3), (0.35, 980.0, 0.3), (0.7, 520.0, 0.3), (1.05, 980.0, 0.3)], 0.6);
+}
+
+/// Tones as (start, frequency, length) in seconds and Hz, on the page's one audio context. A page open all
+/// shift rings hundreds of times; a context each time would hold an audio thread each, never let go.
+fn beep(tones: &[(f64, f32, f64)], volume: f32) {
+    thread_local! {
+        static AUDIO: std::cell::RefCell<Option<web_sys::AudioContext>> = const { std::cell::RefCell::new(None) };
+    }
+    let audio = AUDIO.with_borrow_mut(|audio| {
+        if audio.as_ref().is_none_or(|a| a.state() == web_sys::AudioContextState::Closed) {
+            *audio = web_sys::AudioContext::new().ok();
+        }
+        audio.clone()
+    });
+    let Some(audio) = audio else { return };
+    // Suspended when it was made before the page was tapped, or by the browser in the background.
+    if audio.state() == web_sys::AudioContextState::Suspended {
+        let _ = audio.resume();
+    }
+    for &(start, freq, length) in tones {
         let (Ok(osc), Ok(gain)) = (audio.create_oscillator(), audio.create_gain()) else { return };
-        osc.frequency().set_value(if i % 2 == 0 { 520.0 } else { 980.0 });
-        gain.gain().set_value(0.6);
+        osc.frequency().set_value(freq);
+        gain.gain().set_value(volume);
         let _ = osc.connect_with_audio_node(&gain);
         let _ = gain.connect_with_audio_node(&audio.destination());
-        let t = audio.current_time() + f64::from(i) * 0.35;
+        let t = audio.current_time() + start;
         let _ = osc.start_with_when(t);
-        let _ = osc.stop_with_when(t + 0.3);
+        let _ = osc.stop_with_when(t + length);
     }
+}
+
+/// Runs `f` in a task of its own, after the redraws already queued (which run as microtasks).
+fn later(f: impl FnOnce() + 'static) {
+    let Some(window) = web_sys::window() else { return };
+    let f = Closure::once_into_js(f);
+    let _ = window.set_timeout_with_callback(f.unchecked_ref());
 }
 
 /// Marks the page's own view as running the wasm (`<html data-hydrated>`): tests, and anyone debugging, can tell

@@ -3,7 +3,7 @@
 // shows both, live. Then the same job steps with JavaScript off on the technician's phone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addStaff, hydrated, logIn, phone, running, screenshots, setUp, partnerPost } from './harness.mjs';
+import { addStaff, apiRequest, hydrated, logIn, phone, running, screenshots, setUp, partnerPost } from './harness.mjs';
 
 const env = setUp();
 
@@ -11,10 +11,21 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   const sam = addStaff(env.server, 'sam', 'Sam Rivera', 'technician');
   // The truck is about 1.1 km from the customer.
   const techContext = await phone(env.browser, env.server.base, { geolocation: { latitude: 52.5163, longitude: 13.3777, accuracy: 10 } });
-  // Record buzzes: the phone vibrates when a new job comes in.
+  // Record buzzes (the phone vibrates when a new job comes in), whether the job was already on the board by then,
+  // and how many audio contexts the page made for its beeps.
   await techContext.addInitScript(() => {
     window.__buzzes = [];
-    navigator.vibrate = (pattern) => { window.__buzzes.push(pattern); return true; };
+    window.__drawnFirst = [];
+    navigator.vibrate = (pattern) => {
+      window.__buzzes.push(pattern);
+      window.__drawnFirst.push(document.querySelectorAll('li[data-number]').length === window.__buzzes.length);
+      return true;
+    };
+    window.__audioContexts = 0;
+    const Native = window.AudioContext;
+    window.AudioContext = class extends Native {
+      constructor(...args) { super(...args); window.__audioContexts += 1; }
+    };
   });
   const tech = await techContext.newPage();
   const errors = [];
@@ -61,6 +72,13 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   assert.ok(shownAfter < 2000, `shown after ${shownAfter} ms`);
   assert.equal(await tech.evaluate(() => window.__stillHere), true, 'the board updated without a reload');
   assert.deepEqual(await tech.evaluate(() => window.__buzzes), [[400, 150, 400]], 'one buzz for one new job');
+  // A second job: a second buzz, on the same audio context (a page open all shift must not make one per job),
+  // and each job is on the board before the phone rings for it.
+  const second = await apiRequest(env.server.base, { phone: '+1 201 555 0124' });
+  await tech.locator(`li[data-number="${second.number}"]`).waitFor();
+  await tech.waitForFunction(() => window.__buzzes.length === 2);
+  assert.equal(await tech.evaluate(() => window.__audioContexts), 1, 'one audio context for every beep');
+  assert.deepEqual(await tech.evaluate(() => window.__drawnFirst), [true, true], 'drawn first, then the beep');
   // How far each waiting customer is from this truck, from the phone's own position.
   await card.getByText(/waiting just now · 1\.1 km away/).waitFor();
   assert.match(await tech.locator('.crew').innerText(), /Sam Rivera · since \d\d:\d\d · no alert phone/);

@@ -52,11 +52,12 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
         let stream = crate::browser::listen(paths::STAFF_BOARD_EVENTS, move |data| {
             let Ok(next) = serde_json::from_str::<Board>(&data) else { return };
             let fresh = next.open.iter().any(|c| seen.borrow_mut().insert(c.number.clone()));
-            if fresh && next.on_duty {
-                crate::browser::alert_new_job();
-            }
+            let ring = fresh && next.on_duty;
             on_duty.set(next.on_duty);
             board.set(next);
+            if ring {
+                crate::browser::alert_new_job();
+            }
         });
         StoredValue::new_local(stream);
     }
