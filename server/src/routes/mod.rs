@@ -134,20 +134,23 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         )
     });
-    Router::new()
+    // Everything but the live feeds is compressed for clients that ask. Not the feeds: a compressor would hold
+    // each event back, and its body, kilobytes even when it compresses nothing, would be held by every open feed.
+    let answers = Router::new()
         .merge(limited(Group::Send, customer_sends))
         // Partners are limited per partner, by their key (a wrong key counts as a login attempt).
         .merge(partner)
-        .merge(limited(Group::Feed, feeds))
         .merge(limited(Group::Login, login))
         .merge(limited(Group::Staff, staff))
         .merge(limited(Group::TestAlert, test_alert))
         .merge(limited(Group::Read, reads))
+        .layer(CompressionLayer::new());
+    answers
+        .merge(limited(Group::Feed, feeds))
         .layer(sessions)
         .layer(axum::middleware::from_fn(reply::for_client))
         .layer(axum::middleware::from_fn_with_state(body_timeout, body_deadline))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(crate::privacy::span))
         .layer(tower::util::option_layer(hsts))
         // Pages and answers carry personal data (a phone, a place, a gate code): no cache keeps them. Files set

@@ -196,3 +196,19 @@ async fn the_live_feed_sends_the_status_at_once_and_after_each_change() {
     let next = next_event(&mut stream, &mut buffer, |v| v["callback_requested"] == true).await;
     assert_eq!(next["timeline"][1]["kind"], "callback_requested");
 }
+
+/// Pages are compressed for a client that asks; a live feed never is (a compressor would hold events back).
+#[tokio::test]
+async fn pages_are_compressed_for_clients_that_ask_and_live_feeds_are_not() {
+    let app = spawn_app().await;
+    let to = location(&app.post_form("/request", &FORM).await);
+    let page = app.client.get(app.url(&to)).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-encoding"], "gzip");
+    let mut stream =
+        app.client.get(app.url(&format!("{to}/events"))).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert!(stream.headers().get("content-encoding").is_none());
+    let first = next_event(&mut stream, &mut String::new(), |_| true).await;
+    assert_eq!(first["timeline"].as_array().unwrap().len(), 1);
+}
