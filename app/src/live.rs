@@ -1,8 +1,6 @@
 //! The live feed: who must hear that a request changed. In-process today; a cross-instance feed (PostgreSQL
 //! LISTEN/NOTIFY) implements the same trait when several app instances share one database.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use tokio::sync::broadcast;
 
 /// What changed: listeners reload what they show from the store, so a missed or repeated notice can never show
@@ -19,20 +17,16 @@ pub enum Changed {
 pub trait LiveFeed: Send + Sync + 'static {
     fn publish(&self, change: Changed);
     fn subscribe(&self) -> broadcast::Receiver<Changed>;
-    /// How many changes were published: a view loaded after reading N shows every change up to the N-th, so
-    /// feeds that wake for the same change can share one load of it.
-    fn generation(&self) -> u64;
 }
 
 /// One process, one broadcast channel. A slow listener that falls behind is told it lagged and reloads.
 pub struct LocalFeed {
     sender: broadcast::Sender<Changed>,
-    published: AtomicU64,
 }
 
 impl LocalFeed {
     pub fn new() -> LocalFeed {
-        LocalFeed { sender: broadcast::channel(1024).0, published: AtomicU64::new(0) }
+        LocalFeed { sender: broadcast::channel(1024).0 }
     }
 }
 
@@ -44,14 +38,8 @@ impl Default for LocalFeed {
 
 impl LiveFeed for LocalFeed {
     fn publish(&self, change: Changed) {
-        // Counted before it is sent: whoever hears of it and then reads the count loads a view that has it.
-        self.published.fetch_add(1, Ordering::SeqCst);
         // No listener is not an error: nobody has the page open.
         let _ = self.sender.send(change);
-    }
-
-    fn generation(&self) -> u64 {
-        self.published.load(Ordering::SeqCst)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Changed> {

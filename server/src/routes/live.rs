@@ -17,10 +17,7 @@ use std::{
     convert::Infallible,
     future::Future,
     net::IpAddr,
-    sync::{
-        Arc, Mutex, PoisonError,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
@@ -31,9 +28,19 @@ use axum::{
     http::{HeaderName, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use futures::{Stream, StreamExt, future, stream};
+use futures::{Stream, StreamExt, future, future::BoxFuture, stream};
 use serde::Serialize;
-use tokio_stream::wrappers::{BroadcastStream, IntervalStream, errors::BroadcastStreamRecvError};
+use tokio::{
+    sync::{
+        broadcast::{
+            self,
+            error::{RecvError, TryRecvError},
+        },
+        watch,
+    },
+    time::{Instant, sleep_until},
+};
+use tokio_stream::wrappers::{IntervalStream, WatchStream};
 use tower_sessions::Session;
 
 use crate::{AppState, Config, auth::Staff, limits::ClientAddress, reply::Problem};
@@ -64,8 +71,6 @@ pub async fn status_events(
     Path(token): Path<String>,
 ) -> Result<Response, Problem> {
     let seat = state.feeds.take(Holder::Client(client))?;
-    // Subscribe before the first read so no change can slip between the two.
-    let changes = BroadcastStream::new(state.services.live.subscribe());
     let (id, _) =
         state.services.status_by_token(&token).await?.ok_or_else(|| Problem::not_found("No request has this link."))?;
     let services = state.services.clone();
@@ -73,7 +78,6 @@ pub async fn status_events(
         &state,
         seat,
         format!("status:{id}"),
-        changes,
         move |c| *c == Changed::Request(id),
         None,
         move || {
@@ -86,7 +90,6 @@ pub async fn status_events(
 
 /// The technician's board: any request may appear on it or leave it.
 pub async fn board_events(State(state): State<AppState>, staff: Staff, session: Session) -> Result<Response, Problem> {
-    let changes = BroadcastStream::new(state.services.live.subscribe());
     let (watched, seat) = watch(&state, &session, &staff).await?;
     let services = state.services.clone();
     let id = staff.member.id;
@@ -94,7 +97,6 @@ pub async fn board_events(State(state): State<AppState>, staff: Staff, session: 
         &state,
         seat,
         format!("board:{id}"),
-        changes,
         |_| true,
         Some(watched),
         move || {
@@ -119,7 +121,6 @@ pub async fn dispatch_events(
     if !staff.member.role.dispatches() {
         return Err(app::services::DispatchError::NotDispatcher.into());
     }
-    let changes = BroadcastStream::new(state.services.live.subscribe());
     let (watched, seat) = watch(&state, &session, &staff).await?;
     let services = state.services.clone();
     Ok(feed(
@@ -127,7 +128,6 @@ pub async fn dispatch_events(
         seat,
         // Every dispatcher sees the same board (nobody in dispatch owns a job): one view per page.
         format!("dispatch:{page}"),
-        changes,
         |_| true,
         Some(watched),
         move || {
@@ -145,7 +145,6 @@ pub async fn dispatch_request_events(
     session: Session,
     Path(number): Path<String>,
 ) -> Result<Response, Problem> {
-    let changes = BroadcastStream::new(state.services.live.subscribe());
     let (watched, seat) = watch(&state, &session, &staff).await?;
     state.services.dispatch_request(&staff.member, &number).await?;
     let id = state.services.store.request_id_by_number(&number.trim().to_uppercase()).await.ok().flatten();
@@ -154,7 +153,6 @@ pub async fn dispatch_request_events(
         &state,
         seat,
         format!("dispatch-request:{}", number.trim().to_uppercase()),
-        changes,
         // The roster shown for assigning changes with the crew.
         move |c| *c == Changed::Crew || id.is_some_and(|id| *c == Changed::Request(id)),
         Some(watched),
@@ -174,7 +172,6 @@ pub async fn job_events(
     session: Session,
     Path(number): Path<String>,
 ) -> Result<Response, Problem> {
-    let changes = BroadcastStream::new(state.services.live.subscribe());
     let (watched, seat) = watch(&state, &session, &staff).await?;
     state.services.job(&staff.member, &number).await?;
     let id = state.services.store.request_id_by_number(&number.trim().to_uppercase()).await.ok().flatten();
@@ -184,7 +181,6 @@ pub async fn job_events(
         seat,
         // A job screen says whether the job is the viewer's: one view per member.
         format!("job:{}:{}", staff.member.id, number.trim().to_uppercase()),
-        changes,
         move |c| id.is_some_and(|id| *c == Changed::Request(id)),
         Some(watched),
         move || {
@@ -233,19 +229,20 @@ enum Wake {
     /// The feed just opened: its first view is loaded for it alone, fresh (a shared one may predate writes that
     /// are announced to nobody, such as a checklist edit).
     Open,
-    Change,
+    /// The view as its watcher framed it after a change.
+    Change(Option<Bytes>),
     Check,
 }
 
-/// Streams `load()` at once and after every change `ours` accepts (and after falling behind, which may have
-/// hidden one). `Ok(None)` sends nothing. A staff feed (`watched`) asks after its session before sending each view
-/// and on a timer, and ends, sending nothing more, once the session is over. Every feed ends after its lifetime
-/// and when the server stops, and holds its `seat` until it ends or its client leaves.
+/// Streams `load()` at once, then the view again after every change `ours` accepts (and after falling behind,
+/// which may have hidden one), as loaded by the one watcher of every feed showing `view`. `Ok(None)` sends nothing.
+/// A staff feed (`watched`) asks after its session before sending each view and on a timer, and ends, sending
+/// nothing more, once the session is over. Every feed ends after its lifetime and when the server stops, and holds
+/// its `seat` until it ends or its client leaves.
 fn feed<T, F, L>(
     state: &AppState,
     seat: Seat,
     view: String,
-    changes: BroadcastStream<Changed>,
     ours: impl Fn(&Changed) -> bool + Send + 'static,
     watched: Option<Watched>,
     load: L,
@@ -255,38 +252,27 @@ where
     F: Future<Output = Result<Option<T>, app::store::StoreError>> + Send + 'static,
     L: Fn() -> F + Send + Sync + 'static,
 {
-    let ticks = changes.filter_map(move |change| {
-        let hit = match change {
-            Ok(c) => ours(&c),
-            Err(BroadcastStreamRecvError::Lagged(_)) => true,
-        };
-        async move { hit.then_some(Wake::Change) }
+    let load: Loader = Arc::new(move || {
+        let loading = load();
+        Box::pin(async move { Ok(loading.await?.and_then(|v| serde_json::to_vec(&v).ok()).map(|json| frame(&json))) })
     });
+    let frames = state.feeds.views.follow(view.into(), state.services.live.as_ref(), ours, load.clone());
+    let changes = WatchStream::from_changes(frames).map(Wake::Change);
     let (watch, ends_at) = watched.unzip();
     let checks = match ends_at {
         Some(ends_at) => session_checks(ends_at).boxed(),
         None => stream::pending().boxed(),
     };
-    let wakes = stream::once(async { Wake::Open }).chain(stream::select(ticks, checks));
-    let (live, shared) = (state.services.live.clone(), state.feeds.clone());
-    let key: Arc<str> = view.into();
-    let load = Arc::new(load);
+    let wakes = stream::once(async { Wake::Open }).chain(stream::select(changes, checks));
     let views = wakes.then(move |wake| {
-        let (load, shared, key, generation, watch) =
-            (load.clone(), shared.clone(), key.clone(), live.generation(), watch.clone());
-        // Loads are boxed and made only when needed: ten thousand feeds woken at once each hold and move this
-        // future, and most of them never load (they share the one load of the view).
-        let serialised = move || -> futures::future::BoxFuture<'static, Loaded> {
-            Box::pin(
-                async move { Ok(load().await?.and_then(|v| serde_json::to_vec(&v).ok()).map(|json| frame(&json))) },
-            )
-        };
+        let (load, watch) = (load.clone(), watch.clone());
         async move {
             let view = match wake {
                 Wake::Check => Ok(None),
-                Wake::Open => serialised().await,
-                // Every feed that woke for this change and shows this view shares one load and one serialisation.
-                Wake::Change => shared.views.get(&key, generation, serialised).await,
+                // A feed that just opened loads its own view, fresh: some writes (a checklist edit) are announced
+                // to nobody, so its watcher's last frame may predate them.
+                Wake::Open => load().await,
+                Wake::Change(frame) => Ok(frame),
             };
             // Asked after loading, right before sending: a session that ended meanwhile is sent nothing more.
             if let Some(watch) = watch
@@ -350,47 +336,99 @@ fn frame(json: &[u8]) -> Bytes {
     frame.into()
 }
 
-/// Views as the feeds send them (framed JSON), by view and by the change they were loaded after. Ten thousand feeds on
-/// one request cost one load and one serialisation per change, not ten thousand. Bounded: views older than the
-/// last few changes are forgotten once there are many.
-#[derive(Debug, Default)]
-struct SharedViews {
-    by_view: Mutex<HashMap<Arc<str>, (u64, Cell)>>,
-    /// The change at the last sweep.
-    swept: AtomicU64,
-}
-
-/// One view as loaded after one change: filled by the first feed to ask, awaited by the rest.
-type Cell = Arc<tokio::sync::OnceCell<Option<Bytes>>>;
+/// Loads a view and frames it for sending.
+type Loader = Arc<dyn Fn() -> BoxFuture<'static, Loaded> + Send + Sync>;
 
 /// A view loaded and framed for sending (`None`: nothing to send).
 type Loaded = Result<Option<Bytes>, app::store::StoreError>;
 
-/// Views kept before old ones are forgotten; and how many changes back a view still counts as recent.
-const VIEWS_KEPT: usize = 1024;
-const RECENT: u64 = 64;
+/// The views the open feeds show, each kept up by one watcher: it hears the changes, loads its view once per change
+/// that may touch it, frames it once, and hands the frame to every feed showing the view. Ten thousand feeds on one
+/// request cost one load, one serialisation and ten thousand wakes per change; a change to another request wakes
+/// none of them. A watcher ends with the last feed showing its view.
+#[derive(Debug, Default)]
+struct Watchers {
+    by_view: Mutex<HashMap<Arc<str>, watch::Sender<Option<Bytes>>>>,
+}
 
-impl SharedViews {
-    /// The view as loaded after change `generation` (or a later one), loading it if nobody has. A failed load
-    /// is not kept: the next feed tries again.
-    async fn get<F>(&self, view: &Arc<str>, generation: u64, load: impl FnOnce() -> F) -> Loaded
-    where
-        F: Future<Output = Loaded>,
-    {
-        let cell = {
-            let mut by_view = self.by_view.lock().unwrap_or_else(PoisonError::into_inner);
-            // Forget views not loaded for a while, at most once every RECENT changes (never a sweep per call).
-            if by_view.len() >= VIEWS_KEPT && generation >= self.swept.load(Ordering::Relaxed) + RECENT {
-                by_view.retain(|_, (loaded_after, _)| *loaded_after + RECENT >= generation);
-                self.swept.store(generation, Ordering::Relaxed);
+/// How long after a failed load its watcher tries again (when no change has come to make it try sooner).
+const RETRY_LOAD: Duration = Duration::from_secs(1);
+
+impl Watchers {
+    /// The frames of `view` from now on, for one more feed showing it; its watcher is started if it has none.
+    /// The first feed's `ours` and `load` serve every feed of the view: the view's name says all they depend on.
+    fn follow(
+        self: &Arc<Self>,
+        view: Arc<str>,
+        live: &dyn app::live::LiveFeed,
+        ours: impl Fn(&Changed) -> bool + Send + 'static,
+        load: Loader,
+    ) -> watch::Receiver<Option<Bytes>> {
+        let mut by_view = self.by_view.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(frames) = by_view.get(&view) {
+            return frames.subscribe();
+        }
+        let (frames, feed) = watch::channel(None);
+        by_view.insert(view.clone(), frames.clone());
+        tokio::spawn(self.clone().keep_up(view, frames, live.subscribe(), ours, load));
+        feed
+    }
+
+    /// One view's watcher, until no feed shows the view.
+    async fn keep_up(
+        self: Arc<Self>,
+        view: Arc<str>,
+        frames: watch::Sender<Option<Bytes>>,
+        mut changes: broadcast::Receiver<Changed>,
+        ours: impl Fn(&Changed) -> bool,
+        load: Loader,
+    ) {
+        let mut retry_at: Option<Instant> = None;
+        loop {
+            let mut stale = tokio::select! {
+                () = frames.closed() => {
+                    let mut by_view = self.by_view.lock().unwrap_or_else(PoisonError::into_inner);
+                    // A feed may have come for the view meanwhile (feeds subscribe under this lock).
+                    if frames.receiver_count() > 0 {
+                        continue;
+                    }
+                    if by_view.get(&view).is_some_and(|f| f.same_channel(&frames)) {
+                        by_view.remove(&view);
+                    }
+                    return;
+                }
+                change = changes.recv() => match change {
+                    Ok(change) => ours(&change),
+                    // Fell behind: a change it missed may have touched the view.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return,
+                },
+                () = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => true,
+            };
+            // Changes that came meanwhile are in the view about to be loaded.
+            loop {
+                match changes.try_recv() {
+                    Ok(change) => stale |= ours(&change),
+                    Err(TryRecvError::Lagged(_)) => stale = true,
+                    Err(_) => break,
+                }
             }
-            let entry = by_view.entry(view.clone()).or_insert_with(|| (generation, Arc::default()));
-            if entry.0 < generation {
-                *entry = (generation, Arc::default());
+            if !stale {
+                continue;
             }
-            entry.1.clone()
-        };
-        cell.get_or_try_init(load).await.cloned()
+            match load().await {
+                Ok(frame) => {
+                    retry_at = None;
+                    if frame.is_some() {
+                        frames.send_replace(frame);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reloading a view for its live feeds failed");
+                    retry_at = Some(Instant::now() + RETRY_LOAD);
+                }
+            }
+        }
     }
 }
 
@@ -413,7 +451,7 @@ pub struct FeedSlots {
     pub lifetime: Duration,
     held: Mutex<Held>,
     /// The views the open feeds show, each loaded once per change.
-    views: SharedViews,
+    views: Arc<Watchers>,
 }
 
 #[derive(Debug, Default)]
@@ -434,7 +472,7 @@ impl FeedSlots {
             total: size(config.max_feeds),
             lifetime: config.feed_lifetime,
             held: Mutex::new(Held::default()),
-            views: SharedViews::default(),
+            views: Arc::default(),
         }
     }
 
@@ -504,37 +542,92 @@ fn session_checks(ends_at: i64) -> impl Stream<Item = Wake> + Send {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use app::live::{LiveFeed, LocalFeed};
+
     use super::*;
 
+    /// A view that counts its loads: "view 1", "view 2", ...
+    fn counted(loads: &Arc<AtomicUsize>) -> Loader {
+        let loads = loads.clone();
+        Arc::new(move || {
+            let n = loads.fetch_add(1, Ordering::SeqCst) + 1;
+            Box::pin(async move { Ok(Some(Bytes::from(format!("view {n}")))) })
+        })
+    }
+
     #[tokio::test]
-    async fn feeds_woken_by_one_change_share_one_load_of_their_view() {
-        let shared = Arc::new(SharedViews::default());
-        let loads = Arc::new(AtomicUsize::new(0));
-        let view: Arc<str> = "status:7".into();
-        let get = |generation: u64| {
-            let (shared, loads, view) = (shared.clone(), loads.clone(), view.clone());
-            async move {
-                let load = async move {
-                    loads.fetch_add(1, Ordering::SeqCst);
-                    tokio::task::yield_now().await;
-                    Ok(Some(Bytes::from(format!("view after change {generation}"))))
-                };
-                shared.get(&view, generation, || load).await.unwrap().unwrap()
-            }
-        };
-        let feeds: Vec<_> = (0..1000).map(|_| tokio::spawn(get(1))).collect();
-        for feed in feeds {
-            assert_eq!(feed.await.unwrap(), "view after change 1");
+    async fn feeds_of_one_view_share_one_load_per_change_and_a_change_elsewhere_loads_nothing() {
+        let live = LocalFeed::new();
+        let watchers = Arc::new(Watchers::default());
+        let (loads, elsewhere) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut feeds: Vec<_> = (0..1000)
+            .map(|_| watchers.follow("status:7".into(), &live, |c| *c == Changed::Request(7), counted(&loads)))
+            .collect();
+        let other = watchers.follow("status:8".into(), &live, |c| *c == Changed::Request(8), counted(&elsewhere));
+        live.publish(Changed::Request(7));
+        for feed in &mut feeds {
+            feed.changed().await.unwrap();
+            assert_eq!(feed.borrow_and_update().as_deref(), Some(&b"view 1"[..]));
         }
         assert_eq!(loads.load(Ordering::SeqCst), 1, "a thousand feeds, one load");
-        // The next change is loaded again, once; a feed still behind gets the newer view, never an older one.
-        assert_eq!(get(2).await, "view after change 2");
-        assert_eq!(get(1).await, "view after change 2");
+        live.publish(Changed::Request(7));
+        feeds[0].changed().await.unwrap();
+        assert_eq!(feeds[0].borrow().as_deref(), Some(&b"view 2"[..]));
         assert_eq!(loads.load(Ordering::SeqCst), 2);
+        // Request 8's watcher heard both changes before request 7's second load was done (one task each, one
+        // thread, in order): it loaded nothing, and its feed was sent nothing.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(elsewhere.load(Ordering::SeqCst), 0);
+        assert!(!other.has_changed().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_failed_load_is_tried_again_without_waiting_for_another_change() {
+        let live = LocalFeed::new();
+        let watchers = Arc::new(Watchers::default());
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let load: Loader = {
+            let attempts = attempts.clone();
+            Arc::new(move || {
+                let first = attempts.fetch_add(1, Ordering::SeqCst) == 0;
+                Box::pin(async move {
+                    if first {
+                        Err(app::store::StoreError::WriterStopped)
+                    } else {
+                        Ok(Some(Bytes::from_static(b"board")))
+                    }
+                })
+            })
+        };
+        let mut feed = watchers.follow("board:1".into(), &live, |_| true, load);
+        live.publish(Changed::Crew);
+        tokio::time::timeout(RETRY_LOAD * 5, feed.changed()).await.unwrap().unwrap();
+        assert_eq!(feed.borrow().as_deref(), Some(&b"board"[..]));
+        assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_watcher_ends_with_the_last_feed_of_its_view_and_a_new_feed_starts_another() {
+        let live = LocalFeed::new();
+        let watchers = Arc::new(Watchers::default());
+        let loads = Arc::new(AtomicUsize::new(0));
+        let feeds = [(); 2].map(|()| watchers.follow("job:1:RC-1".into(), &live, |_| true, counted(&loads)));
+        drop(feeds);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !watchers.by_view.lock().unwrap().is_empty() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("the watcher ended and left nothing behind");
+        let mut feed = watchers.follow("job:1:RC-1".into(), &live, |_| true, counted(&loads));
+        live.publish(Changed::Crew);
+        feed.changed().await.unwrap();
+        assert_eq!(feed.borrow().as_deref(), Some(&b"view 1"[..]));
     }
 
     #[test]
@@ -545,15 +638,5 @@ mod tests {
         assert!(matches!(shown::<(), _>(Err(DispatchError::NotDispatcher)), Ok(None)));
         assert!(matches!(shown::<(), _>(Err(JobError::NotTechnician)), Ok(None)));
         assert!(matches!(shown::<u8, JobError>(Ok(7)), Ok(Some(7))));
-    }
-
-    #[tokio::test]
-    async fn a_failed_load_is_not_kept() {
-        let shared = SharedViews::default();
-        let view: Arc<str> = "board:1".into();
-        let failing = async { Err(app::store::StoreError::WriterStopped) };
-        assert!(shared.get(&view, 1, || failing).await.is_err());
-        let fine = async { Ok(Some(Bytes::from_static(b"board"))) };
-        assert_eq!(shared.get(&view, 1, || fine).await.unwrap().as_deref(), Some(&b"board"[..]));
     }
 }
