@@ -161,9 +161,8 @@ impl hyper::service::Service<Request<Incoming>> for Serve {
     type Error = Infallible;
     type Future = futures::future::BoxFuture<'static, Result<Self::Response, Infallible>>;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         let started = InFlight::start(&self.activity);
-        let mut request = detached(request);
         // What `into_make_service_with_connect_info` gave: the rate limits read it.
         request.extensions_mut().insert(ConnectInfo(self.peer));
         let router = self.router.clone();
@@ -173,25 +172,6 @@ impl hyper::service::Service<Request<Incoming>> for Serve {
             Ok(response.map(|body| Body::new(Answer { body, _in_flight: started })))
         })
     }
-}
-
-/// The request with its own copy of its target and header values, which hyper parsed as slices of the
-/// connection's read buffer. hyper reads again before the request is answered, and a buffer still shared must be
-/// replaced by one twice its size: 16 KiB held by every open live feed instead of 8 KiB. A head is a few hundred
-/// bytes to copy.
-fn detached(request: Request<Incoming>) -> Request<Incoming> {
-    let (mut parts, body) = request.into_parts();
-    if let Ok(uri) = axum::http::Uri::try_from(parts.uri.to_string()) {
-        parts.uri = uri;
-    }
-    for value in parts.headers.values_mut() {
-        if let Ok(copy) = axum::http::HeaderValue::from_bytes(value.as_bytes()) {
-            let sensitive = value.is_sensitive();
-            *value = copy;
-            value.set_sensitive(sensitive);
-        }
-    }
-    Request::from_parts(parts, body)
 }
 
 /// What a connection is doing, as its watcher sees it.
