@@ -226,8 +226,8 @@ impl Failure for app::services::JobError {
 
 /// What wakes a feed: a change it may show, or the time to ask after its session.
 enum Wake {
-    /// The feed just opened: its first view is loaded for it alone, fresh (a shared one may predate writes that
-    /// are announced to nobody, such as a checklist edit).
+    /// The feed just opened: its first view is loaded for it alone, fresh (its watcher's last frame may predate
+    /// writes that are announced to nobody, such as a checklist edit).
     Open,
     /// The view as its watcher framed it after a change.
     Change(Option<Bytes>),
@@ -269,8 +269,6 @@ where
         async move {
             let view = match wake {
                 Wake::Check => Ok(None),
-                // A feed that just opened loads its own view, fresh: some writes (a checklist edit) are announced
-                // to nobody, so its watcher's last frame may predate them.
                 Wake::Open => load().await,
                 Wake::Change(frame) => Ok(frame),
             };
