@@ -11,7 +11,7 @@ use std::{
     path::Path,
     pin::Pin,
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     task::{Context, Poll},
@@ -29,7 +29,7 @@ use axum::{
     routing::{MethodRouter, get, post},
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use tower_sessions::{Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
@@ -43,7 +43,7 @@ use crate::{
 pub use live::FeedSlots;
 
 pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_timeout: Duration) -> Router {
-    let routes = generate_route_list(App);
+    let routes = app_routes();
     let services = state.services.clone();
     let context = move || provide_context(services.clone());
     let options = state.leptos_options.clone();
@@ -168,6 +168,14 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
             ),
         ))
         .with_state(state)
+}
+
+/// The app's routes, listed once per process. While leptos lists them it stops every resource in the process from
+/// loading, and a resource first polled meanwhile never loads (leptos-rs/leptos#4773): a page another server in
+/// the process was rendering (tests run many) waited for ever.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// `200 ok` while the server takes requests and the database takes writes (a row written and committed, within

@@ -1,5 +1,5 @@
 //! The customer's pages as a browser without JavaScript sees them: plain form posts, redirects, HTML.
-use crate::common::spawn_app;
+use crate::common::{spawn_app, spawn_app_with};
 use serde_json::Value;
 
 const FORM: [(&str, &str); 7] = [
@@ -211,4 +211,29 @@ async fn pages_are_compressed_for_clients_that_ask_and_live_feeds_are_not() {
     assert!(stream.headers().get("content-encoding").is_none());
     let first = next_event(&mut stream, &mut String::new(), |_| true).await;
     assert_eq!(first["timeline"].as_array().unwrap().len(), 1);
+}
+
+/// Pages are answered while another app starts in the same process. Leptos stops every resource in the process
+/// from loading while it lists an app's routes, and a resource first polled meanwhile waits for ever
+/// (leptos-rs/leptos#4773): the fuzz test's pages hung for 30 s, now and then, while other tests started apps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_answered_while_another_app_starts_in_the_process() {
+    let app = spawn_app_with(&["--read-limit-per-minute", "1000000"]).await;
+    let starting = tokio::spawn(async {
+        for _ in 0..20 {
+            spawn_app().await;
+        }
+    });
+    let mut answered = 0;
+    while !starting.is_finished() {
+        let pages = (0..8)
+            .map(|_| tokio::time::timeout(std::time::Duration::from_secs(10), app.client.get(app.url("/")).send()));
+        for page in futures::future::join_all(pages).await {
+            let page = page.expect("a page was not answered within 10 s").unwrap();
+            assert_eq!(page.status(), 200);
+            answered += 1;
+        }
+    }
+    starting.await.unwrap();
+    assert!(answered > 0);
 }

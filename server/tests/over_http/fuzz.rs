@@ -1043,9 +1043,18 @@ async fn send(ctx: &Ctx, req: &Req) -> Answer {
     {
         return answer;
     }
-    match tokio::time::timeout(ANSWER_WITHIN, send_raw(ctx, req)).await {
+    // How far a hung request got: the connect, the write, or the answer.
+    let stage = Mutex::new(("connecting", Instant::now()));
+    let started = Instant::now();
+    match tokio::time::timeout(ANSWER_WITHIN, send_raw(ctx, req, &stage)).await {
         Ok(answer) => answer,
-        Err(_) => Answer::Closed("no answer within 30 s".into()),
+        Err(_) => {
+            let (at, since) = *stage.lock().unwrap();
+            Answer::Closed(format!(
+                "no answer within {ANSWER_WITHIN:?}: {at} since {:.1} s after the start",
+                (since - started).as_secs_f64()
+            ))
+        }
     }
 }
 
@@ -1074,7 +1083,8 @@ async fn send_reqwest(ctx: &Ctx, req: &Req) -> Option<Answer> {
     })
 }
 
-async fn send_raw(ctx: &Ctx, req: &Req) -> Answer {
+async fn send_raw(ctx: &Ctx, req: &Req, stage: &Mutex<(&'static str, Instant)>) -> Answer {
+    let reached = |at| *stage.lock().unwrap() = (at, Instant::now());
     let mut out = Vec::new();
     out.extend_from_slice(req.method.as_bytes());
     out.push(b' ');
@@ -1122,8 +1132,10 @@ async fn send_raw(ctx: &Ctx, req: &Req) -> Answer {
         Ok(s) => s,
         Err(e) => return Answer::Closed(format!("connect: {e}")),
     };
+    reached("writing");
     // The server may answer (and close) before reading everything; a failed write is not yet a failure.
     let _ = stream.write_all(&out).await;
+    reached("waiting for the answer");
     if matches!(req.framing, Framing::Long(_)) {
         let _ = stream.shutdown().await;
     }
