@@ -249,13 +249,14 @@ impl Services {
     async fn push(&self, devices: Vec<Subscription>, notice: &Notice) -> AlertReport {
         let payload = serde_json::to_vec(notice).unwrap_or_default();
         let mut report = AlertReport { devices: devices.len(), ..AlertReport::default() };
+        // An alert not delivered before the ladder's next rung is outdated by it: the push service may drop it then.
+        let ttl_s = u32::try_from((self.settings.ladder.every_ms + 999) / 1000).unwrap_or(u32::MAX).max(1);
         let mut sends = tokio::task::JoinSet::new();
         for device in devices {
             let (pusher, payload) = (self.alerts.pusher.clone(), payload.clone());
             sends.spawn(async move {
                 let outcome = match DeviceKeys::parse(&device.p256dh, &device.auth) {
-                    // A job alert older than an hour is noise: let the push service drop it.
-                    Ok(keys) => pusher.send(&device.endpoint, &keys, &payload, 3600).await,
+                    Ok(keys) => pusher.send(&device.endpoint, &keys, &payload, ttl_s).await,
                     Err(e) => crate::push::Delivery::Failed(e.to_string()),
                 };
                 (device.id, outcome)
