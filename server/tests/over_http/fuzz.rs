@@ -1044,8 +1044,8 @@ async fn send(ctx: &Ctx, req: &Req) -> Answer {
         return answer;
     }
     // How far a hung request got: the connect, the write, or the answer.
-    let stage = Mutex::new(("connecting", Instant::now()));
     let started = Instant::now();
+    let stage = Mutex::new(("connecting", started));
     match tokio::time::timeout(ANSWER_WITHIN, send_raw(ctx, req, &stage)).await {
         Ok(answer) => answer,
         Err(_) => {
