@@ -44,7 +44,7 @@ pub async fn request_status(token: String) -> Result<Option<StatusView>, String>
     {
         #[cfg(feature = "hydrate")]
         {
-            crate::browser::get_json(&paths::at(paths::API_REQUEST, &token)).await
+            crate::browser::get_json(&paths::at(paths::STATUS_VIEW, &token)).await
         }
         #[cfg(not(feature = "hydrate"))]
         {

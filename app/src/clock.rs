@@ -100,7 +100,7 @@ mod tests {
     use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
 
     use super::*;
-    use crate::domain::{EventKind, Ladder, Progress, TimelineEntry, status::tests::entry};
+    use crate::domain::{EventKind, Ladder, Progress, event::tests::recorded, status::tests::entry};
 
     /// Clocks a test sets by hand.
     #[derive(Default)]
@@ -174,9 +174,9 @@ mod tests {
         for second in 61..=400 {
             hands.pass(1_000);
             let now = clock.now_ms();
-            if let Some((_, _, step)) = ladder.due(&Progress::from_timeline(&timeline), now) {
+            if let Some((_, _, rung)) = ladder.due(&Progress::fold(&timeline), now) {
                 climbed_at.push(second);
-                timeline.push(TimelineEntry { level: step.level, ..entry(EventKind::Escalated, now, None, None) });
+                timeline.push(recorded(rung, now, None));
             }
         }
         // One rung per interval, each at most a tenth early: not three rungs in one pass.

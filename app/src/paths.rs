@@ -7,6 +7,8 @@ pub const HOME: &str = "/";
 /// The customer's form posts here (and comes back here with the reasons when refused).
 pub const SEND: &str = "/request";
 pub const STATUS: &str = "/r/{token}";
+/// The status page's data as JSON, for the page when reached without a reload; the feed sends the same.
+pub const STATUS_VIEW: &str = "/r/{token}/view";
 pub const STATUS_EVENTS: &str = "/r/{token}/events";
 pub const CANCEL: &str = "/r/{token}/cancel";
 pub const CALL_ME_BACK: &str = "/r/{token}/callback";

@@ -123,7 +123,7 @@ test('with JavaScript off a dispatcher still cancels with a reason and marks a c
   await page.getByText('This request is closed.').waitFor();
   const status = await (await fetch(`${env.server.base}/api/v1/requests/${token}`)).json();
   assert.equal(status.status, 'cancelled');
-  assert.equal(status.timeline.at(-1).detail, 'Customer found the spare key');
+  assert.equal(status.timeline.at(-1).reason, 'Customer found the spare key');
   // The two-second ladder climbs meanwhile; the dispatcher's steps are what this test is about.
   const steps = status.timeline.map((e) => e.kind).filter((k) => k !== 'escalated');
   assert.deepEqual(steps, ['received', 'callback_requested', 'callback_made', 'cancelled']);

@@ -108,7 +108,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                     key=|(i, e)| (*i, e.at)
                     children=|(_, e)| {
                         view! {
-                            <li data-kind=e.kind.as_str()>
+                            <li data-kind=e.kind().as_str()>
                                 <Clock unix_ms=e.at />
                                 <span>{e.describe()}</span>
                             </li>

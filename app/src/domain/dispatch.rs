@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChecklistTemplate, CrewMember, EventKind, JobCard, JobView, Progress, Refusal, RequestStatus, Role, Step,
+    ChecklistTemplate, CrewMember, Event, JobCard, JobView, Progress, Refusal, RequestStatus, Role, StaffName,
     text::{MAX_NOTES, clean},
 };
 
@@ -69,13 +69,13 @@ impl DispatchAction {
 impl Progress {
     /// Decides whether dispatch may take `action` now, and what to record if so. That an assigned technician
     /// exists and works jobs is the caller's check: it needs the staff list.
-    pub fn decide_dispatch(&self, action: &DispatchAction) -> Result<Step, DispatchRefusal> {
+    pub fn decide_dispatch(&self, action: &DispatchAction) -> Result<Event, DispatchRefusal> {
         use RequestStatus as S;
         let status = self.status();
         if let DispatchAction::CallbackMade = action {
             // A callback is owed even on a closed request: the customer asked.
             return if self.callback_requested {
-                Ok(Step::new(EventKind::CallbackMade, None, None))
+                Ok(Event::CallbackMade)
             } else {
                 Err(DispatchRefusal::NoCallbackWaiting)
             };
@@ -87,12 +87,12 @@ impl Progress {
             DispatchAction::Assign { technician_id } => match &self.owner {
                 Some((id, name)) if id == technician_id => Err(DispatchRefusal::AlreadyHas(name.clone())),
                 _ if status == S::Arrived => Err(DispatchRefusal::AlreadyThere),
-                _ => Ok(Step { technician_id: Some(*technician_id), ..Step::new(EventKind::Assigned, None, None) }),
+                _ => Ok(Event::Assigned { technician: StaffName::id(*technician_id) }),
             },
             DispatchAction::ConfirmArrival if self.arrival_confirmed => Err(DispatchRefusal::AlreadyConfirmed),
             DispatchAction::ConfirmArrival if status == S::Received => Err(DispatchRefusal::NobodyAssigned),
-            DispatchAction::ConfirmArrival => Ok(Step::new(EventKind::ArrivalConfirmed, None, None)),
-            DispatchAction::Cancel { reason } => Ok(Step::new(EventKind::Cancelled, Some(reason.clone()), None)),
+            DispatchAction::ConfirmArrival => Ok(Event::ArrivalConfirmed),
+            DispatchAction::Cancel { reason } => Ok(Event::Cancelled { reason: Some(reason.clone()) }),
             DispatchAction::CallbackMade => unreachable!("answered above"),
         }
     }
@@ -227,23 +227,23 @@ pub fn parse_day(s: &str) -> Option<(i64, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::status::tests::entry;
+    use crate::domain::{EventKind, Recorded, status::tests::entry};
     use EventKind::*;
 
     const ANA: Option<(i64, &str)> = Some((1, "Ana Lima"));
 
-    fn progress(t: &[crate::domain::TimelineEntry]) -> Progress {
-        Progress::from_timeline(t)
+    fn progress(t: &[Recorded]) -> Progress {
+        Progress::fold(t)
     }
 
     #[test]
     fn dispatch_assigns_and_reassigns_until_the_technician_is_there() {
         let open = progress(&[entry(Received, 0, None, None)]);
         let step = open.decide_dispatch(&DispatchAction::Assign { technician_id: 2 });
-        assert_eq!(step.map(|s| (s.kind, s.technician_id)), Ok((Assigned, Some(2))));
-        let assigned = crate::domain::TimelineEntry {
-            technician_id: Some(2),
-            technician: Some("Ben Okafor".into()),
+        assert_eq!(step, Ok(Event::Assigned { technician: StaffName::id(2) }));
+        let ben = StaffName { id: 2, name: "Ben Okafor".into() };
+        let assigned = Recorded {
+            event: Event::Assigned { technician: ben },
             ..entry(Assigned, 5, Some((9, "Dee Dispatch")), None)
         };
         let p = progress(&[entry(Received, 0, None, None), assigned.clone()]);
@@ -269,7 +269,7 @@ mod tests {
         let driving =
             vec![entry(Received, 0, None, None), entry(Accepted, 1, ANA, None), entry(OnTheWay, 2, ANA, Some(9))];
         let step = progress(&driving).decide_dispatch(&DispatchAction::ConfirmArrival);
-        assert_eq!(step.map(|s| s.kind), Ok(ArrivalConfirmed));
+        assert_eq!(step.map(|s| s.kind()), Ok(ArrivalConfirmed));
         let confirmed = [driving, vec![entry(ArrivalConfirmed, 3, Some((9, "Dee")), None)]].concat();
         let p = progress(&confirmed);
         assert_eq!((p.status(), p.arrival_confirmed, p.eta_at), (RequestStatus::Arrived, true, None));
@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn callbacks_are_marked_made_and_closed_requests_refuse_the_rest() {
         let asked = vec![entry(Received, 0, None, None), entry(CallbackRequested, 1, None, None)];
-        assert_eq!(progress(&asked).decide_dispatch(&DispatchAction::CallbackMade).map(|s| s.kind), Ok(CallbackMade));
+        assert_eq!(progress(&asked).decide_dispatch(&DispatchAction::CallbackMade).map(|s| s.kind()), Ok(CallbackMade));
         let called = [asked, vec![entry(CallbackMade, 2, Some((9, "Dee")), None)]].concat();
         assert!(!progress(&called).callback_requested);
         assert_eq!(

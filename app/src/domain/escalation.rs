@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventKind, Progress, RequestStatus, Step};
+use super::{Event, Progress, RequestStatus};
 
 /// The top rung: an alarm on every dispatch board.
 pub const ALARM: u8 = 3;
@@ -56,7 +56,7 @@ impl Ladder {
     }
 
     /// The rung to climb now, if one is due: one rung at a time, each recorded before the next is considered.
-    pub fn due(&self, p: &Progress, now_ms: i64) -> Option<(Concern, Rung, Step)> {
+    pub fn due(&self, p: &Progress, now_ms: i64) -> Option<(Concern, Rung, Event)> {
         let (concern, _) = Ladder::watched(p)?;
         if self.next_at(p)? > now_ms {
             return None;
@@ -67,8 +67,7 @@ impl Ladder {
             2 => Rung::Backups,
             _ => Rung::DispatchAlarm,
         };
-        let detail = self.explain(concern, rung, p);
-        Some((concern, rung, Step { level: Some(level), ..Step::new(EventKind::Escalated, Some(detail), None) }))
+        Some((concern, rung, Event::Escalated { level, note: self.explain(concern, rung, p) }))
     }
 
     /// What dispatch reads in the timeline.
@@ -103,19 +102,19 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::status::tests::entry;
+    use crate::domain::{EventKind, Recorded, event::tests::recorded, status::tests::entry};
     use EventKind::*;
 
     const MIN: i64 = 60_000;
     const ANA: Option<(i64, &str)> = Some((1, "Ana Lima"));
 
-    fn escalated(at: i64, level: u8) -> crate::domain::TimelineEntry {
-        crate::domain::TimelineEntry { level: Some(level), ..entry(Escalated, at, None, None) }
+    fn escalated(at: i64, level: u8) -> Recorded {
+        recorded(Event::Escalated { level, note: String::new() }, at, None)
     }
 
-    fn climb(timeline: &mut Vec<crate::domain::TimelineEntry>, now: i64) -> Option<(Concern, Rung)> {
-        let (concern, rung, step) = Ladder::DEFAULT.due(&Progress::from_timeline(timeline), now)?;
-        timeline.push(escalated(now, step.level.unwrap_or_default()));
+    fn climb(timeline: &mut Vec<Recorded>, now: i64) -> Option<(Concern, Rung)> {
+        let (concern, rung, event) = Ladder::DEFAULT.due(&Progress::fold(timeline.iter()), now)?;
+        timeline.push(recorded(event, now, None));
         Some((concern, rung))
     }
 
@@ -126,9 +125,9 @@ mod tests {
         assert_eq!(climb(&mut t, 2 * MIN), Some((Concern::Unowned, Rung::AlertAgain)));
         assert_eq!(climb(&mut t, 2 * MIN + 1), None, "one rung per interval");
         assert_eq!(climb(&mut t, 4 * MIN), Some((Concern::Unowned, Rung::Backups)));
-        assert!(!Progress::from_timeline(&t).alarm());
+        assert!(!Progress::fold(&t).alarm());
         assert_eq!(climb(&mut t, 6 * MIN), Some((Concern::Unowned, Rung::DispatchAlarm)));
-        let p = Progress::from_timeline(&t);
+        let p = Progress::fold(&t);
         assert!(p.alarm());
         assert_eq!(Ladder::DEFAULT.next_at(&p), None, "nothing above the alarm");
         assert_eq!(climb(&mut t, 60 * MIN), None);
@@ -146,14 +145,14 @@ mod tests {
         let mut t = vec![entry(Received, 0, None, None), escalated(2 * MIN, 1), escalated(4 * MIN, 2)];
         t.push(escalated(6 * MIN, 3));
         t.push(entry(CallbackRequested, 7 * MIN, None, None));
-        assert!(Progress::from_timeline(&t).alarm(), "a callback request is not an owner");
+        assert!(Progress::fold(&t).alarm(), "a callback request is not an owner");
         t.push(entry(Accepted, 8 * MIN, ANA, None));
-        let p = Progress::from_timeline(&t);
+        let p = Progress::fold(&t);
         assert!(!p.alarm());
         assert_eq!(Ladder::DEFAULT.due(&p, 100 * MIN), None, "accepted, not yet on the way: nothing to watch");
         // Handed back: the clock starts again from the hand-back.
         t.push(entry(Released, 9 * MIN, ANA, None));
-        assert_eq!(Ladder::DEFAULT.next_at(&Progress::from_timeline(&t)), Some(11 * MIN));
+        assert_eq!(Ladder::DEFAULT.next_at(&Progress::fold(&t)), Some(11 * MIN));
     }
 
     #[test]
@@ -162,16 +161,20 @@ mod tests {
         t.push(entry(OnTheWay, 2 * MIN, ANA, Some(10)));
         let eta = 12 * MIN;
         assert_eq!(climb(&mut t, eta + 2 * MIN - 1), None);
-        let due = Ladder::DEFAULT.due(&Progress::from_timeline(&t), eta + 2 * MIN);
+        let due = Ladder::DEFAULT.due(&Progress::fold(&t), eta + 2 * MIN);
         assert_eq!(
-            due.map(|(concern, rung, step)| (concern, rung, step.detail)),
-            Some((Concern::Late, Rung::AlertAgain, Some("2 min past the ETA: Ana Lima asked for news.".into())))
+            due,
+            Some((
+                Concern::Late,
+                Rung::AlertAgain,
+                Event::Escalated { level: 1, note: "2 min past the ETA: Ana Lima asked for news.".into() }
+            ))
         );
         // A new ETA is news: the clock starts from it.
         t.push(entry(EtaChanged, eta + MIN, ANA, Some(20)));
-        assert_eq!(Ladder::DEFAULT.next_at(&Progress::from_timeline(&t)), Some(eta + MIN + 22 * MIN));
+        assert_eq!(Ladder::DEFAULT.next_at(&Progress::fold(&t)), Some(eta + MIN + 22 * MIN));
         t.push(entry(Arrived, eta + 5 * MIN, ANA, None));
-        assert_eq!(Ladder::DEFAULT.next_at(&Progress::from_timeline(&t)), None);
+        assert_eq!(Ladder::DEFAULT.next_at(&Progress::fold(&t)), None);
     }
 
     #[test]

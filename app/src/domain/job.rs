@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EventKind, Problem, Progress, RequestStatus, StatusView,
+    Event, Problem, Progress, RequestStatus, StatusView,
     text::{MAX_NOTES, clean},
 };
 
@@ -123,26 +123,6 @@ pub enum JobAction {
 /// The longest ETA we accept: beyond ten hours it is not "on the way".
 pub const MAX_ETA_MINUTES: u32 = 600;
 
-/// What gets appended when an action is allowed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    pub kind: EventKind,
-    pub detail: Option<String>,
-    pub eta_minutes: Option<u32>,
-    /// With `assigned`: to whom.
-    pub technician_id: Option<i64>,
-    /// With `escalated`: the rung.
-    pub level: Option<u8>,
-    /// With `follow_up`: the customer's rating.
-    pub rating: Option<u8>,
-}
-
-impl Step {
-    pub fn new(kind: EventKind, detail: Option<String>, eta_minutes: Option<u32>) -> Step {
-        Step { kind, detail, eta_minutes, technician_id: None, level: None, rating: None }
-    }
-}
-
 /// Why an action is refused, in words for the technician.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -204,16 +184,15 @@ impl JobAction {
 impl Progress {
     /// Decides whether `staff_id` may take `action` now, and what to record if so. `trip` is the number of the
     /// technician's other job under way (on the way or arrived), if there is one.
-    pub fn decide(&self, staff_id: i64, action: JobAction, trip: Option<&str>) -> Result<Step, Refusal> {
+    pub fn decide(&self, staff_id: i64, action: JobAction, trip: Option<&str>) -> Result<Event, Refusal> {
         use RequestStatus as S;
         let status = self.status();
         if !status.is_open() {
             return Err(Refusal::Closed(if status == S::Done { "done" } else { "cancelled" }));
         }
-        let step = |kind, detail, eta_minutes| Ok(Step::new(kind, detail, eta_minutes));
         if let JobAction::Accept = action {
             return match &self.owner {
-                None => step(EventKind::Accepted, None, None),
+                None => Ok(Event::Accepted),
                 Some((id, _)) if *id == staff_id => Err(Refusal::AlreadyYours),
                 Some((_, name)) => Err(Refusal::TakenBy(name.clone())),
             };
@@ -226,16 +205,16 @@ impl Progress {
         match (action, status) {
             (JobAction::OnMyWay { eta_minutes }, S::Accepted) => match trip {
                 Some(other) => Err(Refusal::OnAnotherJob(other.to_owned())),
-                None => step(EventKind::OnTheWay, None, Some(eta_minutes)),
+                None => Ok(Event::OnTheWay { eta_minutes }),
             },
-            (JobAction::OnMyWay { eta_minutes }, S::OnTheWay) => step(EventKind::EtaChanged, None, Some(eta_minutes)),
+            (JobAction::OnMyWay { eta_minutes }, S::OnTheWay) => Ok(Event::EtaChanged { eta_minutes }),
             (JobAction::OnMyWay { .. }, _) => Err(Refusal::AlreadyArrived),
             // Arriving without pressing "on my way" first is normal when the truck was round the corner.
-            (JobAction::Arrived, S::Accepted | S::OnTheWay) => step(EventKind::Arrived, None, None),
+            (JobAction::Arrived, S::Accepted | S::OnTheWay) => Ok(Event::Arrived),
             (JobAction::Arrived, _) => Err(Refusal::AlreadyArrived),
-            (JobAction::Done { note }, S::Arrived) => step(EventKind::Done, Some(note), None),
+            (JobAction::Done { note }, S::Arrived) => Ok(Event::Done { note }),
             (JobAction::Done { .. }, _) => Err(Refusal::NotArrived),
-            (JobAction::CantTake { reason }, _) => step(EventKind::Released, Some(reason), None),
+            (JobAction::CantTake { reason }, _) => Ok(Event::Released { reason }),
             (JobAction::Accept, _) => Err(Refusal::AlreadyYours),
         }
     }
@@ -244,7 +223,7 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::status::tests::entry;
+    use crate::domain::{EventKind, status::tests::entry};
     use EventKind::*;
 
     const ANA: (i64, &str) = (1, "Ana Lima");
@@ -252,13 +231,13 @@ mod tests {
 
     fn progress(steps: &[(EventKind, Option<(i64, &'static str)>)]) -> Progress {
         let timeline: Vec<_> = steps.iter().map(|(k, s)| entry(*k, 0, *s, Some(15))).collect();
-        Progress::from_timeline(&timeline)
+        Progress::fold(&timeline)
     }
 
     #[test]
     fn the_first_accept_wins_and_the_others_learn_who_took_it() {
         let open = progress(&[(Received, None)]);
-        assert_eq!(open.decide(ANA.0, JobAction::Accept, None).map(|s| s.kind), Ok(Accepted));
+        assert_eq!(open.decide(ANA.0, JobAction::Accept, None).map(|s| s.kind()), Ok(Accepted));
         let taken = progress(&[(Received, None), (Accepted, Some(ANA))]);
         assert_eq!(taken.decide(BEN.0, JobAction::Accept, None), Err(Refusal::TakenBy("Ana Lima".into())));
         assert_eq!(taken.decide(ANA.0, JobAction::Accept, None), Err(Refusal::AlreadyYours));
@@ -273,12 +252,15 @@ mod tests {
         let done = JobAction::Done { note: "new battery".into() };
         assert_eq!(accepted.decide(ANA.0, done.clone(), None), Err(Refusal::NotArrived));
         let on_way = accepted.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 25 }, None);
-        assert_eq!(on_way, Ok(Step::new(OnTheWay, None, Some(25))));
+        assert_eq!(on_way, Ok(Event::OnTheWay { eta_minutes: 25 }));
         let driving = progress(&[(Received, None), (Accepted, Some(ANA)), (OnTheWay, Some(ANA))]);
-        assert_eq!(driving.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 35 }, None).map(|s| s.kind), Ok(EtaChanged));
+        assert_eq!(
+            driving.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 35 }, None).map(|s| s.kind()),
+            Ok(EtaChanged)
+        );
         let there = progress(&[(Received, None), (Accepted, Some(ANA)), (Arrived, Some(ANA))]);
         assert_eq!(there.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 5 }, None), Err(Refusal::AlreadyArrived));
-        assert_eq!(there.decide(ANA.0, done, None).map(|s| s.detail), Ok(Some("new battery".into())));
+        assert_eq!(there.decide(ANA.0, done, None), Ok(Event::Done { note: "new battery".into() }));
         let closed = progress(&[(Received, None), (Accepted, Some(ANA)), (Arrived, Some(ANA)), (Done, Some(ANA))]);
         assert_eq!(closed.decide(ANA.0, JobAction::Arrived, None), Err(Refusal::Closed("done")));
         let cancelled = progress(&[(Received, None), (Cancelled, None)]);
@@ -293,21 +275,21 @@ mod tests {
             accepted.decide(ANA.0, set_off.clone(), Some("RC-7K3Q")),
             Err(Refusal::OnAnotherJob("RC-7K3Q".into()))
         );
-        assert_eq!(accepted.decide(ANA.0, set_off, None).map(|s| s.kind), Ok(OnTheWay));
+        assert_eq!(accepted.decide(ANA.0, set_off, None).map(|s| s.kind()), Ok(OnTheWay));
         // Arriving, a new ETA on this trip and handing a job back are never blocked by another job.
         let driving = progress(&[(Received, None), (Accepted, Some(ANA)), (OnTheWay, Some(ANA))]);
         let later = JobAction::OnMyWay { eta_minutes: 40 };
-        assert_eq!(driving.decide(ANA.0, later, Some("RC-7K3Q")).map(|s| s.kind), Ok(EtaChanged));
-        assert_eq!(accepted.decide(ANA.0, JobAction::Arrived, Some("RC-7K3Q")).map(|s| s.kind), Ok(Arrived));
+        assert_eq!(driving.decide(ANA.0, later, Some("RC-7K3Q")).map(|s| s.kind()), Ok(EtaChanged));
+        assert_eq!(accepted.decide(ANA.0, JobAction::Arrived, Some("RC-7K3Q")).map(|s| s.kind()), Ok(Arrived));
         let hand_back = JobAction::CantTake { reason: "still at the other job".into() };
-        assert_eq!(accepted.decide(ANA.0, hand_back, Some("RC-7K3Q")).map(|s| s.kind), Ok(Released));
+        assert_eq!(accepted.decide(ANA.0, hand_back, Some("RC-7K3Q")).map(|s| s.kind()), Ok(Released));
     }
 
     #[test]
     fn cant_take_puts_the_job_back_for_anyone() {
         let released = progress(&[(Received, None), (Accepted, Some(ANA)), (Released, Some(ANA))]);
         assert_eq!(released.status(), RequestStatus::Received);
-        assert_eq!(released.decide(BEN.0, JobAction::Accept, None).map(|s| s.kind), Ok(Accepted));
+        assert_eq!(released.decide(BEN.0, JobAction::Accept, None).map(|s| s.kind()), Ok(Accepted));
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod checklist;
 mod dispatch;
 mod draft;
 mod escalation;
+pub(crate) mod event;
 mod job;
 mod problem;
 mod report;
@@ -23,14 +24,14 @@ pub use dispatch::{
 };
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
 pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};
+pub use event::{Actor, Event, EventKind, Recorded, StaffName};
 pub use job::{
-    Board, CheckLine, CrewMember, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, Step, distance_m,
-    navigation_links,
+    Board, CheckLine, CrewMember, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, distance_m, navigation_links,
 };
 pub use problem::Problem;
-pub use report::{RangeRefusal, Report, ReportRange, ReportRow, RequestFacts, day_of, utc_time};
+pub use report::{RangeRefusal, Report, ReportRange, ReportRow, RequestFacts, day_of, utc_time, utc_time_ms};
 pub use staff::{LocalPath, LoginRefusal, MIN_PASSWORD, NewStaff, Role, StaffMember};
-pub use status::{Actor, EventKind, FollowUpRefusal, Progress, RequestStatus, StatusView, TimelineEntry, first_name};
+pub use status::{FollowUpRefusal, Progress, RequestStatus, StatusView, first_name};
 pub use text::{MAX_NOTES, MAX_PLACE, MAX_SHORT};
 
 #[cfg(feature = "ssr")]

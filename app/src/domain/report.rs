@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventKind, Problem, Progress, RequestStatus, StatusView, parse_day};
+use super::{Event, EventKind, Problem, Progress, RequestStatus, StatusView, parse_day};
 
 /// The longest range one report covers.
 pub const MAX_REPORT_DAYS: i64 = 366;
@@ -33,23 +33,26 @@ pub struct RequestFacts {
 }
 
 impl RequestFacts {
-    pub fn new(view: &StatusView, created_at: i64, source: &str) -> RequestFacts {
+    /// `progress` is the view's timeline folded.
+    pub fn new(view: &StatusView, progress: &Progress, created_at: i64, source: &str) -> RequestFacts {
         let first =
-            |kinds: &[EventKind]| view.timeline.iter().find(|e| kinds.contains(&e.kind)).map(|e| e.at - created_at);
-        let progress = Progress::from_timeline(&view.timeline);
-        let answer = view.timeline.iter().find(|e| e.kind == EventKind::FollowUp);
+            |kinds: &[EventKind]| view.timeline.iter().find(|e| kinds.contains(&e.kind())).map(|e| e.at - created_at);
+        let comment = view.timeline.iter().find_map(|e| match &e.event {
+            Event::FollowUp { comment, .. } => comment.clone(),
+            _ => None,
+        });
         RequestFacts {
             number: view.number.clone(),
             created_at,
             source: source.to_owned(),
             problem: view.problem,
             status: progress.status(),
-            technician: progress.owner.map(|(_, name)| name),
+            technician: progress.owner.as_ref().map(|(_, name)| name.clone()),
             to_accept_ms: first(&[EventKind::Accepted, EventKind::Assigned]),
             to_arrival_ms: first(&[EventKind::Arrived, EventKind::ArrivalConfirmed]),
             arrival_confirmed: progress.arrival_confirmed,
             rating: progress.rating,
-            comment: answer.and_then(|e| e.detail.clone()),
+            comment,
             phone: view.phone.clone(),
         }
     }
@@ -236,6 +239,12 @@ pub fn utc_time(unix_ms: i64) -> String {
     format!("{}T{:02}:{:02}:{:02}Z", day_of(unix_ms), secs / 3600, secs / 60 % 60, secs % 60)
 }
 
+/// A moment to the millisecond, as machines read it (RFC 3339): `2026-11-24T05:03:09.120Z`.
+pub fn utc_time_ms(unix_ms: i64) -> String {
+    let seconds = utc_time(unix_ms);
+    format!("{}.{:03}Z", seconds.trim_end_matches('Z'), unix_ms.rem_euclid(1000))
+}
+
 /// Days since 1970-01-01 to (year, month, day): Howard Hinnant's civil_from_days.
 fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -252,8 +261,15 @@ fn civil(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::status::tests::{entry, view};
+    use crate::domain::{
+        event::tests::recorded,
+        status::tests::{entry, view},
+    };
     use EventKind::*;
+
+    fn facts(view: &StatusView, created_at: i64, source: &str) -> RequestFacts {
+        RequestFacts::new(view, &Progress::fold(&view.timeline), created_at, source)
+    }
 
     const DAY: i64 = 86_400_000;
     const MIN: i64 = 60_000;
@@ -275,14 +291,10 @@ mod tests {
             timeline.push(entry(Done, t + a * MIN + 20 * MIN, Some(who), None));
         }
         if let Some(r) = rating {
-            let answer = crate::domain::TimelineEntry {
-                rating: Some(r),
-                detail: Some("=HYPERLINK(\"x\"), thanks".into()),
-                ..entry(FollowUp, t + DAY / 2, None, None)
-            };
-            timeline.push(answer);
+            let comment = Some("=HYPERLINK(\"x\"), thanks".into());
+            timeline.push(recorded(Event::FollowUp { rating: r, comment }, t + DAY / 2, None));
         }
-        RequestFacts::new(&view(number, timeline), t, "web")
+        facts(&view(number, timeline), t, "web")
     }
 
     #[test]
@@ -294,7 +306,7 @@ mod tests {
             job("RC-BBBB", NOV_24 + 6 * 60 * MIN, ben, 4, Some(50), Some(4)),
             job("RC-CCCC", NOV_24 + 7 * 60 * MIN, ana, 9, None, None),
             job("RC-DDDD", NOV_24 + DAY + 60 * MIN, ana, 1, Some(20), None),
-            RequestFacts::new(&view("RC-EEEE", vec![entry(Received, NOV_24 + DAY, None, None)]), NOV_24 + DAY, "api"),
+            facts(&view("RC-EEEE", vec![entry(Received, NOV_24 + DAY, None, None)]), NOV_24 + DAY, "api"),
         ];
         let range = ReportRange::parse(Some("2026-11-24"), Some("2026-11-25"), 0)?;
         let report = Report::new(&range, facts.clone());

@@ -5,12 +5,12 @@ use super::{Services, SubmitError, alerts::Why, jobs::card};
 use crate::{
     domain::{
         Actor, BOARD_PAGE, ChecklistRefusal, ChecklistTemplate, DispatchAction, DispatchBoard, DispatchRefusal,
-        DispatchView, Found, HelpRequestDraft, JobCard, JobView, Phone, Progress, RangeRefusal, Report, ReportRange,
+        DispatchView, Event, Found, HelpRequestDraft, JobCard, JobView, Phone, RangeRefusal, Report, ReportRange,
         RequestFacts, RequestNumber, RequestStatus, Setup, StaffLine, StaffMember, UnreadableRequest, dispatch_order,
         parse_day,
     },
     live::Changed,
-    store::{Audience, NewEvent, RequestSearch, StoreError},
+    store::{Audience, RequestSearch, StoreError},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -85,14 +85,14 @@ impl Services {
     pub async fn dispatch_request(&self, who: &StaffMember, number: &str) -> Result<DispatchView, DispatchError> {
         require_dispatch(who)?;
         let loaded = self.by_number(number).await?;
-        let progress = Progress::from_timeline(&loaded.view.timeline);
+        let progress = &loaded.progress;
         let checklist = self.store.checklist(loaded.id, loaded.view.problem).await?;
         Ok(DispatchView {
             status_path: crate::paths::at(crate::paths::STATUS, &loaded.token),
             roster: self.store.roster().await?,
             source: loaded.source,
             partner: loaded.partner,
-            alarm: loaded.view.alarm(&progress),
+            alarm: loaded.view.alarm(progress),
             arrival_confirmed: progress.arrival_confirmed,
             job: JobView {
                 mine: false,
@@ -127,12 +127,11 @@ impl Services {
         }
         loop {
             let loaded = self.by_number(number).await?;
-            let step = Progress::from_timeline(&loaded.view.timeline).decide_dispatch(&action)?;
-            let event = NewEvent::step(step, Actor::Staff, Some(who.id));
-            if self.store.append_event(loaded.id, loaded.version, &event).await? {
+            let event = loaded.progress.decide_dispatch(&action)?;
+            if self.store.append_event(loaded.id, loaded.version, Actor::Staff, Some(who.id), &event).await? {
                 self.live.publish(Changed::Request(loaded.id));
-                if let Some(technician) = event.technician_id {
-                    self.alert(loaded.id, Audience::Member(technician), Why::Assigned);
+                if let Event::Assigned { technician } = &event {
+                    self.alert(loaded.id, Audience::Member(technician.id), Why::Assigned);
                 }
                 return Ok(());
             }
@@ -203,7 +202,7 @@ impl Services {
             .requests
             .iter()
             .take(REPORT_LIMIT as usize)
-            .map(|l| RequestFacts::new(&l.view, l.created_at, &l.source));
+            .map(|l| RequestFacts::new(&l.view, &l.progress, l.created_at, &l.source));
         Ok((range, facts.collect(), cut_short))
     }
 

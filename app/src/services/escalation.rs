@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::{Services, alerts::Why};
 use crate::{
-    domain::{Actor, Concern, Progress, Rung},
+    domain::{Actor, Concern, Event, Rung},
     live::Changed,
-    store::{Audience, NewEvent, StoreError, now_ms},
+    store::{Audience, StoreError, now_ms},
 };
 
 impl Services {
@@ -53,21 +53,22 @@ impl Services {
         }
         let mut climbed = 0;
         for loaded in due.requests {
-            let progress = Progress::from_timeline(&loaded.view.timeline);
-            let Some((concern, rung, step)) = ladder.due(&progress, now) else {
-                next.push((loaded.id, Some(loaded.version), ladder.next_at(&progress)));
+            let progress = &loaded.progress;
+            let Some((concern, rung, event)) = ladder.due(progress, now) else {
+                next.push((loaded.id, Some(loaded.version), ladder.next_at(progress)));
                 continue;
             };
-            let detail = step.detail.clone().unwrap_or_default();
             // Only if nothing happened since the read: an accept a moment ago wins over the ladder, and of two
             // instances running the ladder one records the rung. The rung's event makes the request due again.
-            if !self.store.append_event(loaded.id, loaded.version, &NewEvent::step(step, Actor::System, None)).await? {
+            if !self.store.append_event(loaded.id, loaded.version, Actor::System, None, &event).await? {
                 continue;
             }
             climbed += 1;
-            tracing::warn!(request = %loaded.view.number, ?concern, ?rung, "{detail}");
+            if let Event::Escalated { note, .. } = &event {
+                tracing::warn!(request = %loaded.view.number, ?concern, ?rung, "{note}");
+            }
             self.live.publish(Changed::Request(loaded.id));
-            let owner = progress.owner.map(|(id, _)| id);
+            let owner = progress.owner.as_ref().map(|(id, _)| *id);
             match (concern, rung) {
                 (Concern::Unowned, Rung::AlertAgain) => self.alert(loaded.id, Audience::OnDuty, Why::StillWaiting),
                 (Concern::Unowned, Rung::Backups) => self.alert(loaded.id, Audience::Backups, Why::StillWaiting),

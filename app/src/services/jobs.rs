@@ -3,9 +3,9 @@
 
 use super::{Services, StaffMember};
 use crate::{
-    domain::{Actor, Board, JobAction, JobCard, JobView, Ladder, Progress, Refusal, RequestStatus},
+    domain::{Actor, Board, Event, JobAction, JobCard, JobView, Ladder, Refusal, RequestStatus},
     live::Changed,
-    store::{Loaded, NewEvent, StoreError},
+    store::{Loaded, StoreError},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -31,18 +31,17 @@ fn visible_to(who: &StaffMember, loaded: &Loaded) -> Result<(), JobError> {
     if !who.role.works_jobs() {
         return Ok(());
     }
-    let progress = Progress::from_timeline(&loaded.view.timeline);
-    match progress.owner {
+    let progress = &loaded.progress;
+    match &progress.owner {
         _ if progress.status() == RequestStatus::Received => Ok(()),
-        Some((id, _)) if id == who.id => Ok(()),
-        Some((_, name)) => Err(JobError::Hidden(name)),
+        Some((id, _)) if *id == who.id => Ok(()),
+        Some((_, name)) => Err(JobError::Hidden(name.clone())),
         None => Err(Refusal::Closed("cancelled").into()),
     }
 }
 
 pub(super) fn card(loaded: &Loaded, who: &StaffMember, ladder: &Ladder) -> JobCard {
-    let v = &loaded.view;
-    let progress = Progress::from_timeline(&v.timeline);
+    let (v, progress) = (&loaded.view, &loaded.progress);
     JobCard {
         number: v.number.clone(),
         status: v.status,
@@ -59,14 +58,14 @@ pub(super) fn card(loaded: &Loaded, who: &StaffMember, ladder: &Ladder) -> JobCa
         callback_requested: progress.callback_requested,
         arrival_confirmed: progress.arrival_confirmed,
         escalation: progress.escalation,
-        next_escalation_at: ladder.next_at(&progress),
-        alarm: v.alarm(&progress),
+        next_escalation_at: ladder.next_at(progress),
+        alarm: v.alarm(progress),
         someone_inside: v.someone_inside,
     }
 }
 
 fn is_mine(loaded: &Loaded, who: &StaffMember) -> bool {
-    Progress::from_timeline(&loaded.view.timeline).owner.is_some_and(|(id, _)| id == who.id)
+    loaded.progress.owner.as_ref().is_some_and(|(id, _)| *id == who.id)
 }
 
 impl Services {
@@ -118,17 +117,15 @@ impl Services {
                 Err(JobError::Hidden(name)) if action == JobAction::Accept => return Err(Refusal::TakenBy(name).into()),
                 other => other?,
             };
-            let progress = Progress::from_timeline(&loaded.view.timeline);
             let trip = match action {
                 JobAction::OnMyWay { .. } => self.trip_under_way(who, loaded.id).await?,
                 _ => None,
             };
-            let step = progress.decide(who.id, action.clone(), trip.as_deref())?;
-            let event = NewEvent::step(step, Actor::Staff, Some(who.id));
-            if self.store.append_event(loaded.id, loaded.version, &event).await? {
+            let event = loaded.progress.decide(who.id, action.clone(), trip.as_deref())?;
+            if self.store.append_event(loaded.id, loaded.version, Actor::Staff, Some(who.id), &event).await? {
                 self.live.publish(Changed::Request(loaded.id));
                 // Handed back: it waits for someone again, so everyone on duty hears of it again.
-                if event.kind == crate::domain::EventKind::Released {
+                if let Event::Released { .. } = event {
                     self.alert_waiting(loaded.id);
                 }
                 return Ok(());

@@ -12,12 +12,9 @@ mod staff;
 use std::sync::Arc;
 
 use crate::{
-    domain::{
-        Actor, EventKind, FieldError, FollowUpRefusal, HelpRequestDraft, Ladder, Progress, Region, StatusToken,
-        StatusView, Step,
-    },
+    domain::{Actor, Event, FieldError, FollowUpRefusal, HelpRequestDraft, Ladder, Region, StatusToken, StatusView},
     live::{Changed, LiveFeed},
-    store::{Creation, Idempotency, Loaded, NewEvent, NewRecord, Store, StoreError},
+    store::{Creation, Idempotency, Loaded, NewRecord, Store, StoreError},
 };
 
 pub use crate::domain::StaffMember;
@@ -195,22 +192,18 @@ impl Services {
             if !loaded.view.status.is_open() {
                 return Err(ActionError::Closed);
             }
-            let kind = match action {
-                CustomerAction::Cancel => EventKind::Cancelled,
+            Ok(Some(match action {
+                CustomerAction::Cancel => Event::Cancelled { reason: None },
                 CustomerAction::CallMeBack if loaded.view.callback_requested => return Ok(None),
-                CustomerAction::CallMeBack => EventKind::CallbackRequested,
-            };
-            Ok(Some(Step::new(kind, None, None)))
+                CustomerAction::CallMeBack => Event::CallbackRequested,
+            }))
         })
         .await
     }
 
     /// The customer's answer to "Are you satisfied?" after Done: recorded once, as an event.
     pub async fn follow_up(&self, token: &str, rating: Option<&str>, comment: Option<&str>) -> Result<(), ActionError> {
-        self.as_customer(token, |loaded| {
-            Ok(Some(Progress::from_timeline(&loaded.view.timeline).decide_follow_up(rating, comment)?))
-        })
-        .await
+        self.as_customer(token, |loaded| Ok(Some(loaded.progress.decide_follow_up(rating, comment)?))).await
     }
 
     /// What a customer does on the status page: the request behind the link, a decision on its latest timeline
@@ -219,14 +212,14 @@ impl Services {
     async fn as_customer(
         &self,
         token: &str,
-        decide: impl Fn(&Loaded) -> Result<Option<Step>, ActionError>,
+        decide: impl Fn(&Loaded) -> Result<Option<Event>, ActionError>,
     ) -> Result<(), ActionError> {
         let token = StatusToken::parse(token).ok_or(ActionError::UnknownToken)?;
         let id = self.store.request_id_by_token(token.as_str()).await?.ok_or(ActionError::UnknownToken)?;
         loop {
             let loaded = self.store.load(id).await?.ok_or(ActionError::UnknownToken)?;
-            let Some(step) = decide(&loaded)? else { return Ok(()) };
-            if self.store.append_event(id, loaded.version, &NewEvent::step(step, Actor::Customer, None)).await? {
+            let Some(event) = decide(&loaded)? else { return Ok(()) };
+            if self.store.append_event(id, loaded.version, Actor::Customer, None, &event).await? {
                 self.live.publish(Changed::Request(id));
                 return Ok(());
             }

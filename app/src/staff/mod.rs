@@ -8,7 +8,7 @@ pub use login::LoginPage;
 use leptos::prelude::*;
 
 use crate::{
-    domain::{CrewMember, EventKind, TimelineEntry},
+    domain::{CrewMember, Event, Recorded},
     paths,
     ui::Clock,
 };
@@ -187,12 +187,18 @@ pub fn CrewList(crew: Signal<Vec<CrewMember>>) -> impl IntoView {
 
 /// A request's whole timeline as staff read it: the customer's words, who did it, and the reasons given.
 #[component]
-pub fn StaffTimeline(timeline: Signal<Vec<TimelineEntry>>) -> impl IntoView {
+pub fn StaffTimeline(timeline: Signal<Vec<Recorded>>) -> impl IntoView {
     let entries = move || timeline.get().into_iter().enumerate().collect::<Vec<_>>();
     view! {
         <ol class="timeline">
             <For each=entries key=|(i, e)| (*i, e.at) let((_, e))>
-                <li data-kind=e.kind.as_str() data-level=e.level.map(|l| l.to_string())>
+                <li
+                    data-kind=e.kind().as_str()
+                    data-level=match &e.event {
+                        Event::Escalated { level, .. } => Some(level.to_string()),
+                        _ => None,
+                    }
+                >
                     <Clock unix_ms=e.at />
                     <span>{staff_line(&e)}</span>
                 </li>
@@ -201,22 +207,18 @@ pub fn StaffTimeline(timeline: Signal<Vec<TimelineEntry>>) -> impl IntoView {
     }
 }
 
-fn staff_line(e: &TimelineEntry) -> String {
-    let by = e.by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
-    match (e.kind, e.detail.as_deref()) {
-        (EventKind::Escalated, Some(detail)) => format!("Escalated: {detail}"),
-        (EventKind::Released, Some(reason)) => format!("{}{by}: {reason}", e.describe()),
-        (EventKind::Cancelled, Some(reason)) => format!("Cancelled{by}: {reason}"),
-        (EventKind::Assigned, _) => format!("Assigned to {}{by}.", e.technician.as_deref().unwrap_or("?")),
-        (EventKind::ArrivalConfirmed, _) => format!("Arrival confirmed with the customer{by}."),
-        (EventKind::CallbackMade, _) => format!("Customer called back{by}."),
-        (EventKind::Received, _) if e.by.is_some() => format!("Taken on the phone{by}."),
-        (EventKind::FollowUp, comment) => {
-            let rating = e.rating.map(|r| format!("{r} of 5")).unwrap_or_default();
-            comment.map_or(format!("Customer rated the help {rating}."), |c| {
-                format!("Customer rated the help {rating}: “{c}”")
-            })
-        }
+fn staff_line(e: &Recorded) -> String {
+    let by = e.by.as_ref().map(|b| format!(" ({})", b.name)).unwrap_or_default();
+    match &e.event {
+        Event::Escalated { note, .. } => format!("Escalated: {note}"),
+        Event::Released { reason } => format!("{}{by}: {reason}", e.describe()),
+        Event::Cancelled { reason: Some(reason) } => format!("Cancelled{by}: {reason}"),
+        Event::Assigned { technician } => format!("Assigned to {}{by}.", technician.name),
+        Event::ArrivalConfirmed => format!("Arrival confirmed with the customer{by}."),
+        Event::CallbackMade => format!("Customer called back{by}."),
+        Event::Received if e.by.is_some() => format!("Taken on the phone{by}."),
+        Event::FollowUp { rating, comment: None } => format!("Customer rated the help {rating} of 5."),
+        Event::FollowUp { rating, comment: Some(c) } => format!("Customer rated the help {rating} of 5: “{c}”"),
         _ => e.describe(),
     }
 }

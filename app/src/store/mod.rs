@@ -14,7 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use partners::{NewPartner, Partner};
 pub use push::{Audience, DeviceSaved, NewDevice, Subscription};
-pub use requests::{Batch, Created, Creation, Idempotency, Loaded, NewEvent, NewRecord, RequestSearch, Unreadable};
+pub use requests::{Batch, Created, Creation, Idempotency, Loaded, NewRecord, RequestSearch, Unreadable};
 pub use staff::StaffRecord;
 
 pub type Pool = sqlx::SqlitePool;

@@ -11,33 +11,9 @@ use super::{
     writer::{CreateJob, Inserted},
 };
 use crate::domain::{
-    Actor, EventKind, NewHelpRequest, Phone, Problem, RequestStatus, StatusView, Step, TimelineEntry, Vehicle,
+    Actor, Event, EventKind, NewHelpRequest, Phone, Problem, Progress, Recorded, RequestStatus, StaffName, StatusView,
+    Vehicle,
 };
-
-/// One event to append: what, who, and the step's details.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewEvent {
-    pub kind: EventKind,
-    pub actor: Actor,
-    pub staff_id: Option<i64>,
-    pub detail: Option<String>,
-    pub eta_minutes: Option<u32>,
-    pub technician_id: Option<i64>,
-    pub level: Option<u8>,
-    pub rating: Option<u8>,
-}
-
-impl NewEvent {
-    pub fn by(kind: EventKind, actor: Actor) -> NewEvent {
-        NewEvent::step(Step::new(kind, None, None), actor, None)
-    }
-
-    /// What a decided step records, and who took it.
-    pub fn step(step: Step, actor: Actor, staff_id: Option<i64>) -> NewEvent {
-        let Step { kind, detail, eta_minutes, technician_id, level, rating } = step;
-        NewEvent { kind, actor, staff_id, detail, eta_minutes, technician_id, level, rating }
-    }
-}
 
 /// A request as read, with the version an append must match.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,6 +31,8 @@ pub struct Loaded {
     pub token: String,
     /// Full staff names; `for_customer` shortens them.
     pub view: StatusView,
+    /// The timeline folded, once per read: every decision and view starts from it.
+    pub progress: Progress,
 }
 
 /// Requests read together, and those among them that could not be read (set aside so they stop nothing else).
@@ -229,9 +207,17 @@ impl Store {
             .transpose()?)
     }
 
-    /// Appends an event unless another was appended since `version` was read: then `Ok(false)`, and the caller
-    /// reads again and decides again (the first accept wins; the second sees who took it).
-    pub async fn append_event(&self, request_id: i64, version: i64, event: &NewEvent) -> Result<bool, StoreError> {
+    /// Appends `event`, done by `actor` (and the member of staff `by`), unless another was appended since
+    /// `version` was read: then `Ok(false)`, and the caller reads again and decides again (the first accept wins;
+    /// the second sees who took it).
+    pub async fn append_event(
+        &self,
+        request_id: i64,
+        version: i64,
+        actor: Actor,
+        by: Option<i64>,
+        event: &Event,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
         // A new event may change what the ladder watches: due at once, and the ladder's next pass sets the exact
@@ -244,7 +230,7 @@ impl Store {
         )
         .bind(request_id)
         .bind(version)
-        .bind(event.kind.closes())
+        .bind(event.kind().closes())
         .bind(now)
         .execute(&mut *tx)
         .await?
@@ -252,7 +238,7 @@ impl Store {
         if bumped == 0 {
             return Ok(false);
         }
-        insert_event(&mut tx, request_id, now, event).await?;
+        insert_event(&mut tx, request_id, now, actor, by, event).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -304,8 +290,8 @@ impl Store {
         q.push(") ORDER BY ").push(selection.order());
         let rows = q.build().fetch_all(&mut *tx).await?;
         let mut q = sqlx::QueryBuilder::new(
-            "SELECT e.request_id, e.at, e.kind, e.actor, e.detail, e.eta_minutes, e.staff_id, \
-             s.name AS staff_name, e.technician_id, t.name AS technician_name, e.level, e.rating \
+            "SELECT e.request_id, e.at, e.kind, e.actor, e.payload, e.staff_id, s.name AS staff_name, \
+             e.technician_id, t.name AS technician_name \
              FROM request_events e LEFT JOIN staff s ON s.id = e.staff_id \
              LEFT JOIN staff t ON t.id = e.technician_id WHERE e.request_id IN (",
         );
@@ -314,12 +300,12 @@ impl Store {
         let events = q.build().fetch_all(&mut *tx).await?;
         tx.commit().await?;
 
-        let mut timelines: HashMap<i64, Result<Vec<TimelineEntry>, StoreError>> = HashMap::new();
+        let mut timelines: HashMap<i64, Result<Vec<Recorded>, StoreError>> = HashMap::new();
         for e in &events {
             let id: i64 = e.try_get("request_id")?;
             let timeline = timelines.entry(id).or_insert_with(|| Ok(Vec::new()));
             if let Ok(entries) = timeline {
-                match timeline_entry(e) {
+                match recorded(e) {
                     Ok(entry) => entries.push(entry),
                     Err(error) => *timeline = Err(error),
                 }
@@ -369,29 +355,51 @@ impl Store {
     }
 }
 
-fn timeline_entry(e: &sqlx::sqlite::SqliteRow) -> Result<TimelineEntry, StoreError> {
+/// An event row as the domain reads it. The payload holds the event's own facts; its kind and the staff it names
+/// are columns, the names joined.
+fn recorded(e: &sqlx::sqlite::SqliteRow) -> Result<Recorded, StoreError> {
     let kind: String = e.try_get("kind")?;
-    let eta: Option<i64> = e.try_get("eta_minutes")?;
-    let level: Option<i64> = e.try_get("level")?;
-    let rating: Option<i64> = e.try_get("rating")?;
-    Ok(TimelineEntry {
-        kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind}")))?,
-        actor: Actor::parse(e.try_get("actor")?),
+    let corrupt = |why: String| StoreError::Corrupt(format!("event {kind}: {why}"));
+    let payload: String = e.try_get("payload")?;
+    let mut fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&payload).map_err(|e| corrupt(e.to_string()))?;
+    fields.insert("kind".into(), kind.clone().into());
+    let technician = staff_name(e, "technician_id", "technician_name")?;
+    if let Some(t) = &technician {
+        fields.insert("technician".into(), serde_json::json!({ "name": t.name }));
+    }
+    let mut event: Event = serde_json::from_value(fields.into()).map_err(|e| corrupt(e.to_string()))?;
+    if let (Event::Assigned { technician: named }, Some(t)) = (&mut event, technician) {
+        *named = t;
+    }
+    Ok(Recorded {
         at: e.try_get("at")?,
-        detail: e.try_get("detail")?,
-        eta_minutes: eta.and_then(|m| u32::try_from(m).ok()),
-        by: e.try_get("staff_name")?,
-        staff_id: e.try_get("staff_id")?,
-        technician: e.try_get("technician_name")?,
-        technician_id: e.try_get("technician_id")?,
-        level: level.and_then(|l| u8::try_from(l).ok()),
-        rating: rating.and_then(|r| u8::try_from(r).ok()),
+        actor: Actor::parse(e.try_get("actor")?),
+        by: staff_name(e, "staff_id", "staff_name")?,
+        event,
     })
 }
 
+fn staff_name(e: &sqlx::sqlite::SqliteRow, id: &str, name: &str) -> Result<Option<StaffName>, StoreError> {
+    let id: Option<i64> = e.try_get(id)?;
+    let name: Option<String> = e.try_get(name)?;
+    Ok(id.map(|id| StaffName { id, name: name.unwrap_or_default() }))
+}
+
+/// What the payload column holds: the event without its kind (a column) and without the technician an assignment
+/// names (a column, `technician_id`, so the name is joined and follows a rename).
+fn payload(event: &Event) -> Result<String, serde_json::Error> {
+    let mut value = serde_json::to_value(event)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("kind");
+        fields.remove("technician");
+    }
+    serde_json::to_string(&value)
+}
+
 /// A request row and its timeline, as the domain reads them.
-fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<TimelineEntry>) -> Result<Loaded, StoreError> {
-    if timeline.first().map(|e| e.kind) != Some(EventKind::Received) {
+fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<Recorded>) -> Result<Loaded, StoreError> {
+    if timeline.first().map(Recorded::kind) != Some(EventKind::Received) {
         return Err(StoreError::Corrupt("the timeline does not start with received".into()));
     }
     let problem: String = row.try_get("problem")?;
@@ -421,7 +429,7 @@ fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<TimelineEntry>) -> Result
         follow_up_due: false,
         timeline,
     };
-    view.derive();
+    let progress = view.derive();
     Ok(Loaded {
         id: row.try_get("id")?,
         version: row.try_get("version")?,
@@ -432,6 +440,7 @@ fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<TimelineEntry>) -> Result
         partner: row.try_get("partner")?,
         token: row.try_get("token")?,
         view,
+        progress,
     })
 }
 
@@ -439,22 +448,25 @@ pub(super) async fn insert_event(
     conn: &mut sqlx::SqliteConnection,
     request_id: i64,
     at: i64,
-    event: &NewEvent,
-) -> Result<(), sqlx::Error> {
+    actor: Actor,
+    by: Option<i64>,
+    event: &Event,
+) -> Result<(), StoreError> {
+    let technician = match event {
+        Event::Assigned { technician } => Some(technician.id),
+        _ => None,
+    };
     sqlx::query(
-        "INSERT INTO request_events (request_id, at, kind, actor, detail, eta_minutes, staff_id, technician_id, \
-         level, rating) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO request_events (request_id, at, kind, actor, staff_id, technician_id, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(request_id)
     .bind(at)
-    .bind(event.kind.as_str())
-    .bind(event.actor.as_str())
-    .bind(&event.detail)
-    .bind(event.eta_minutes.map(i64::from))
-    .bind(event.staff_id)
-    .bind(event.technician_id)
-    .bind(event.level.map(i64::from))
-    .bind(event.rating.map(i64::from))
+    .bind(event.kind().as_str())
+    .bind(actor.as_str())
+    .bind(by)
+    .bind(technician)
+    .bind(payload(event).map_err(|e| StoreError::Corrupt(e.to_string()))?)
     .execute(conn)
     .await?;
     Ok(())

@@ -2,7 +2,10 @@
 //! Creating a request needs a partner's key (`Authorization: Bearer …`); reading one needs only its token.
 
 use app::{
-    domain::{HelpRequestDraft, StatusView},
+    domain::{
+        Actor, Event, HelpRequestDraft, Problem as RoadProblem, RequestStatus, StaffName, StatusView, Vehicle,
+        utc_time_ms,
+    },
     paths,
     services::Source,
     store::Partner,
@@ -139,12 +142,102 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
     Ok(Some(key))
 }
 
-/// Where a request stands, with every event so far.
+/// Where a request stands, with every event so far. Times are RFC 3339, UTC, to the millisecond. Staff are
+/// named by first name.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusResponse {
-    #[serde(flatten)]
-    view: StatusView,
+    number: String,
+    status: RequestStatus,
+    /// When the request was received.
+    #[schema(format = DateTime)]
+    created_at: String,
+    problem: RoadProblem,
+    problem_detail: Option<String>,
+    place: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    accuracy_m: Option<f64>,
+    access_notes: Option<String>,
+    vehicle: Vehicle,
+    /// A child or a pet is shut inside.
+    someone_inside: bool,
+    /// E.164.
+    phone: String,
+    /// The same number grouped for reading.
+    phone_display: String,
+    callback_requested: bool,
+    /// The technician who has the job.
+    technician: Option<String>,
+    /// When the technician expects to arrive.
+    #[schema(format = DateTime)]
+    eta_at: Option<String>,
+    /// Done, and the customer has not yet said how it went.
+    follow_up_due: bool,
+    /// Oldest first.
+    timeline: Vec<EventResponse>,
     status_url: String,
+}
+
+/// One event: when, who, its `kind`, and that kind's own fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResponse {
+    #[schema(format = DateTime)]
+    at: String,
+    actor: Actor,
+    by: Option<StaffName>,
+    #[serde(flatten)]
+    event: Event,
+}
+
+impl StatusResponse {
+    /// `view` is already the customer's: first names, and nothing meant for staff only.
+    fn new(view: StatusView, status_url: String) -> StatusResponse {
+        let StatusView {
+            number,
+            status,
+            problem,
+            problem_detail,
+            place,
+            lat,
+            lon,
+            accuracy_m,
+            access_notes,
+            vehicle,
+            someone_inside,
+            phone,
+            phone_display,
+            callback_requested,
+            technician,
+            eta_at,
+            follow_up_due,
+            timeline,
+        } = view;
+        StatusResponse {
+            number,
+            status,
+            created_at: utc_time_ms(timeline.first().map_or(0, |r| r.at)),
+            problem,
+            problem_detail,
+            place,
+            lat,
+            lon,
+            accuracy_m,
+            access_notes,
+            vehicle,
+            someone_inside,
+            phone,
+            phone_display,
+            callback_requested,
+            technician,
+            eta_at: eta_at.map(utc_time_ms),
+            follow_up_due,
+            timeline: timeline
+                .into_iter()
+                .map(|r| EventResponse { at: utc_time_ms(r.at), actor: r.actor, by: r.by, event: r.event })
+                .collect(),
+            status_url,
+        }
+    }
 }
 
 /// Read a request's status.
@@ -170,7 +263,7 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> R
         .await?
         .ok_or_else(|| Problem::not_found("No request has this token."))?;
     let status_url = format!("{}{}", state.public_url, paths::at(paths::STATUS, &token));
-    Ok(Json(StatusResponse { view, status_url }))
+    Ok(Json(StatusResponse::new(view, status_url)))
 }
 
 /// The partner API as an OpenAPI 3.1 document, generated from the handlers and the types they read and write.

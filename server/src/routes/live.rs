@@ -64,6 +64,16 @@ async fn watch(state: &AppState, session: &Session, staff: &Staff) -> Result<(Wa
     Ok(((watch, until), seat))
 }
 
+/// What the customer's status page shows, as its feed sends it: for the page reached without a reload.
+pub async fn status_view(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<axum::Json<app::domain::StatusView>, Problem> {
+    let (_, view) =
+        state.services.status_by_token(&token).await?.ok_or_else(|| Problem::not_found("No request has this link."))?;
+    Ok(axum::Json(view))
+}
+
 /// The customer's status page.
 pub async fn status_events(
     State(state): State<AppState>,

@@ -71,6 +71,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
         .route(paths::API_REQUESTS, post(api::create))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), api::partner_key));
     let reads = Router::new()
+        .route(paths::STATUS_VIEW, get(live::status_view))
         .route(paths::API_REQUEST, get(api::show))
         .route(paths::API_DOCUMENT, get(api::document))
         .route(paths::HEALTH, get(health))

@@ -70,7 +70,7 @@ async fn an_unowned_request_climbs_the_ladder_to_an_alarm_that_stays_until_someo
         .unwrap()
         .iter()
         .filter(|e| e["kind"] == "escalated")
-        .map(|e| (e["level"].as_u64().unwrap(), e["detail"].as_str().unwrap().to_owned()))
+        .map(|e| (e["level"].as_u64().unwrap(), e["note"].as_str().unwrap().to_owned()))
         .collect();
     assert_eq!(
         rungs,
@@ -111,11 +111,14 @@ async fn a_job_long_past_its_eta_escalates_and_a_new_eta_stops_it() {
     let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
     let (_, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{number}")).await;
     let last = view["data"]["job"]["request"]["timeline"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["detail"], "10 min past the ETA: Sam Rivera asked for news.");
+    assert_eq!(last["note"], "10 min past the ETA: Sam Rivera asked for news.");
     // The customer reads the same step in their own words, without the ladder's note or Sam's surname.
     let customer = app.status(&token).await;
     let theirs = customer["timeline"].as_array().unwrap().last().unwrap();
-    assert_eq!((theirs["kind"].as_str(), &theirs["detail"]), (Some("escalated"), &Value::Null));
+    assert_eq!(
+        (theirs["kind"].as_str(), theirs["level"].as_u64(), &theirs["note"]),
+        (Some("escalated"), Some(1), &Value::Null)
+    );
     assert!(!customer.to_string().contains("Rivera"));
     // Honest news resets the clock.
     sam.step(&number, &[("action", "on_my_way"), ("eta_minutes", "15")]).await;
@@ -177,7 +180,7 @@ async fn callbacks_queue_until_called_and_cancelling_needs_a_reason_the_customer
     let status = app.status(&token).await;
     assert_eq!(status["status"], "cancelled");
     let last = status["timeline"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["kind"].as_str(), last["detail"].as_str()), (Some("cancelled"), Some("Customer got going")));
+    assert_eq!((last["kind"].as_str(), last["reason"].as_str()), (Some("cancelled"), Some("Customer got going")));
     assert_eq!(act(&dee, &number, &[("action", "cancel"), ("reason", "again")]).await.0, 409);
     assert!(board(&dee).await["open"].as_array().unwrap().is_empty());
 }
@@ -323,7 +326,7 @@ async fn a_dispatcher_takes_a_request_by_phone_with_the_customers_form_and_rules
     let view = &view["data"];
     assert_eq!(view["source"], "phone");
     assert_eq!(view["job"]["request"]["phone"], "+12015550188");
-    assert_eq!(view["job"]["request"]["timeline"][0]["by"], "Dee Okafor", "who took the call");
+    assert_eq!(view["job"]["request"]["timeline"][0]["by"]["name"], "Dee Okafor", "who took the call");
     let status_path = view["status_path"].as_str().unwrap();
     assert!(status_path.starts_with("/r/"), "{status_path}");
     assert_eq!(app.status(&status_path[3..]).await["number"], number, "the link the caller gets works");

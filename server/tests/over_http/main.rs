@@ -14,6 +14,7 @@ mod fuzz;
 mod group_commit;
 mod limits;
 mod logins;
+mod migrations;
 mod partner_api;
 mod partner_keys;
 mod personal_data;

@@ -1,5 +1,5 @@
 //! The partner API over real HTTP against a real SQLite file.
-use crate::common::{flat_tire, spawn_app};
+use crate::common::{flat_tire, spawn_app, unix_ms};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -34,6 +34,22 @@ async fn a_created_request_has_a_readable_number_a_secret_token_and_a_status_lin
     assert_eq!(status["timeline"].as_array().unwrap().len(), 1);
     assert_eq!(status["timeline"][0]["kind"], "received");
     assert_eq!(status["timeline"][0]["actor"], "partner");
+
+    // Times are RFC 3339 in UTC to the millisecond, and an event carries only its own fields.
+    let created = status["created_at"].as_str().unwrap();
+    assert!(created.len() == 24 && created.ends_with('Z') && created.as_bytes()[19] == b'.', "{created}");
+    assert_eq!(status["timeline"][0]["at"], created);
+    let mut fields: Vec<&String> = status["timeline"][0].as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(fields, ["actor", "at", "by", "kind"]);
+    assert_eq!(status["eta_at"], Value::Null);
+
+    // The customer's page reads its own route, in its own shape (unix ms), not the partner's.
+    let page: Value = app.client.get(app.url(&format!("/r/{token}/view"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["number"], number);
+    assert_eq!(page["timeline"][0]["at"].as_i64(), Some(unix_ms(&status["created_at"])));
+    let missing = app.client.get(app.url("/r/AAAAAAAAAAAAAAAAAAAAAAAAAA/view")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]

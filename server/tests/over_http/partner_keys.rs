@@ -149,4 +149,16 @@ async fn the_api_is_described_in_an_openapi_document() {
     let schemas = &doc["components"]["schemas"];
     assert!(schemas["HelpRequestDraft"]["properties"].get("someone_inside").is_some());
     assert!(doc["paths"].get("/api/v1/requests/{token}").is_some());
+    // Each kind of event is its own shape, told apart by `kind`; times are date-times.
+    let kinds: Vec<&str> = schemas["Event"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["properties"]["kind"]["enum"][0].as_str())
+        .collect();
+    assert_eq!(kinds.len(), 14, "{kinds:?}");
+    let on_the_way = &schemas["Event"]["oneOf"][kinds.iter().position(|k| *k == "on_the_way").unwrap()];
+    assert_eq!(on_the_way["required"], serde_json::json!(["eta_minutes", "kind"]));
+    assert_eq!(schemas["StatusResponse"]["properties"]["created_at"]["format"], "date-time");
+    assert!(!doc.to_string().contains("Recorded"), "no names from inside the server");
 }

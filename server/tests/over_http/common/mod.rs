@@ -63,6 +63,7 @@ impl TestApp {
         self.client.post(self.url(path)).form(form).send().await.unwrap()
     }
 
+    /// The request as a partner reads it.
     pub async fn status(&self, token: &str) -> serde_json::Value {
         let r = self.client.get(self.url(&format!("/api/v1/requests/{token}"))).send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -145,6 +146,13 @@ impl StaffClient {
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
+}
+
+/// A time as the partner API writes it (RFC 3339), as unix ms.
+pub fn unix_ms(rfc3339: &serde_json::Value) -> i64 {
+    let text = rfc3339.as_str().unwrap_or_else(|| panic!("a time, not {rfc3339}"));
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap()
 }
 
 pub fn flat_tire() -> serde_json::Value {
