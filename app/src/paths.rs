@@ -19,6 +19,11 @@ pub const API_REQUESTS: &str = "/api/v1/requests";
 pub const API_REQUEST: &str = "/api/v1/requests/{token}";
 pub const API_DOCUMENT: &str = "/api/v1/openapi.json";
 
+// The text and call provider's webhooks.
+pub const TWILIO_STATUS: &str = "/twilio/status";
+pub const TWILIO_SMS: &str = "/twilio/sms";
+pub const TWILIO_CALL: &str = "/twilio/calls/{id}";
+
 // Staff.
 pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";

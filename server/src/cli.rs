@@ -15,14 +15,18 @@ use crate::{
 pub async fn user(services: &Services, command: UserCommand) -> Result<(), StartError> {
     let failed = |e: StaffError| StartError::Config(e.to_string());
     match command {
-        UserCommand::Add { login, name, role } => {
+        UserCommand::Add { login, name, role, phone } => {
             let role = Role::parse(&role).ok_or_else(|| StartError::Config(format!("unknown role {role}")))?;
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let new = NewStaff::new(&login, &name, role, password).map_err(StartError::Config)?;
+            let mut new = NewStaff::new(&login, &name, role, password).map_err(StartError::Config)?;
+            if let Some(phone) = phone {
+                new = new.with_phone(&phone, services.settings.default_region).map_err(StartError::Config)?;
+            }
             services.add_staff(&new).await.map_err(failed)?;
-            println!("added {} ({}) as {}", new.login, new.name, role.as_str());
+            let phone = new.phone.as_deref().map(|p| format!(", texts and calls to {p}")).unwrap_or_default();
+            println!("added {} ({}) as {}{phone}", new.login, new.name, role.as_str());
         }
         UserCommand::Disable { login } => {
             services.set_staff_disabled(&login, true).await.map_err(failed)?;

@@ -133,6 +133,33 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_FEED_LIFETIME", default_value = "30m", value_parser = parse_timeout)]
     pub feed_lifetime: Duration,
 
+    /// Text messages and voice calls go through this Twilio-compatible API. Without an account SID, an auth
+    /// token and a number to send from, SMS and calls are off and alerts are Web Push only.
+    #[arg(long, env = "ROADCALL_TWILIO_API_BASE", default_value = "https://api.twilio.com")]
+    pub twilio_api_base: String,
+
+    /// The Twilio account (AC…).
+    #[arg(long, env = "ROADCALL_TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+
+    /// The account's auth token: signs the API calls and proves the provider's webhooks are genuine.
+    #[arg(long, env = "ROADCALL_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<String>,
+
+    /// The number texts and calls come from (E.164, e.g. +12025550100). Point its incoming messages at
+    /// <public URL>/twilio/sms.
+    #[arg(long, env = "ROADCALL_TWILIO_FROM")]
+    pub twilio_from: Option<String>,
+
+    /// While a request waits for someone, each member alerted by push gets a text this long after the push
+    /// (if they have a mobile number)...
+    #[arg(long = "alert-sms-after", env = "ROADCALL_ALERT_SMS_AFTER", default_value = "1m", value_parser = parse_interval)]
+    pub alert_sms_after_ms: i64,
+
+    /// ...and a phone call this long after it, to press 1 to take the job. Both stop the moment anyone owns it.
+    #[arg(long = "alert-call-after", env = "ROADCALL_ALERT_CALL_AFTER", default_value = "3m", value_parser = parse_interval)]
+    pub alert_call_after_ms: i64,
+
     /// After SIGTERM or SIGINT: how long /healthz answers 503 while everything else is still served, so a load
     /// balancer takes this instance out before it stops accepting connections. 0 stops accepting at once.
     #[arg(long, env = "ROADCALL_SHUTDOWN_NOTICE", default_value = "0s", value_parser = parse_notice)]
@@ -244,6 +271,9 @@ pub enum UserCommand {
         /// technician, dispatcher or admin.
         #[arg(long, value_parser = ["technician", "dispatcher", "admin"])]
         role: String,
+        /// Mobile number for texts and calls when push does not wake them (+ and the country code).
+        #[arg(long)]
+        phone: Option<String>,
     },
     /// Disable an account: it can no longer log in, and goes off duty at once.
     Disable { login: String },

@@ -16,8 +16,9 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use app::{
     domain::{Ladder, Region},
     live::LocalFeed,
-    services::{AlertSettings, Alerts, AlertsError, Logins, Services, Settings},
+    services::{AlertSettings, Alerts, AlertsError, Logins, Messaging, Paging, Services, Settings},
     store::{Store, StoreError},
+    twilio::{Twilio, TwilioAccount},
 };
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -90,14 +91,14 @@ pub struct Server {
 
 impl Server {
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
-        let services = services(config).await?;
-        let (sessions, session_layer) = sessions(&services.store, config).await?;
-        let leptos_options = leptos_options(config)?;
-        assets::precompress(&config.site_root).await;
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
+        let services = services(config, &public_url).await?;
+        let (sessions, session_layer) = sessions(&services.store, config).await?;
+        let leptos_options = leptos_options(config)?;
+        assets::precompress(&config.site_root).await;
         let state = AppState {
             leptos_options,
             services,
@@ -133,6 +134,8 @@ impl Server {
         // The ladder carries on from the timelines: nothing it was doing is lost with a restart. It stops with
         // the server, also when a test drops the serving task.
         let mut ladder = AbortOnDrop(services.start_escalation(lifecycle.closing.clone()));
+        // Texts and calls likewise carry on from the outbox after a restart.
+        let mut outbox = services.start_outbox(lifecycle.closing.clone()).map(AbortOnDrop);
         let connections = TaskTracker::new();
         let accepting = connections::accept(listener, router, timeouts, lifecycle.closing.clone(), connections.clone());
         let stop = async {
@@ -152,6 +155,11 @@ impl Server {
                     tracing::warn!(error = %e, "the escalation ladder ended badly");
                 }
                 services.finish_alerts().await;
+                if let Some(outbox) = &mut outbox
+                    && let Err(e) = (&mut outbox.0).await
+                {
+                    tracing::warn!(error = %e, "the outbox's sender ended badly");
+                }
             };
             tokio::join!(connections.wait(), alerts);
         })
@@ -175,8 +183,9 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// The store (migrated), the live feed and the settings: what both the server and the CLI work on.
-async fn services(config: &Config) -> Result<Services, StartError> {
+/// The store (migrated), the live feed and the settings: what both the server and the CLI work on. Links in
+/// texts and the provider's webhooks start with `public_url`.
+async fn services(config: &Config, public_url: &str) -> Result<Services, StartError> {
     let default_region = Region::parse(&config.default_region).ok_or_else(|| {
         StartError::Config(format!("unknown region {:?}: use an ISO code like US or DE", config.default_region))
     })?;
@@ -190,26 +199,54 @@ async fn services(config: &Config) -> Result<Services, StartError> {
         },
     )
     .await?;
+    let messaging = match (&config.twilio_account_sid, &config.twilio_auth_token, &config.twilio_from) {
+        (Some(account_sid), Some(auth_token), Some(from)) => {
+            let from = app::domain::Phone::parse(from, default_region)
+                .map_err(|e| StartError::Config(format!("--twilio-from: {e}")))?;
+            let account = TwilioAccount {
+                api_base: config.twilio_api_base.clone(),
+                account_sid: account_sid.clone(),
+                auth_token: auth_token.clone(),
+                from: from.e164().to_owned(),
+            };
+            let twilio = Twilio::new(account).map_err(|e| StartError::Config(format!("the SMS client: {e}")))?;
+            let paging = Paging { sms_after_ms: config.alert_sms_after_ms, call_after_ms: config.alert_call_after_ms };
+            Some(Arc::new(Messaging::new(twilio, paging)))
+        }
+        (None, None, None) => None,
+        _ => {
+            return Err(StartError::Config(
+                "texts and calls need all of --twilio-account-sid, --twilio-auth-token and --twilio-from".into(),
+            ));
+        }
+    };
     Ok(Services {
         store,
         live: Arc::new(LocalFeed::new()),
         settings: Arc::new(Settings {
             default_region,
             call_us: config.call_us.clone(),
+            public_url: public_url.to_owned(),
             ladder: Ladder { every_ms: config.escalate_after_ms },
             idempotency_ttl_ms: config.idempotency_ttl_ms,
             session_max_age_ms: config.session_max_age_ms,
         }),
         alerts: Arc::new(alerts),
         logins: Arc::new(Logins::new()),
+        messaging,
     })
 }
 
 pub async fn run(config: Config) -> Result<(), StartError> {
+    // The commands send no texts: links in them would need the serving address.
+    let public_url = config.public_url.clone().unwrap_or_default();
     match config.command.clone() {
-        Some(config::Command::User(command)) => return cli::user(&services(&config).await?, command).await,
+        Some(config::Command::User(command)) => {
+            return cli::user(&services(&config, &public_url).await?, command).await;
+        }
         Some(config::Command::Partner(command)) => {
-            return cli::partner(&services(&config).await?, command, config.partner_limit_per_minute).await;
+            let services = services(&config, &public_url).await?;
+            return cli::partner(&services, command, config.partner_limit_per_minute).await;
         }
         None => {}
     }

@@ -89,6 +89,16 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
             </ul>
         </section>
 
+        <section class="alarm" role="alert" id="texting-trouble" class:hidden=move || board.with(|b| b.texting.trouble.is_none())>
+            <strong>"Texts and calls are not going out: "</strong>
+            {move || {
+                board.with(|b| {
+                    b.texting.trouble.as_ref().map(|(_, error)| error.clone()).unwrap_or_default()
+                })
+            }}
+            " Technicians get push alerts only: phone them if nobody takes a request."
+        </section>
+
         <section class="card dispatch-head">
             <h1>"Open requests"</h1>
             <p class="note">
@@ -153,6 +163,18 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
         <section class="card" id="roster">
             <h2>"Roster"</h2>
             <p class="note">"Backups are alerted when nobody on duty takes a request in time."</p>
+            <p class="note" id="texting">
+                {move || {
+                    board.with(|b| match b.texting.after_ms {
+                        Some((sms, call)) => format!(
+                            "While a request waits, each member alerted gets a text after {} and a call after {}.",
+                            crate::domain::minutes(sms),
+                            crate::domain::minutes(call),
+                        ),
+                        None => "Texts and calls are off: alerts are push only.".to_owned(),
+                    })
+                }}
+            </p>
             <ul class="roster">
                 <For each=move || board.with(|b| b.roster.clone()) key=|t| format!("{t:?}") let(t)>
                     <li data-technician=t.id>

@@ -154,6 +154,16 @@ pub struct DispatchBoard {
     pub roster: Vec<RosterLine>,
     /// How long each rung of the escalation ladder waits, in ms (shown as a countdown).
     pub escalate_every_ms: i64,
+    pub texting: Texting,
+}
+
+/// Whether texts and calls back up push, as dispatch sees it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Texting {
+    /// Texts after this long, calls after this long (ms), when on.
+    pub after_ms: Option<(i64, i64)>,
+    /// The provider has not taken texts or calls since this time (unix ms): its last word. An alarm.
+    pub trouble: Option<(i64, String)>,
 }
 
 /// One request as dispatch sees it: the technician's job view plus the customer's status link and who can

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Channel;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -34,10 +36,12 @@ pub enum EventKind {
     Escalated,
     /// After Done, the customer said how it went: a rating from 1 to 5 and perhaps a comment. Asked once.
     FollowUp,
+    /// A technician paged by text or call answered that they can not take it.
+    Declined,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::Received,
         EventKind::CallbackRequested,
         EventKind::Cancelled,
@@ -52,6 +56,7 @@ impl EventKind {
         EventKind::CallbackMade,
         EventKind::Escalated,
         EventKind::FollowUp,
+        EventKind::Declined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +75,7 @@ impl EventKind {
             EventKind::CallbackMade => "callback_made",
             EventKind::Escalated => "escalated",
             EventKind::FollowUp => "follow_up",
+            EventKind::Declined => "declined",
         }
     }
 
@@ -145,8 +151,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
-    /// `by` is the technician who now owns it.
-    Accepted,
+    /// `by` is the technician who now owns it; `via` how they took it (the app, a reply to a text, a key in a call).
+    Accepted {
+        #[serde(default)]
+        via: Channel,
+    },
     OnTheWay {
         eta_minutes: u32,
     },
@@ -176,6 +185,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         note: String,
     },
+    /// `by` was paged and answered that they can not take it (a reply to a text, a key in a call). The request
+    /// still waits for someone: this is news for dispatch, not a step.
+    Declined {
+        via: Channel,
+    },
     /// The customer's rating, 1 to 5, and perhaps a comment.
     FollowUp {
         rating: u8,
@@ -190,7 +204,7 @@ impl Event {
             Event::Received => EventKind::Received,
             Event::CallbackRequested => EventKind::CallbackRequested,
             Event::Cancelled { .. } => EventKind::Cancelled,
-            Event::Accepted => EventKind::Accepted,
+            Event::Accepted { .. } => EventKind::Accepted,
             Event::OnTheWay { .. } => EventKind::OnTheWay,
             Event::EtaChanged { .. } => EventKind::EtaChanged,
             Event::Arrived => EventKind::Arrived,
@@ -201,16 +215,21 @@ impl Event {
             Event::CallbackMade => EventKind::CallbackMade,
             Event::Escalated { .. } => EventKind::Escalated,
             Event::FollowUp { .. } => EventKind::FollowUp,
+            Event::Declined { .. } => EventKind::Declined,
         }
     }
 
     /// Each step starts the ladder's clock again; a callback, an escalation or a follow-up is not a step.
     pub fn restarts_ladder(&self) -> bool {
         match self {
-            Event::CallbackRequested | Event::CallbackMade | Event::Escalated { .. } | Event::FollowUp { .. } => false,
+            Event::CallbackRequested
+            | Event::CallbackMade
+            | Event::Escalated { .. }
+            | Event::FollowUp { .. }
+            | Event::Declined { .. } => false,
             Event::Received
             | Event::Cancelled { .. }
-            | Event::Accepted
+            | Event::Accepted { .. }
             | Event::OnTheWay { .. }
             | Event::EtaChanged { .. }
             | Event::Arrived
@@ -259,7 +278,7 @@ impl Recorded {
             Event::CallbackRequested => "You asked us to call you back. We will call you shortly.".to_owned(),
             Event::Cancelled { reason: Some(reason) } => format!("Request cancelled: {reason}"),
             Event::Cancelled { reason: None } => "Request cancelled.".to_owned(),
-            Event::Accepted => format!("{who} has accepted your request."),
+            Event::Accepted { .. } => format!("{who} has accepted your request."),
             Event::OnTheWay { eta_minutes } => format!("{who} is on the way{}.", eta(eta_minutes)),
             Event::EtaChanged { eta_minutes } => format!("New arrival time{}.", eta(eta_minutes)),
             Event::Arrived => format!("{who} has arrived."),
@@ -274,6 +293,8 @@ impl Recorded {
                 "A dispatcher is now looking after your request personally.".to_owned()
             }
             Event::Escalated { .. } => "We are making sure help comes: our team has been alerted again.".to_owned(),
+            // Only staff see this: the customer is told when someone takes it.
+            Event::Declined { .. } => "A technician could not take it; we are asking the others.".to_owned(),
             Event::FollowUp { rating, comment } => {
                 let thanks = format!("Thank you for telling us how it went. You rated the help {rating} of 5.");
                 match comment {
@@ -339,7 +360,8 @@ pub(crate) mod tests {
 
     #[test]
     fn the_ladders_clock_restarts_on_steps_only() {
-        assert!(Event::Accepted.restarts_ladder());
+        assert!(Event::Accepted { via: Channel::Sms }.restarts_ladder());
+        assert!(!Event::Declined { via: Channel::Call }.restarts_ladder());
         assert!(Event::Released { reason: "x".into() }.restarts_ladder());
         assert!(!Event::Escalated { level: 1, note: String::new() }.restarts_ladder());
         assert!(!Event::CallbackRequested.restarts_ladder());

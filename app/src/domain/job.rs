@@ -192,7 +192,7 @@ impl Progress {
         }
         if let JobAction::Accept = action {
             return match &self.owner {
-                None => Ok(Event::Accepted),
+                None => Ok(Event::Accepted { via: super::Channel::App }),
                 Some((id, _)) if *id == staff_id => Err(Refusal::AlreadyYours),
                 Some((_, name)) => Err(Refusal::TakenBy(name.clone())),
             };

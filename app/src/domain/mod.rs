@@ -6,6 +6,7 @@ mod draft;
 mod escalation;
 pub(crate) mod event;
 mod job;
+mod notice;
 mod problem;
 mod report;
 mod staff;
@@ -20,7 +21,7 @@ mod reference;
 pub use checklist::{ChecklistRefusal, ChecklistTemplate, EVERY_JOB, TemplateLine};
 pub use dispatch::{
     BOARD_PAGE, DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, Found, RosterLine, Setup, StaffLine,
-    UnreadableRequest, dispatch_order, page_number, parse_day, waiting_order,
+    Texting, UnreadableRequest, dispatch_order, page_number, parse_day, waiting_order,
 };
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
 pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};
@@ -28,6 +29,9 @@ pub use event::{Actor, Event, EventKind, Recorded, StaffName};
 pub use job::{
     Board, CheckLine, CrewMember, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, distance_m, navigation_links,
 };
+pub use notice::{Audience, Channel, Outgoing, Purpose, Wording, opt_out_word, reply_code, segments};
+#[cfg(feature = "ssr")]
+pub use notice::{Reply, read_reply};
 pub use problem::Problem;
 pub use report::{RangeRefusal, Report, ReportRange, ReportRow, RequestFacts, day_of, utc_time, utc_time_ms};
 pub use staff::{LocalPath, LoginRefusal, MIN_PASSWORD, NewStaff, Role, StaffMember};

@@ -44,6 +44,18 @@ impl Phone {
         &self.e164
     }
 
+    /// Whether texts can reach it: a mobile number, or one its country's numbering can not tell from a mobile
+    /// (as in North America). A landline, a toll-free or premium number does not get texts.
+    pub fn takes_texts(&self) -> bool {
+        use phonenumber::Type;
+        phonenumber::parse(None, &self.e164).is_ok_and(|n| {
+            matches!(
+                n.number_type(&phonenumber::metadata::DATABASE),
+                Type::Mobile | Type::FixedLineOrMobile | Type::PersonalNumber
+            )
+        })
+    }
+
     /// "+1 201-555-0123": grouped the way people read it back on the phone.
     pub fn international(&self) -> String {
         phonenumber::parse(None, &self.e164)
@@ -88,6 +100,10 @@ mod tests {
     #[test]
     fn numbers_read_back_grouped() {
         assert_eq!(Phone::from_stored("+12015550123".into()).international(), "+1 201-555-0123");
+        assert!(Phone::from_stored("+12015550123".into()).takes_texts(), "North American numbers may be mobiles");
+        assert!(Phone::from_stored("+4915112345678".into()).takes_texts(), "a German mobile");
+        assert!(!Phone::from_stored("+4930901820".into()).takes_texts(), "a Berlin landline");
+        assert!(!Phone::from_stored("+18005550199".into()).takes_texts(), "toll-free");
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct NewStaff {
     pub name: String,
     pub role: Role,
     pub password: String,
+    /// E.164: where texts and calls reach them when push does not.
+    pub phone: Option<String>,
 }
 
 /// Shorter passwords are refused: staff accounts see customers' phone numbers and locations.
@@ -83,7 +85,14 @@ impl NewStaff {
         if password.chars().count() < MIN_PASSWORD {
             return Err(format!("A password needs at least {MIN_PASSWORD} characters."));
         }
-        Ok(NewStaff { login, name, role, password: password.to_owned() })
+        Ok(NewStaff { login, name, role, password: password.to_owned(), phone: None })
+    }
+
+    /// With a mobile number for texts and calls, typed with its country code (or read as `region`'s).
+    #[cfg(feature = "ssr")]
+    pub fn with_phone(self, phone: &str, region: super::Region) -> Result<NewStaff, String> {
+        let phone = super::Phone::parse(phone, region).map_err(|e| format!("The phone number: {e}"))?;
+        Ok(NewStaff { phone: Some(phone.e164().to_owned()), ..self })
     }
 }
 

@@ -104,6 +104,7 @@ impl Progress {
             Event::CallbackRequested => self.callback_requested = true,
             Event::CallbackMade => self.callback_requested = false,
             Event::FollowUp { rating, .. } => self.rating = Some(*rating),
+            Event::Declined { .. } => {}
             // Nothing moves a closed request.
             _ if closed => {}
             Event::Escalated { level, .. } => self.escalation = self.escalation.max(*level),
@@ -111,7 +112,7 @@ impl Progress {
                 self.status = Some(S::Cancelled);
                 self.eta_at = None;
             }
-            Event::Accepted => {
+            Event::Accepted { .. } => {
                 self.status = Some(S::Accepted);
                 self.owner = r.by.as_ref().and_then(owner);
             }
@@ -235,6 +236,8 @@ impl StatusView {
     /// The customer needs to know who is coming, not the staff list: first names only.
     pub fn for_customer(mut self) -> StatusView {
         self.technician = self.technician.as_deref().map(|n| first_name(n).to_owned());
+        // A page someone passed on is dispatch's news; the customer hears when someone takes it.
+        self.timeline.retain(|e| !matches!(e.event, Event::Declined { .. }));
         self.timeline = self.timeline.into_iter().map(Recorded::for_customer).collect();
         self
     }
@@ -258,7 +261,8 @@ pub(crate) mod tests {
             EventKind::Received => Event::Received,
             EventKind::CallbackRequested => Event::CallbackRequested,
             EventKind::Cancelled => Event::Cancelled { reason: None },
-            EventKind::Accepted => Event::Accepted,
+            EventKind::Accepted => Event::Accepted { via: Default::default() },
+            EventKind::Declined => Event::Declined { via: crate::domain::Channel::Sms },
             EventKind::OnTheWay => Event::OnTheWay { eta_minutes },
             EventKind::EtaChanged => Event::EtaChanged { eta_minutes },
             EventKind::Arrived => Event::Arrived,

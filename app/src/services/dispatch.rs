@@ -78,6 +78,7 @@ impl Services {
             crew: self.store.crew().await?,
             roster: self.store.roster().await?,
             escalate_every_ms: ladder.every_ms,
+            texting: self.texting().await?,
         })
     }
 
@@ -128,8 +129,7 @@ impl Services {
         loop {
             let loaded = self.by_number(number).await?;
             let event = loaded.progress.decide_dispatch(&action)?;
-            if self.store.append_event(loaded.id, loaded.version, Actor::Staff, Some(who.id), &event).await? {
-                self.live.publish(Changed::Request(loaded.id));
+            if self.record(&loaded, Actor::Staff, Some(who.id), &event).await? {
                 if let Event::Assigned { technician } = &event {
                     self.alert(loaded.id, Audience::Member(technician.id), Why::Assigned);
                 }

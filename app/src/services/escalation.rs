@@ -7,7 +7,6 @@ use std::time::Duration;
 use super::{Services, alerts::Why};
 use crate::{
     domain::{Actor, Concern, Event, Rung},
-    live::Changed,
     store::{Audience, StoreError, now_ms},
 };
 
@@ -60,14 +59,13 @@ impl Services {
             };
             // Only if nothing happened since the read: an accept a moment ago wins over the ladder, and of two
             // instances running the ladder one records the rung. The rung's event makes the request due again.
-            if !self.store.append_event(loaded.id, loaded.version, Actor::System, None, &event).await? {
+            if !self.record(&loaded, Actor::System, None, &event).await? {
                 continue;
             }
             climbed += 1;
             if let Event::Escalated { note, .. } = &event {
                 tracing::warn!(request = %loaded.view.number, ?concern, ?rung, "{note}");
             }
-            self.live.publish(Changed::Request(loaded.id));
             let owner = progress.owner.as_ref().map(|(id, _)| *id);
             match (concern, rung) {
                 (Concern::Unowned, Rung::AlertAgain) => self.alert(loaded.id, Audience::OnDuty, Why::StillWaiting),

@@ -3,7 +3,7 @@
 
 use super::{Services, StaffMember};
 use crate::{
-    domain::{Actor, Board, Event, JobAction, JobCard, JobView, Ladder, Refusal, RequestStatus},
+    domain::{Actor, Board, Channel, Event, JobAction, JobCard, JobView, Ladder, Refusal, RequestStatus},
     live::Changed,
     store::{Loaded, StoreError},
 };
@@ -108,6 +108,17 @@ impl Services {
     /// One step on a job. Decided on the latest timeline and appended only if nothing changed in between, so
     /// of two technicians pressing Accept together exactly one wins and the other is told who.
     pub async fn job_step(&self, who: &StaffMember, number: &str, action: JobAction) -> Result<(), JobError> {
+        self.job_step_via(who, number, action, Channel::App).await
+    }
+
+    /// A step taken through `via`: the app, or an answer to a text or a call.
+    pub(crate) async fn job_step_via(
+        &self,
+        who: &StaffMember,
+        number: &str,
+        action: JobAction,
+        via: Channel,
+    ) -> Result<(), JobError> {
         if !who.role.works_jobs() {
             return Err(JobError::NotTechnician);
         }
@@ -121,9 +132,11 @@ impl Services {
                 JobAction::OnMyWay { .. } => self.trip_under_way(who, loaded.id).await?,
                 _ => None,
             };
-            let event = loaded.progress.decide(who.id, action.clone(), trip.as_deref())?;
-            if self.store.append_event(loaded.id, loaded.version, Actor::Staff, Some(who.id), &event).await? {
-                self.live.publish(Changed::Request(loaded.id));
+            let mut event = loaded.progress.decide(who.id, action.clone(), trip.as_deref())?;
+            if let Event::Accepted { via: how } = &mut event {
+                *how = via;
+            }
+            if self.record(&loaded, Actor::Staff, Some(who.id), &event).await? {
                 // Handed back: it waits for someone again, so everyone on duty hears of it again.
                 if let Event::Released { .. } = event {
                     self.alert_waiting(loaded.id);

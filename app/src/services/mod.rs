@@ -6,6 +6,7 @@ mod dispatch;
 mod escalation;
 mod jobs;
 mod logins;
+mod outbox;
 mod partners;
 mod staff;
 
@@ -24,6 +25,7 @@ pub use alerts::{
 pub use dispatch::{DispatchError, PhoneInError, require_dispatch};
 pub use jobs::JobError;
 pub use logins::Logins;
+pub use outbox::{Answered, Messaging, Paging};
 pub use partners::{PartnerError, PartnerKey};
 pub use staff::{LoggedIn, LoginError, StaffError};
 
@@ -34,6 +36,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub alerts: Arc<Alerts>,
     pub logins: Arc<Logins>,
+    /// Texts and calls: `None` when no provider is configured (then alerts are push only).
+    pub messaging: Option<Arc<outbox::Messaging>>,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +46,8 @@ pub struct Settings {
     pub default_region: Region,
     /// The number behind every "Call us" button.
     pub call_us: String,
+    /// The base of links in texts and of the provider's webhooks (`https://help.example.com`).
+    pub public_url: String,
     /// How long each rung of the escalation ladder waits.
     pub ladder: Ladder,
     /// How long a staff session lasts from login, however busy it is kept (inactivity ends it sooner).
@@ -157,8 +163,16 @@ impl Services {
             Source::Phone { staff_id } => (None, Some(staff_id)),
             Source::Web => (None, None),
         };
-        let record =
-            NewRecord { request, source: source.as_str(), idempotency, actor: source.actor(), staff_id, partner_id };
+        let queue = self.queue_for(&crate::domain::Progress::default(), &crate::domain::Event::Received);
+        let record = NewRecord {
+            request,
+            source: source.as_str(),
+            idempotency,
+            actor: source.actor(),
+            staff_id,
+            partner_id,
+            queue,
+        };
         // In a task of its own: a caller that hangs up while the commit syncs must not leave a request stored but
         // never announced to the boards and the technicians' phones.
         let services = self.clone();
@@ -166,6 +180,7 @@ impl Services {
             let creation = services.store.create_request(record).await?;
             if let Creation::New(created) = &creation {
                 services.live.publish(Changed::Request(created.id));
+                services.wake_sender();
                 services.alert_waiting(created.id);
             }
             Ok::<_, StoreError>(creation)
@@ -219,8 +234,7 @@ impl Services {
         loop {
             let loaded = self.store.load(id).await?.ok_or(ActionError::UnknownToken)?;
             let Some(event) = decide(&loaded)? else { return Ok(()) };
-            if self.store.append_event(id, loaded.version, Actor::Customer, None, &event).await? {
-                self.live.publish(Changed::Request(id));
+            if self.record(&loaded, Actor::Customer, None, &event).await? {
                 return Ok(());
             }
         }

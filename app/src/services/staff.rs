@@ -103,7 +103,7 @@ impl Services {
     pub async fn add_staff(&self, new: &NewStaff) -> Result<i64, StaffError> {
         let hash = self.hash(&new.password).await?;
         self.store
-            .add_staff(&new.login, &new.name, new.role, &hash)
+            .add_staff(&new.login, &new.name, new.role, &hash, new.phone.as_deref())
             .await?
             .ok_or_else(|| StaffError::LoginTaken(new.login.clone()))
     }
@@ -172,6 +172,6 @@ impl Services {
     }
 }
 
-fn member(r: StaffRecord) -> StaffMember {
+pub(super) fn member(r: StaffRecord) -> StaffMember {
     StaffMember { id: r.id, login: r.login, name: r.name, role: r.role, on_duty: r.on_duty_since.is_some() }
 }

@@ -8,7 +8,7 @@ pub use login::LoginPage;
 use leptos::prelude::*;
 
 use crate::{
-    domain::{CrewMember, Event, Recorded},
+    domain::{Channel, CrewMember, Event, Recorded},
     paths,
     ui::Clock,
 };
@@ -217,6 +217,10 @@ fn staff_line(e: &Recorded) -> String {
         Event::ArrivalConfirmed => format!("Arrival confirmed with the customer{by}."),
         Event::CallbackMade => format!("Customer called back{by}."),
         Event::Received if e.by.is_some() => format!("Taken on the phone{by}."),
+        Event::Accepted { via: via @ (Channel::Sms | Channel::Call | Channel::Push) } => {
+            format!("{} ({})", e.describe(), via.answered())
+        }
+        Event::Declined { via } => format!("Could not take it{by} ({}).", via.answered()),
         Event::FollowUp { rating, comment: None } => format!("Customer rated the help {rating} of 5."),
         Event::FollowUp { rating, comment: Some(c) } => format!("Customer rated the help {rating} of 5: “{c}”"),
         _ => e.describe(),

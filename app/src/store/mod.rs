@@ -2,6 +2,7 @@
 //! functions) so a PostgreSQL pool can stand beside the SQLite one without changing any caller.
 
 mod checklists;
+mod outbox;
 mod partners;
 mod push;
 mod requests;
@@ -12,6 +13,7 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use outbox::{Claimed, Queue, SendState, SentLine};
 pub use partners::{NewPartner, Partner};
 pub use push::{Audience, DeviceSaved, NewDevice, Subscription};
 pub use requests::{Batch, Created, Creation, Idempotency, Loaded, NewRecord, RequestSearch, Unreadable};

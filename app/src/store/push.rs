@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError, now_ms};
+pub use crate::domain::Audience;
 
 /// A device that asked for alerts.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,19 +32,6 @@ pub enum DeviceSaved {
     OtherMembers,
     /// The member already has as many devices as allowed.
     LimitReached,
-}
-
-/// Whose phones an alert goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Audience {
-    /// Every technician on duty.
-    OnDuty,
-    /// Backup technicians not on duty (those on duty heard the first alerts already).
-    Backups,
-    /// One member of staff.
-    Member(i64),
-    /// Every dispatcher and admin: the ladder's top rung pages people, whether or not a board is open.
-    Dispatchers,
 }
 
 impl Store {
@@ -117,23 +105,13 @@ impl Store {
 
     /// The devices of whoever an alert is for.
     pub async fn subscriptions(&self, audience: Audience) -> Result<Vec<Subscription>, StoreError> {
-        macro_rules! devices_where {
-            ($only:literal) => {
-                concat!(
-                    "SELECT p.id, p.staff_id, p.endpoint, p.p256dh, p.auth FROM push_subscriptions p ",
-                    "JOIN staff s ON s.id = p.staff_id WHERE s.disabled_at IS NULL AND ",
-                    $only
-                )
-            };
-        }
-        let query = match audience {
-            Audience::Member(id) => sqlx::query(devices_where!("s.id = $1")).bind(id),
-            Audience::OnDuty => sqlx::query(devices_where!("s.on_duty_since IS NOT NULL AND s.role = 'technician'")),
-            Audience::Backups => sqlx::query(devices_where!(
-                "s.backup_since IS NOT NULL AND s.on_duty_since IS NULL AND s.role = 'technician'"
-            )),
-            Audience::Dispatchers => sqlx::query(devices_where!("s.role IN ('dispatcher', 'admin')")),
-        };
+        let sql = format!(
+            "SELECT p.id, p.staff_id, p.endpoint, p.p256dh, p.auth FROM push_subscriptions p \
+             JOIN staff s ON s.id = p.staff_id WHERE {}",
+            super::outbox::audience_condition(audience, "$1")
+        );
+        let query = sqlx::query(&sql);
+        let query = if let Audience::Member(id) = audience { query.bind(id) } else { query };
         query
             .fetch_all(&self.pool)
             .await?

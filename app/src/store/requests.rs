@@ -116,6 +116,8 @@ pub struct NewRecord {
     pub staff_id: Option<i64>,
     /// The partner whose key sent it.
     pub partner_id: Option<i64>,
+    /// Texts and calls its `received` event sets going.
+    pub queue: Vec<super::Queue>,
 }
 
 /// An idempotency key as Stripe has them: it belongs to one caller, stands for one request (its fingerprint),
@@ -207,7 +209,8 @@ impl Store {
             .transpose()?)
     }
 
-    /// Appends `event`, done by `actor` (and the member of staff `by`), unless another was appended since
+    /// Appends `event`, done by `actor` (and the member of staff `by`), with the texts and calls it sets going
+    /// (`queue`), unless another was appended since
     /// `version` was read: then `Ok(false)`, and the caller reads again and decides again (the first accept wins;
     /// the second sees who took it).
     pub async fn append_event(
@@ -217,6 +220,7 @@ impl Store {
         actor: Actor,
         by: Option<i64>,
         event: &Event,
+        queue: &[super::Queue],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
@@ -239,6 +243,7 @@ impl Store {
             return Ok(false);
         }
         insert_event(&mut tx, request_id, now, actor, by, event).await?;
+        super::outbox::enqueue(&mut tx, request_id, now, queue).await?;
         tx.commit().await?;
         Ok(true)
     }

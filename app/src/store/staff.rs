@@ -17,9 +17,11 @@ pub struct StaffRecord {
     pub disabled: bool,
     /// Moves on when the account is disabled or gets a new password: sessions begun before are dead.
     pub session_epoch: i64,
+    /// E.164: texts and calls.
+    pub phone: Option<String>,
 }
 
-const STAFF_COLUMNS: &str = "id, login, name, role, password_hash, on_duty_since, disabled_at, session_epoch";
+const STAFF_COLUMNS: &str = "id, login, name, role, password_hash, on_duty_since, disabled_at, session_epoch, phone";
 
 fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreError> {
     let role: String = row.try_get("role")?;
@@ -32,6 +34,7 @@ fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreErr
         on_duty_since: row.try_get("on_duty_since")?,
         disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
         session_epoch: row.try_get("session_epoch")?,
+        phone: row.try_get("phone")?,
     })
 }
 
@@ -43,9 +46,10 @@ impl Store {
         name: &str,
         role: Role,
         password_hash: &str,
+        phone: Option<&str>,
     ) -> Result<Option<i64>, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO staff (login, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO staff (login, name, role, password_hash, created_at, phone) VALUES ($1, $2, $3, $4, $5, $6) \
              RETURNING id",
         )
         .bind(login)
@@ -53,6 +57,7 @@ impl Store {
         .bind(role.as_str())
         .bind(password_hash)
         .bind(now_ms())
+        .bind(phone)
         .fetch_one(&self.pool)
         .await;
         match inserted {
@@ -82,6 +87,13 @@ impl Store {
     pub async fn staff_by_id(&self, id: i64) -> Result<Option<StaffRecord>, StoreError> {
         let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(staff_from_row).transpose()
+    }
+
+    /// The member with this mobile number (E.164) whose account is in use: who replied to a page.
+    pub async fn staff_by_phone(&self, phone: &str) -> Result<Option<StaffRecord>, StoreError> {
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE phone = $1 AND disabled_at IS NULL ORDER BY id");
+        let row = sqlx::query(&sql).bind(phone).fetch_optional(&self.pool).await?;
         row.as_ref().map(staff_from_row).transpose()
     }
 

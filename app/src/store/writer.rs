@@ -233,6 +233,13 @@ async fn insert_all(
             }
         }
     }
+    // Texts and calls, for the requests that stay: one statement per kind of row, as above, would need the
+    // audience's members in Rust; these are a few statements per request.
+    for &(i, created) in &new {
+        if !key_taken[i] {
+            super::outbox::enqueue(&mut *conn, created.id, now, &batch[i].record.queue).await?;
+        }
+    }
     Ok(stored
         .into_iter()
         .zip(key_taken)

@@ -6,6 +6,7 @@ mod dispatch;
 mod forms;
 mod live;
 mod staff;
+mod twilio;
 
 use std::{
     path::Path,
@@ -99,6 +100,11 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
         .route(paths::STAFF_DISPATCH_EVENTS, get(live::dispatch_events))
         .route(paths::STAFF_DISPATCH_REQUEST_EVENTS, get(live::dispatch_request_events));
     let login = Router::new().route(paths::LOGIN, post(staff::log_in));
+    // The provider's webhooks: signed, so a stranger's post is refused before it is read further.
+    let provider = Router::new()
+        .route(paths::TWILIO_STATUS, post(twilio::status))
+        .route(paths::TWILIO_SMS, post(twilio::text))
+        .route(paths::TWILIO_CALL, post(twilio::call));
     // Staff posts change state: each must carry the session's CSRF token.
     let csrf = |routes: Router<AppState>| {
         routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::verify_csrf))
@@ -145,6 +151,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
         .merge(limited(Group::Staff, staff))
         .merge(limited(Group::TestAlert, test_alert))
         .merge(limited(Group::Read, reads))
+        .merge(limited(Group::Read, provider))
         .layer(CompressionLayer::new());
     answers
         .merge(limited(Group::Feed, feeds))

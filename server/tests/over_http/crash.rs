@@ -19,17 +19,18 @@ const CYCLES: u32 = 20;
 const SENDERS: usize = 8;
 
 /// A running server and where it answers.
-struct Running {
-    child: Child,
-    base: String,
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
-fn spawn(db: &str, port: u16, log: &std::path::Path) -> Child {
+fn spawn(db: &str, port: u16, log: &std::path::Path, extra: &[String]) -> Child {
     let log = File::options().create(true).append(true).open(log).unwrap();
     Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["--addr", &format!("127.0.0.1:{port}"), "--database-url", db, "--site-root", "target/none"])
         .args(["--send-limit-per-minute", "100000", "--read-limit-per-minute", "100000"])
         .args(["--partner-limit-per-minute", "100000"])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(log)
@@ -43,10 +44,10 @@ fn free_port() -> u16 {
 
 /// Starts the server on a free port and waits for `/healthz`; a port taken meanwhile by someone else (the
 /// server exits) is retried on another.
-async fn start(client: &reqwest::Client, db: &str, log: &std::path::Path) -> Running {
+pub(crate) async fn start(client: &reqwest::Client, db: &str, log: &std::path::Path, extra: &[String]) -> Running {
     for _ in 0..10 {
         let port = free_port();
-        let mut child = spawn(db, port, log);
+        let mut child = spawn(db, port, log, extra);
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -67,7 +68,7 @@ async fn start(client: &reqwest::Client, db: &str, log: &std::path::Path) -> Run
 }
 
 /// A partner key, made with the CLI before the server starts, as an operator would.
-fn partner_key(db: &str) -> String {
+pub(crate) fn partner_key(db: &str) -> String {
     let added = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["partner", "add", "crash-test", "--database-url", db])
         .env("RUST_LOG", "warn")
@@ -184,7 +185,7 @@ async fn acknowledged_requests_survive_a_kill_9_loop_exactly_once() {
     let mut rng = StdRng::seed_from_u64(0xC0A5_4100_9000_0001);
 
     let partner = partner_key(&db);
-    let mut server = start(&client, &db, &log).await;
+    let mut server = start(&client, &db, &log, &[]).await;
     let pool = SqlitePool::connect_with(SqliteConnectOptions::from_str(&db).unwrap()).await.unwrap();
     let mut acknowledged: Vec<Ack> = Vec::new();
     let mut kills_mid_write = 0;
@@ -236,7 +237,7 @@ async fn acknowledged_requests_survive_a_kill_9_loop_exactly_once() {
         }
         assert!(!this_cycle.is_empty(), "cycle {cycle}: the kill must land while requests are answered");
 
-        server = start(&client, &db, &log).await;
+        server = start(&client, &db, &log, &[]).await;
         let base = &server.base;
 
         // A request that was in flight when the kill landed may or may not be stored; retried with its key it is

@@ -22,3 +22,4 @@ mod push_endpoints;
 mod staff_feeds;
 mod static_files;
 mod technician;
+mod texts;

@@ -2,7 +2,7 @@
 //! stored it, comes back as the same typed event.
 
 use app::{
-    domain::{Actor, Event, RequestStatus, StaffName},
+    domain::{Actor, Channel, Event, RequestStatus, StaffName},
     store::Store,
 };
 
@@ -121,7 +121,7 @@ async fn events_stored_in_columns_read_the_same_once_moved_to_payloads() {
             RequestStatus::Done,
             vec![
                 (Event::Received, None),
-                (Event::Accepted, ana()),
+                (Event::Accepted { via: Channel::App }, ana()),
                 (Event::OnTheWay { eta_minutes: 25 }, ana()),
                 (Event::EtaChanged { eta_minutes: 40 }, ana()),
                 (Event::Arrived, ana()),

@@ -1,6 +1,8 @@
 //! Starts the real app on port 0 with a fresh SQLite file, once per test (zero2prod's `spawn_app`).
 #![allow(dead_code)]
 
+pub mod fake_twilio;
+
 use clap::Parser;
 use server::{Config, Server};
 
@@ -85,6 +87,14 @@ impl TestApp {
     pub async fn add_staff(&self, login: &str, name: &str, role: app::domain::Role) {
         let new = app::domain::NewStaff::new(login, name, role, "a long enough password").unwrap();
         self.services.add_staff(&new).await.unwrap();
+    }
+
+    /// Adds the account with a mobile number for texts and calls, and logs it in.
+    pub async fn staff_with_phone(&self, login: &str, name: &str, role: app::domain::Role, phone: &str) -> StaffClient {
+        let region = app::domain::Region::parse("US").unwrap();
+        let new = app::domain::NewStaff::new(login, name, role, "a long enough password").unwrap();
+        self.services.add_staff(&new.with_phone(phone, region).unwrap()).await.unwrap();
+        self.log_in(login, "a long enough password").await.unwrap()
     }
 
     /// Adds the account and logs it in.

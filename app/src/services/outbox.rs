@@ -1,0 +1,373 @@
+//! Texts and calls beside Web Push: what each event queues (in its own transaction), the sender that works the
+//! outbox with retries, and what the provider tells us back (receipts, a technician's reply, a key pressed in a
+//! call, a customer's STOP).
+
+use std::time::Duration;
+
+use super::{JobError, Services, StaffMember};
+use crate::{
+    domain::{
+        Actor, Channel, Event, JobAction, Outgoing, Progress, Purpose, Refusal, Reply, RequestNumber, RequestStatus,
+        Wording, opt_out_word, read_reply,
+    },
+    live::Changed,
+    paths,
+    store::{Claimed, Loaded, Queue, SendState, StoreError, now_ms},
+    twilio::{OPTED_OUT, Sent, Twilio, gather_twiml},
+};
+
+/// When a member alerted by push is texted, then called, if nobody has taken the request by then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paging {
+    pub sms_after_ms: i64,
+    pub call_after_ms: i64,
+}
+
+/// The provider and the sender's state: present only when texts and calls are configured.
+pub struct Messaging {
+    twilio: Twilio,
+    paging: Paging,
+    /// Rung by every append that queued something, so a text due now goes now, not at the next look.
+    wake: tokio::sync::Notify,
+    sending: tokio_util::task::TaskTracker,
+}
+
+impl Messaging {
+    pub fn new(twilio: Twilio, paging: Paging) -> Messaging {
+        Messaging { twilio, paging, wake: tokio::sync::Notify::new(), sending: tokio_util::task::TaskTracker::new() }
+    }
+
+    pub fn twilio(&self) -> &Twilio {
+        &self.twilio
+    }
+}
+
+/// How long a claimed text or call is ours: far longer than the provider's answer may take.
+const LEASE_MS: i64 = 60_000;
+/// Attempts before a text or call is given up: with the backoff below, about an hour and a half of trouble.
+const MAX_ATTEMPTS: i64 = 12;
+/// After this many failed attempts the provider is said to be in trouble, on every dispatch board.
+pub const TROUBLE_AFTER_ATTEMPTS: i64 = 3;
+
+/// The wait before attempt `attempt + 1`: 2 s, 4 s, 8 s … up to 15 min, give or take a tenth so that rows that
+/// failed together are not all tried again together.
+fn backoff_ms(attempt: i64, jitter: f64) -> i64 {
+    let base = 2_000_i64.saturating_mul(1 << attempt.clamp(0, 20)).min(15 * 60_000);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    let spread = (base as f64 * 0.1 * (jitter * 2.0 - 1.0)) as i64;
+    base + spread
+}
+
+/// What became of a webhook's answer from a member of staff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answered {
+    Took(String),
+    Passed(String),
+    /// Refused, with the reason in words.
+    Refused(String),
+}
+
+impl Services {
+    /// Whether texts and calls are on, and whether the provider is taking them.
+    pub(crate) async fn texting(&self) -> Result<crate::domain::Texting, StoreError> {
+        let Some(messaging) = &self.messaging else { return Ok(crate::domain::Texting::default()) };
+        Ok(crate::domain::Texting {
+            after_ms: Some((messaging.paging.sms_after_ms, messaging.paging.call_after_ms)),
+            trouble: self.store.sending_trouble(TROUBLE_AFTER_ATTEMPTS).await?,
+        })
+    }
+
+    /// The texts and calls `event` sets going, `before` being the request's state before it.
+    pub(crate) fn queue_for(&self, before: &Progress, event: &Event) -> Vec<Queue> {
+        let Some(messaging) = &self.messaging else { return Vec::new() };
+        let paging = messaging.paging;
+        Outgoing::after(before, event)
+            .into_iter()
+            .flat_map(|out| match out {
+                Outgoing::Page { audience, wait_began } => vec![
+                    Queue::Page { audience, wait_began, channel: Channel::Sms, after_ms: paging.sms_after_ms },
+                    Queue::Page { audience, wait_began, channel: Channel::Call, after_ms: paging.call_after_ms },
+                ],
+                Outgoing::Customer(purpose) => vec![Queue::Customer { purpose }],
+                Outgoing::StopPaging => vec![Queue::StopPaging],
+            })
+            .collect()
+    }
+
+    /// Appends `event` to a request as read, with the texts and calls it sets going, unless something was
+    /// appended since the read (then `Ok(false)`: read and decide again). Boards and the sender hear of it.
+    pub(crate) async fn record(
+        &self,
+        loaded: &Loaded,
+        actor: Actor,
+        by: Option<i64>,
+        event: &Event,
+    ) -> Result<bool, StoreError> {
+        let queue = self.queue_for(&loaded.progress, event);
+        if !self.store.append_event(loaded.id, loaded.version, actor, by, event, &queue).await? {
+            return Ok(false);
+        }
+        self.live.publish(Changed::Request(loaded.id));
+        if !queue.is_empty() {
+            self.wake_sender();
+        }
+        Ok(true)
+    }
+
+    pub(crate) fn wake_sender(&self) {
+        if let Some(messaging) = &self.messaging {
+            messaging.wake.notify_one();
+        }
+    }
+
+    /// Works the outbox until `stop`: texts and calls due are sent, each once, those the provider did not take
+    /// are tried again later. `None` when texts and calls are off.
+    pub fn start_outbox(&self, stop: tokio_util::sync::CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
+        let messaging = self.messaging.clone()?;
+        let services = self.clone();
+        Some(tokio::spawn(async move {
+            loop {
+                let next = match services.send_due().await {
+                    Ok(next) => next,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the outbox could not be read; trying again");
+                        Some(now_ms() + 1_000)
+                    }
+                };
+                // Another instance may queue too: look at least every few seconds.
+                let wait = next.map_or(5_000, |at| (at - now_ms()).clamp(0, 5_000));
+                tokio::select! {
+                    biased;
+                    () = stop.cancelled() => break,
+                    () = messaging.wake.notified() => {}
+                    () = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
+                }
+            }
+            messaging.sending.close();
+            messaging.sending.wait().await;
+        }))
+    }
+
+    /// Claims what is due and sends it, each in a task of its own; returns when the next is due.
+    async fn send_due(&self) -> Result<Option<i64>, StoreError> {
+        let Some(messaging) = &self.messaging else { return Ok(None) };
+        loop {
+            let claimed = self.store.claim_due(now_ms(), LEASE_MS, 50).await?;
+            if claimed.is_empty() {
+                break;
+            }
+            for row in claimed {
+                let services = self.clone();
+                messaging.sending.spawn(async move {
+                    let request_id = row.request_id;
+                    if let Err(e) = services.send_one(row).await {
+                        tracing::error!(error = %e, request_id, "a text or call could not be sent");
+                    }
+                    services.live.publish(Changed::Request(request_id));
+                });
+            }
+        }
+        self.store.next_due().await
+    }
+
+    async fn send_one(&self, row: Claimed) -> Result<(), StoreError> {
+        let Some(messaging) = &self.messaging else { return Ok(()) };
+        let Some(loaded) = self.store.load(row.request_id).await? else {
+            return self.store.settle(row.id, SendState::Cancelled, "The request is gone.", None).await;
+        };
+        let v = &loaded.view;
+        let words = Wording { public_url: &self.settings.public_url, call_us: &self.settings.call_us };
+        let status_callback = format!("{}{}", self.settings.public_url, paths::TWILIO_STATUS);
+        let (body, sent) = match row.purpose {
+            Purpose::Page => {
+                let p = &loaded.progress;
+                let still_waiting = p.status() == RequestStatus::Received && Some(p.since) == row.wait_began;
+                if !still_waiting {
+                    return self.store.settle(row.id, SendState::Cancelled, "No longer waiting: not sent.", None).await;
+                }
+                match row.channel {
+                    Channel::Call => {
+                        let speech = words.page_speech(v);
+                        let action = format!(
+                            "{}{}",
+                            self.settings.public_url,
+                            paths::at(paths::TWILIO_CALL, &row.id.to_string())
+                        );
+                        let twiml = gather_twiml(&speech, &action);
+                        (speech, messaging.twilio.place_call(&row.to_phone, &twiml, &status_callback).await)
+                    }
+                    _ => {
+                        let text = words.page_text(v, &paths::at(paths::TECH_JOB, &v.number));
+                        let sent = messaging.twilio.send_sms(&row.to_phone, &text, &status_callback).await;
+                        (text, sent)
+                    }
+                }
+            }
+            purpose => {
+                if self.store.opted_out(&row.to_phone).await? {
+                    let why = "The customer replied STOP: not sent.";
+                    return self.store.settle(row.id, SendState::Cancelled, why, None).await;
+                }
+                if !crate::domain::Phone::from_stored(row.to_phone.clone()).takes_texts() {
+                    let why = "Not a mobile number: not sent.";
+                    return self.store.settle(row.id, SendState::Cancelled, why, None).await;
+                }
+                let status_path = paths::at(paths::STATUS, &loaded.token);
+                let Some(text) = words.customer_text(purpose, v, &status_path) else {
+                    return self.store.settle(row.id, SendState::Cancelled, "Nothing to say: not sent.", None).await;
+                };
+                let sent = messaging.twilio.send_sms(&row.to_phone, &text, &status_callback).await;
+                (text, sent)
+            }
+        };
+        match sent {
+            Sent::Accepted(sid) => self.store.mark_sent(row.id, &sid, &body).await,
+            Sent::Refused { code, message } => {
+                if code == Some(OPTED_OUT) && row.staff_id.is_none() {
+                    self.store.set_opt_out(&row.to_phone, true).await?;
+                }
+                tracing::warn!(outbox = row.id, %message, "the provider refused a text or call");
+                self.store.settle(row.id, SendState::Failed, &message, Some(&body)).await
+            }
+            Sent::Retry(message) if row.attempt >= MAX_ATTEMPTS => {
+                let why = format!("Given up after {} attempts: {message}", row.attempt);
+                self.store.settle(row.id, SendState::Failed, &why, Some(&body)).await
+            }
+            Sent::Retry(message) => {
+                tracing::warn!(outbox = row.id, attempt = row.attempt, %message, "a text or call will be tried again");
+                let at = now_ms() + backoff_ms(row.attempt - 1, rand::random::<f64>());
+                self.store.retry_at(row.id, at, &message).await
+            }
+        }
+    }
+
+    /// A receipt from the provider, by its id for the text or call (`MessageSid` / `CallSid`) and its status.
+    pub async fn receipt(&self, sid: &str, status: &str, error_code: Option<&str>) -> Result<(), StoreError> {
+        let state = match status {
+            "delivered" | "read" | "in-progress" | "answered" | "completed" => SendState::Delivered,
+            "failed" | "undelivered" | "busy" | "no-answer" | "canceled" => SendState::Failed,
+            // queued, sending, sent, initiated, ringing: nothing new for dispatch.
+            _ => return Ok(()),
+        };
+        let detail = match (state, error_code) {
+            (SendState::Failed, Some(code)) => Some(format!("The provider reported {status} (error {code}).")),
+            (SendState::Failed, None) => Some(format!("The provider reported {status}.")),
+            _ => None,
+        };
+        if let Some(request_id) = self.store.receipt(sid, state, detail.as_deref()).await? {
+            self.live.publish(Changed::Request(request_id));
+        }
+        Ok(())
+    }
+
+    /// A text to our number. A member of staff answers a page ("7K3Q" takes it, "NO 7K3Q" passes); a customer
+    /// stops or starts our texts. What to text back, if anything.
+    pub async fn text_received(&self, from: &str, body: &str) -> Result<Option<String>, StoreError> {
+        if let Some(member) = self.store.staff_by_phone(from).await? {
+            let member = super::staff::member(member);
+            let answer = match read_reply(body) {
+                Some(Reply::Take(number)) => self.answer_page(&member, &number, true, Channel::Sms).await?,
+                Some(Reply::Pass(number)) => self.answer_page(&member, &number, false, Channel::Sms).await?,
+                None => {
+                    return Ok(Some(
+                        "Reply with the job's code to take it (like 7K3Q), or NO and the code to pass.".into(),
+                    ));
+                }
+            };
+            return Ok(Some(match answer {
+                Answered::Took(number) => format!(
+                    "{number} is yours. Open it: {}{}",
+                    self.settings.public_url,
+                    paths::at(paths::TECH_JOB, &number)
+                ),
+                Answered::Passed(number) => format!("Noted: you pass on {number}."),
+                Answered::Refused(why) => why,
+            }));
+        }
+        // The provider answers STOP and START itself; we only stop sending.
+        if let Some(out) = opt_out_word(body) {
+            self.store.set_opt_out(from, out).await?;
+        }
+        Ok(None)
+    }
+
+    /// A key pressed in a page's call (`outbox_id`): 1 takes the job, 2 passes. What the call says back.
+    pub async fn call_answered(&self, outbox_id: i64, digits: &str) -> Result<String, StoreError> {
+        let Some((request_id, Some(staff_id))) = self.store.outbox_page(outbox_id).await? else {
+            return Ok("This call is not about a job. Goodbye.".into());
+        };
+        let (Some(loaded), Some(member)) =
+            (self.store.load(request_id).await?, self.store.staff_by_id(staff_id).await?)
+        else {
+            return Ok("This job is no longer there. Goodbye.".into());
+        };
+        let Some(number) = RequestNumber::parse(&loaded.view.number) else {
+            return Ok("This job is no longer there. Goodbye.".into());
+        };
+        let member = super::staff::member(member);
+        let answer = match digits.trim() {
+            "1" => self.answer_page(&member, &number, true, Channel::Call).await?,
+            "2" => self.answer_page(&member, &number, false, Channel::Call).await?,
+            _ => return Ok("Press 1 to take the job, or 2 to pass. Goodbye.".into()),
+        };
+        let spelled: Vec<String> = crate::domain::reply_code(number.as_str()).chars().map(String::from).collect();
+        Ok(match answer {
+            Answered::Took(_) => {
+                format!("The job is yours: request {}. It is on your phone. Drive safely.", spelled.join(" "))
+            }
+            Answered::Passed(_) => "You pass on this job. We are asking the others. Goodbye.".into(),
+            Answered::Refused(why) => format!("{why} Goodbye."),
+        })
+    }
+
+    /// A member answers a page through `via`: takes the job (as "Accept" in the app would) or passes on it.
+    async fn answer_page(
+        &self,
+        who: &StaffMember,
+        number: &RequestNumber,
+        take: bool,
+        via: Channel,
+    ) -> Result<Answered, StoreError> {
+        let number = number.as_str().to_owned();
+        if take {
+            return match self.job_step_via(who, &number, JobAction::Accept, via).await {
+                Ok(()) => Ok(Answered::Took(number)),
+                Err(JobError::Store(e)) => Err(e),
+                Err(refused) => Ok(Answered::Refused(refused.to_string())),
+            };
+        }
+        loop {
+            let loaded = match self.store.request_id_by_number(&number).await? {
+                Some(id) => self.store.load(id).await?,
+                None => None,
+            };
+            let Some(loaded) = loaded else {
+                return Ok(Answered::Refused(format!("No request has the number {number}.")));
+            };
+            if loaded.progress.status() != RequestStatus::Received {
+                let why = match &loaded.progress.owner {
+                    Some((_, name)) => Refusal::TakenBy(name.clone()).to_string(),
+                    None => Refusal::Closed("closed").to_string(),
+                };
+                return Ok(Answered::Refused(why));
+            }
+            if self.record(&loaded, Actor::Staff, Some(who.id), &Event::Declined { via }).await? {
+                return Ok(Answered::Passed(number));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_a_ceiling_with_a_little_spread() {
+        assert_eq!(backoff_ms(0, 0.5), 2_000);
+        assert_eq!(backoff_ms(3, 0.5), 16_000);
+        assert_eq!(backoff_ms(30, 0.5), 15 * 60_000);
+        assert_eq!(backoff_ms(0, 0.0), 1_800);
+        assert_eq!(backoff_ms(0, 1.0), 2_200);
+    }
+}

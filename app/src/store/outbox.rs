@@ -1,0 +1,344 @@
+//! Texts and calls waiting to be sent, and what became of each: rows written in the transaction of the event
+//! that causes them, claimed by the sender with a lease, and moved on by the provider's receipts.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::{Store, StoreError, now_ms};
+use crate::domain::{Audience, Channel, Purpose};
+
+/// What an append (or a new request) also writes to the outbox. Times are counted from the event's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Queue {
+    /// A text or a call to each member of `audience` with a mobile number, `after_ms` after the event; once per
+    /// member and wait (`wait_began`, unix ms; `None`: the wait begins with this event).
+    Page { audience: Audience, wait_began: Option<i64>, channel: Channel, after_ms: i64 },
+    /// A text to the customer, at once.
+    Customer { purpose: Purpose },
+    /// Pages not yet sent for this request are not sent: someone owns it, or it is closed.
+    StopPaging,
+}
+
+/// One text or call claimed for sending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    pub id: i64,
+    pub request_id: i64,
+    pub channel: Channel,
+    pub purpose: Purpose,
+    pub staff_id: Option<i64>,
+    pub to_phone: String,
+    pub wait_began: Option<i64>,
+    /// This attempt's number, from 1.
+    pub attempt: i64,
+}
+
+/// Where a text or call stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendState {
+    Pending,
+    Sending,
+    /// The provider took it.
+    Sent,
+    /// The phone has it (a text), or the call was answered.
+    Delivered,
+    Failed,
+    /// Not sent: nobody needed it any more, or the customer opted out.
+    Cancelled,
+}
+
+impl SendState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Pending => "pending",
+            SendState::Sending => "sending",
+            SendState::Sent => "sent",
+            SendState::Delivered => "delivered",
+            SendState::Failed => "failed",
+            SendState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SendState> {
+        [
+            SendState::Pending,
+            SendState::Sending,
+            SendState::Sent,
+            SendState::Delivered,
+            SendState::Failed,
+            SendState::Cancelled,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A text or call as dispatch sees it on the request's page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentLine {
+    pub channel: Channel,
+    pub purpose: Purpose,
+    /// The member paged; `None`: the customer.
+    pub staff: Option<String>,
+    pub state: SendState,
+    pub attempts: i64,
+    pub body: Option<String>,
+    pub detail: Option<String>,
+    /// When it was queued, and when its state last moved (unix ms).
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The staff an audience names, as a condition on `s` (the staff table) in accounts in use; `member` is the
+/// parameter the member's id is bound to (bound only for `Audience::Member`).
+pub(super) fn audience_condition(audience: Audience, member: &str) -> String {
+    let only = match audience {
+        Audience::Member(_) => format!("s.id = {member}"),
+        Audience::OnDuty => "s.on_duty_since IS NOT NULL AND s.role = 'technician'".to_owned(),
+        Audience::Backups => {
+            "s.backup_since IS NOT NULL AND s.on_duty_since IS NULL AND s.role = 'technician'".to_owned()
+        }
+        Audience::Dispatchers => "s.role IN ('dispatcher', 'admin')".to_owned(),
+    };
+    format!("s.disabled_at IS NULL AND {only}")
+}
+
+/// Writes `queue`'s rows inside the transaction of the event that causes them.
+pub(super) async fn enqueue(
+    conn: &mut sqlx::SqliteConnection,
+    request_id: i64,
+    now: i64,
+    queue: &[Queue],
+) -> Result<(), sqlx::Error> {
+    for q in queue {
+        match *q {
+            Queue::Page { audience, wait_began, channel, after_ms } => {
+                let sql = format!(
+                    "INSERT INTO outbox (request_id, channel, purpose, staff_id, to_phone, wait_began, due_at, \
+                     created_at, updated_at) \
+                     SELECT $1, $2, 'page', s.id, s.phone, $3, $4, $5, $5 FROM staff s \
+                     WHERE s.phone IS NOT NULL AND {} \
+                     ON CONFLICT DO NOTHING",
+                    audience_condition(audience, "$6")
+                );
+                let query = sqlx::query(&sql)
+                    .bind(request_id)
+                    .bind(channel.as_str())
+                    .bind(wait_began.unwrap_or(now))
+                    .bind(now + after_ms)
+                    .bind(now);
+                let query = if let Audience::Member(id) = audience { query.bind(id) } else { query };
+                query.execute(&mut *conn).await?;
+            }
+            Queue::Customer { purpose } => {
+                sqlx::query(
+                    "INSERT INTO outbox (request_id, channel, purpose, to_phone, due_at, created_at, updated_at) \
+                     SELECT id, 'sms', $2, phone, $3, $4, $4 FROM help_requests WHERE id = $1",
+                )
+                .bind(request_id)
+                .bind(purpose.as_str())
+                .bind(now)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Queue::StopPaging => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'cancelled', detail = 'No longer waiting: not sent.', updated_at = $2 \
+                     WHERE request_id = $1 AND purpose = 'page' AND state = 'pending'",
+                )
+                .bind(request_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Takes up to `limit` texts and calls due by `now` for `lease_ms`: another sender (or this one after a
+    /// restart) does not take them meanwhile. Rows whose sender died while sending are settled first.
+    pub async fn claim_due(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>, StoreError> {
+        // The provider may have taken it before the sender died: not sent again (no provider has an idempotency
+        // key for texts and calls), and dispatch sees that it may not have gone out.
+        sqlx::query(
+            "UPDATE outbox SET state = 'failed', claimed_until = NULL, updated_at = $1, \
+             detail = 'The server stopped while sending it: it may not have gone out, and was not sent again.' \
+             WHERE state = 'sending' AND claimed_until < $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let rows = sqlx::query(
+            "UPDATE outbox SET state = 'sending', claimed_until = $2, attempts = attempts + 1, updated_at = $1 \
+             WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $3) \
+             RETURNING id, request_id, channel, purpose, staff_id, to_phone, wait_began, attempts",
+        )
+        .bind(now)
+        .bind(now + lease_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let channel: String = r.try_get("channel")?;
+                let purpose: String = r.try_get("purpose")?;
+                Ok(Claimed {
+                    id: r.try_get("id")?,
+                    request_id: r.try_get("request_id")?,
+                    channel: Channel::parse(&channel)
+                        .ok_or_else(|| StoreError::Corrupt(format!("outbox channel {channel}")))?,
+                    purpose: Purpose::parse(&purpose)
+                        .ok_or_else(|| StoreError::Corrupt(format!("outbox purpose {purpose}")))?,
+                    staff_id: r.try_get("staff_id")?,
+                    to_phone: r.try_get("to_phone")?,
+                    wait_began: r.try_get("wait_began")?,
+                    attempt: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// When the next text or call falls due, if any is waiting.
+    pub async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM outbox WHERE state = 'pending'").fetch_one(&self.pool).await?)
+    }
+
+    /// The provider took it.
+    pub async fn mark_sent(&self, id: i64, sid: &str, body: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', provider_sid = $2, body = $3, claimed_until = NULL, detail = NULL, \
+             updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(sid)
+        .bind(body)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Not sent this time; tried again at `due_at`.
+    pub async fn retry_at(&self, id: i64, due_at: i64, detail: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', due_at = $2, detail = $3, claimed_until = NULL, updated_at = $4 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(due_at)
+        .bind(detail)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a claimed row without sending (cancelled) or after giving up (failed).
+    pub async fn settle(&self, id: i64, state: SendState, detail: &str, body: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET state = $2, detail = $3, body = COALESCE($4, body), claimed_until = NULL, \
+             updated_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(state.as_str())
+        .bind(detail)
+        .bind(body)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A receipt from the provider: moves a sent text or call on, never back (receipts arrive out of order).
+    /// The request it belongs to, if the receipt was for one of ours.
+    pub async fn receipt(&self, sid: &str, state: SendState, detail: Option<&str>) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE outbox SET state = $2, detail = COALESCE($3, detail), updated_at = $4 \
+             WHERE provider_sid = $1 AND state = 'sent' RETURNING request_id",
+        )
+        .bind(sid)
+        .bind(state.as_str())
+        .bind(detail)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("request_id")).transpose()?)
+    }
+
+    /// A claimed or sent row, for a call's answer: (request id, member paged).
+    pub async fn outbox_page(&self, id: i64) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+        let row = sqlx::query("SELECT request_id, staff_id FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("request_id")?, r.try_get("staff_id")?))).transpose()
+    }
+
+    /// Every text and call for a request, oldest first.
+    pub async fn sent_for(&self, request_id: i64) -> Result<Vec<SentLine>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.channel, o.purpose, s.name AS staff, o.state, o.attempts, o.body, o.detail, o.created_at, \
+             o.updated_at FROM outbox o LEFT JOIN staff s ON s.id = o.staff_id WHERE o.request_id = $1 ORDER BY o.id",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let (channel, purpose, state): (String, String, String) =
+                    (r.try_get("channel")?, r.try_get("purpose")?, r.try_get("state")?);
+                let corrupt = |what: &str| StoreError::Corrupt(format!("outbox {what}"));
+                Ok(SentLine {
+                    channel: Channel::parse(&channel).ok_or_else(|| corrupt(&channel))?,
+                    purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt(&purpose))?,
+                    staff: r.try_get("staff")?,
+                    state: SendState::parse(&state).ok_or_else(|| corrupt(&state))?,
+                    attempts: r.try_get("attempts")?,
+                    body: r.try_get("body")?,
+                    detail: r.try_get("detail")?,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Since when texts and calls have been failing to reach the provider (the oldest waiting for another
+    /// attempt after `min_attempts`), and its last error: dispatch's alarm.
+    pub async fn sending_trouble(&self, min_attempts: i64) -> Result<Option<(i64, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT created_at, detail FROM outbox WHERE state = 'pending' AND attempts >= $1 \
+             ORDER BY created_at LIMIT 1",
+        )
+        .bind(min_attempts)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("created_at")?, r.try_get::<Option<String>, _>("detail")?.unwrap_or_default())))
+            .transpose()
+    }
+
+    /// The customer replied STOP (`true`) or START (`false`).
+    pub async fn set_opt_out(&self, phone: &str, out: bool) -> Result<(), StoreError> {
+        let query = if out {
+            sqlx::query("INSERT INTO sms_opt_outs (phone, at) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING")
+                .bind(phone)
+                .bind(now_ms())
+        } else {
+            sqlx::query("DELETE FROM sms_opt_outs WHERE phone = $1").bind(phone)
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn opted_out(&self, phone: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT 1 FROM sms_opt_outs WHERE phone = $1")
+            .bind(phone)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+}

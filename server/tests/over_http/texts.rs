@@ -1,0 +1,289 @@
+//! Texts and calls beside push, through a Twilio-compatible provider on loopback: a technician who sleeps
+//! through the push is texted, then called, and takes the job with a key or a reply; the customer is kept
+//! informed by text; webhooks without the provider's signature are refused; a provider that is down delays
+//! texts, never loses or doubles them.
+
+use app::{
+    domain::{Channel, Event, Role},
+    store::{SendState, SentLine},
+};
+use serde_json::Value;
+
+use crate::common::{
+    StaffClient, TestApp,
+    fake_twilio::{FakeTwilio, TOKEN},
+    flat_tire, spawn_app_with,
+};
+
+const CUSTOMER: &str = "+12015550123";
+const SAM: &str = "+12015550111";
+const BEN: &str = "+12015550122";
+
+async fn texting_app(fake: &FakeTwilio, sms_after: &str, call_after: &str) -> TestApp {
+    let mut flags = fake.flags();
+    flags.extend(["--alert-sms-after", sms_after, "--alert-call-after", call_after].map(str::to_owned));
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    spawn_app_with(&flags).await
+}
+
+async fn on_duty(app: &TestApp, login: &str, name: &str, phone: &str) -> StaffClient {
+    let tech = app.staff_with_phone(login, name, Role::Technician, phone).await;
+    assert_eq!(tech.post("/tech/duty", &[("on", "1")]).await.status(), 204);
+    tech
+}
+
+/// A request from a partner: (request id, number, token).
+async fn request(app: &TestApp) -> (i64, String, String) {
+    let r = app.create(flat_tire()).await;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    let number = body["number"].as_str().unwrap().to_owned();
+    let id = app.services.store.request_id_by_number(&number).await.unwrap().unwrap();
+    (id, number, body["token"].as_str().unwrap().to_owned())
+}
+
+async fn sent(app: &TestApp, id: i64) -> Vec<SentLine> {
+    app.services.store.sent_for(id).await.unwrap()
+}
+
+/// Waits until `ready` answers `Some`, looking every 20 ms; fails after a minute.
+async fn until<T, F: Future<Output = Option<T>>>(what: &str, ready: impl Fn() -> F) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(found) = ready().await {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "waited a minute for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn last_event(app: &TestApp, id: i64) -> (Event, Option<String>) {
+    let loaded = app.services.store.load(id).await.unwrap().unwrap();
+    let last = loaded.view.timeline.last().unwrap().clone();
+    (last.event, last.by.map(|b| b.name))
+}
+
+#[tokio::test]
+async fn a_technician_who_sleeps_through_the_push_is_texted_then_called_and_takes_the_job_with_a_key() {
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "300ms", "1s").await;
+    on_duty(&app, "sam", "Sam Rivera", SAM).await;
+    let (id, number, token) = request(&app).await;
+    let code = number.strip_prefix("RC-").unwrap();
+
+    let page = fake.text_to(SAM, 1).await;
+    assert!(page.body.contains(&format!("Reply {code} to take it, NO {code} to pass.")), "{}", page.body);
+    assert!(page.body.contains(&format!("/tech/jobs/{number}")), "{}", page.body);
+    let call = fake.call_to(SAM).await;
+    assert_eq!(fake.seen(|s| s.messages.iter().filter(|m| m.to == SAM).count()), 1, "one text, then the call");
+    assert!(call.twiml.contains("Press 1 to take it"), "{}", call.twiml);
+
+    let answer = fake.press(&call, "1").await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["content-type"], "text/xml; charset=utf-8");
+    assert!(answer.text().await.unwrap().contains("The job is yours"));
+    assert_eq!(last_event(&app, id).await, (Event::Accepted { via: Channel::Call }, Some("Sam Rivera".into())));
+    assert_eq!(app.status(&token).await["technician"], "Sam");
+    // Pressing again records nothing more.
+    let again = fake.press(&call, "1").await.text().await.unwrap();
+    assert!(again.contains("You have already accepted this job."), "{again}");
+
+    // The text's receipt reaches dispatch's list of what was sent for the request.
+    assert_eq!(fake.receipt(&page, "delivered").await.status(), 200);
+    let lines = sent(&app, id).await;
+    let to_sam: Vec<(Channel, SendState)> =
+        lines.iter().filter(|l| l.staff.as_deref() == Some("Sam Rivera")).map(|l| (l.channel, l.state)).collect();
+    assert_eq!(to_sam, [(Channel::Sms, SendState::Delivered), (Channel::Call, SendState::Sent)]);
+    // A late "sent" receipt does not move it back.
+    fake.receipt(&page, "sent").await;
+    assert_eq!(sent(&app, id).await.iter().filter(|l| l.state == SendState::Delivered).count(), 1);
+}
+
+#[tokio::test]
+async fn a_reply_to_the_text_takes_the_job_and_nobody_is_called_after() {
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "200ms", "10m").await;
+    on_duty(&app, "sam", "Sam Rivera", SAM).await;
+    on_duty(&app, "ben", "Ben Okafor", BEN).await;
+    let (id, number, _) = request(&app).await;
+    let code = number.strip_prefix("RC-").unwrap().to_owned();
+    fake.text_to(SAM, 1).await;
+    fake.text_to(BEN, 1).await;
+
+    // Ben passes, then Sam takes it by replying with the code.
+    let passed = fake.text_in(&app.base, BEN, &format!("no {code}")).await.text().await.unwrap();
+    assert!(passed.contains(&format!("you pass on {number}")), "{passed}");
+    assert_eq!(last_event(&app, id).await, (Event::Declined { via: Channel::Sms }, Some("Ben Okafor".into())));
+    let took = fake.text_in(&app.base, SAM, &format!(" {} ", code.to_lowercase())).await.text().await.unwrap();
+    assert!(took.contains(&format!("<Message>{number} is yours.")), "{took}");
+    assert_eq!(last_event(&app, id).await, (Event::Accepted { via: Channel::Sms }, Some("Sam Rivera".into())));
+    let late = fake.text_in(&app.base, BEN, &code).await.text().await.unwrap();
+    assert!(late.contains("Sam Rivera has already taken this job."), "{late}");
+
+    // The calls that were to follow are not placed: the paging stopped with the owner.
+    let calls: Vec<SendState> =
+        sent(&app, id).await.iter().filter(|l| l.channel == Channel::Call).map(|l| l.state).collect();
+    assert_eq!(calls, [SendState::Cancelled, SendState::Cancelled]);
+    // A reply that names no job is answered with how to.
+    let unclear = fake.text_in(&app.base, SAM, "on my way").await.text().await.unwrap();
+    assert!(unclear.contains("Reply with the job&apos;s code"), "{unclear}");
+}
+
+#[tokio::test]
+async fn webhooks_without_the_providers_signature_are_refused() {
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "10m", "10m").await;
+    let url = app.url("/twilio/sms");
+    let params = [("From", SAM), ("To", "+12025550100"), ("Body", "STOP")];
+    let forged = app.client.post(&url).header("x-twilio-signature", "bm90IGEgc2lnbmF0dXJl").form(&params).send().await;
+    assert_eq!(forged.unwrap().status(), 403);
+    let unsigned = app.client.post(&url).header("accept", "application/json").form(&params).send().await.unwrap();
+    assert_eq!(unsigned.status(), 403);
+    let body: Value = unsigned.json().await.unwrap();
+    assert_eq!(body["error"], "bad_signature");
+    // Signed for another address, or with another token: refused too.
+    let elsewhere = app::twilio::signature(TOKEN, &app.url("/twilio/status"), &owned(&params));
+    let r = app.client.post(&url).header("x-twilio-signature", elsewhere).form(&params).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let wrong_token = app::twilio::signature("another-token", &url, &owned(&params));
+    let r = app.client.post(&url).header("x-twilio-signature", wrong_token).form(&params).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // The same, signed by the provider: taken (the customer's STOP).
+    assert_eq!(fake.text_in(&app.base, CUSTOMER, "STOP").await.status(), 200);
+    assert!(app.services.store.opted_out(CUSTOMER).await.unwrap());
+
+    // Without a provider configured there is nothing to call back.
+    let plain = crate::common::spawn_app().await;
+    let r = plain.client.post(plain.url("/twilio/sms")).form(&params).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+fn owned(params: &[(&str, &str)]) -> Vec<(String, String)> {
+    params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[tokio::test]
+async fn the_customer_is_texted_the_link_who_is_coming_and_the_follow_up_and_stop_is_honoured() {
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "10m", "10m").await;
+    let sam = on_duty(&app, "sam", "Sam Rivera", SAM).await;
+    let (id, number, token) = request(&app).await;
+
+    let received = fake.text_to(CUSTOMER, 1).await;
+    assert_eq!(
+        received.body,
+        format!("roadcall: we have your request {number}. Follow it here: {}", app.url(&format!("/r/{token}")))
+    );
+    assert_eq!(app::domain::segments(&received.body), 1);
+    assert_eq!(sam.step(&number, &[("action", "accept")]).await.status(), 204);
+    assert_eq!(sam.step(&number, &[("action", "on_my_way"), ("eta_minutes", "25")]).await.status(), 204);
+    let on_way = fake.text_to(CUSTOMER, 2).await;
+    assert!(
+        on_way.body.starts_with(&format!("roadcall {number}: Sam is on the way, arriving in about 25 min.")),
+        "{}",
+        on_way.body
+    );
+    assert!(!on_way.body.contains("Rivera"));
+    assert_eq!(sam.step(&number, &[("action", "arrived")]).await.status(), 204);
+    assert_eq!(sam.step(&number, &[("action", "done"), ("note", "Fitted the spare")]).await.status(), 204);
+    let follow_up = fake.text_to(CUSTOMER, 3).await;
+    assert!(follow_up.body.contains("How did it go?") && follow_up.body.contains(&format!("/r/{token}")));
+    let purposes: Vec<&str> = vec!["received", "on_the_way", "follow_up"];
+    let lines = sent(&app, id).await;
+    let to_customer: Vec<&str> = lines.iter().filter(|l| l.staff.is_none()).map(|l| l.purpose.as_str()).collect();
+    assert_eq!(to_customer, purposes);
+
+    // STOP: the next request's texts are not sent, and dispatch sees why.
+    assert_eq!(fake.text_in(&app.base, CUSTOMER, "Stop").await.status(), 200);
+    let (id, _, _) = request(&app).await;
+    let to_customer = until("the text to be settled", || async {
+        let lines = sent(&app, id).await;
+        lines.into_iter().find(|l| l.staff.is_none() && l.state != SendState::Pending && l.state != SendState::Sending)
+    })
+    .await;
+    assert_eq!(to_customer.state, SendState::Cancelled);
+    assert_eq!(to_customer.detail.as_deref(), Some("The customer replied STOP: not sent."));
+    assert_eq!(fake.seen(|s| s.messages.iter().filter(|m| m.to == CUSTOMER).count()), 3);
+}
+
+#[tokio::test]
+async fn while_the_provider_is_down_texts_wait_and_dispatch_is_told_then_each_goes_out_once() {
+    let fake = FakeTwilio::start().await;
+    fake.set_down(true);
+    let app = texting_app(&fake, "10m", "10m").await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let (_, board) = dee.get_json("/staff/api/dispatch").await;
+    assert_eq!(board["data"]["texting"]["after_ms"], serde_json::json!([600_000, 600_000]));
+    let (id, _, _) = request(&app).await;
+
+    // Refused three times: every dispatch board says texts are not going out, with the provider's words.
+    let trouble = until("the board to show the provider's trouble", || async {
+        let (_, board) = dee.get_json("/staff/api/dispatch").await;
+        board["data"]["texting"]["trouble"][1].as_str().map(str::to_owned)
+    })
+    .await;
+    assert!(trouble.contains("503"), "{trouble}");
+    assert!(fake.seen(|s| s.refused_while_down) >= 3);
+
+    fake.set_down(false);
+    let text = fake.text_to(CUSTOMER, 1).await;
+    assert!(text.body.starts_with("roadcall: we have your request"));
+    let line = until("the text to be recorded as sent", || async {
+        sent(&app, id).await.into_iter().find(|l| l.staff.is_none() && l.state == SendState::Sent)
+    })
+    .await;
+    assert!(line.attempts >= 4, "{line:?}");
+    assert_eq!(fake.seen(|s| s.messages.len()), 1, "sent once, however many attempts it took");
+    until("the board's alarm to clear", || async {
+        let (_, board) = dee.get_json("/staff/api/dispatch").await;
+        board["data"]["texting"]["trouble"].is_null().then_some(())
+    })
+    .await;
+}
+
+/// `kill -9` after the event that queued a text was committed and before the text went out: after the restart
+/// it goes out, once.
+#[tokio::test]
+async fn a_text_queued_before_a_crash_goes_out_once_after_the_restart() {
+    use std::str::FromStr;
+    let fake = FakeTwilio::start().await;
+    fake.set_down(true);
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let log = dir.path().join("server.log");
+    let client = reqwest::Client::new();
+    let key = crate::crash::partner_key(&db);
+    let mut server = crate::crash::start(&client, &db, &log, &fake.flags()).await;
+    let created: Value = client
+        .post(format!("{}/api/v1/requests", server.base))
+        .bearer_auth(&key)
+        .json(&flat_tire())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(created["number"].is_string(), "{created}");
+    let pool =
+        sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::from_str(&db).unwrap()).await.unwrap();
+    let state = || async {
+        sqlx::query_as::<_, (String, i64)>("SELECT state, attempts FROM outbox WHERE staff_id IS NULL")
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+    };
+    // Tried once, refused, waiting for its next attempt: the moment to crash.
+    until("a first attempt", || async { state().await.filter(|(s, n)| s == "pending" && *n >= 1) }).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    fake.set_down(false);
+    let mut server = crate::crash::start(&client, &db, &log, &fake.flags()).await;
+    fake.text_to(CUSTOMER, 1).await;
+    until("the text recorded as sent", || async { state().await.filter(|(s, _)| s == "sent") }).await;
+    assert_eq!(fake.seen(|s| s.messages.len()), 1);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
