@@ -25,8 +25,10 @@ pub enum Sent {
     /// Refused for good (a bad number, an opted-out recipient, bad credentials): trying again changes nothing.
     /// The provider's error code, if it gave one.
     Refused { code: Option<i64>, message: String },
-    /// Not taken this time (too many requests, the provider's trouble, no answer): try again later.
+    /// Certainly not taken (no connection, too many requests, the provider unavailable): try again later.
     Retry(String),
+    /// Perhaps taken, perhaps not (no answer in time, an error after it was sent): a retry may send it twice.
+    Unclear(String),
 }
 
 /// The provider's error code for a recipient who replied STOP.
@@ -93,7 +95,10 @@ impl Twilio {
             .await;
         let response = match answer {
             Ok(r) => r,
-            Err(e) => return Sent::Retry(format!("the provider did not answer: {}", e.without_url())),
+            Err(e) if e.is_connect() => {
+                return Sent::Retry(format!("the provider could not be reached: {}", e.without_url()));
+            }
+            Err(e) => return Sent::Unclear(format!("no answer from the provider: {}", e.without_url())),
         };
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
@@ -101,10 +106,11 @@ impl Twilio {
         match status.as_u16() {
             200..=299 => match body["sid"].as_str() {
                 Some(sid) => Sent::Accepted(sid.to_owned()),
-                None => Sent::Retry("the provider answered without an id".into()),
+                None => Sent::Unclear(format!("the provider answered {status} without an id")),
             },
-            // Too many at once: never processed, safe to send again. The provider's own trouble likewise.
-            429 | 500..=599 => Sent::Retry(format!("the provider answered {status}: {message}")),
+            // Too many at once, or unavailable: not processed, safe to send again.
+            429 | 503 => Sent::Retry(format!("the provider answered {status}: {message}")),
+            500..=599 => Sent::Unclear(format!("the provider answered {status}: {message}")),
             _ => Sent::Refused {
                 code: body["code"].as_i64(),
                 message: format!("the provider refused it ({status}): {message}"),

@@ -200,6 +200,16 @@ async fn services(config: &Config, public_url: &str) -> Result<Services, StartEr
     )
     .await?;
     let messaging = match (&config.twilio_account_sid, &config.twilio_auth_token, &config.twilio_from) {
+        (Some(_), Some(auth_token), Some(_)) if auth_token.trim().is_empty() => {
+            return Err(StartError::Config("--twilio-auth-token is empty: webhooks could be forged".into()));
+        }
+        // Texts carry links, and the provider calls back: both need the address the world sees. Only a server
+        // on this machine alone (tests, a trial) may do without.
+        (Some(_), Some(_), Some(_)) if config.public_url.is_none() && !config.addr.ip().is_loopback() => {
+            return Err(StartError::Config(
+                "texts and calls need --public-url: their links and the provider's webhooks use it".into(),
+            ));
+        }
         (Some(account_sid), Some(auth_token), Some(from)) => {
             let from = app::domain::Phone::parse(from, default_region)
                 .map_err(|e| StartError::Config(format!("--twilio-from: {e}")))?;

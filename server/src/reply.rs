@@ -381,7 +381,9 @@ impl From<DispatchError> for Problem {
         let problem = match &e {
             DispatchError::NotDispatcher => Problem::forbidden(e.to_string()),
             DispatchError::NotFound(_) => Problem::not_found(e.to_string()),
+            DispatchError::UnknownLogin(_) => Problem::not_found(e.to_string()),
             DispatchError::UnknownTechnician
+            | DispatchError::BadPhone(_)
             | DispatchError::BadSearch
             | DispatchError::Range(_)
             | DispatchError::Checklist(_)

@@ -1,5 +1,7 @@
 -- Texts and calls to send, each written in the transaction of the event that causes it and sent by a worker
--- that retries: a crash loses none, and a row's state says how far it got, so none is sent twice.
+-- that retries: a crash loses none, and a row's state says how far it got. One the provider may have taken
+-- when the sender died is not sent again to a customer (no provider has an idempotency key for texts and calls);
+-- a page is, as a second text beats a missed job.
 CREATE TABLE outbox (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     request_id     BIGINT  NOT NULL REFERENCES help_requests (id),
@@ -15,7 +17,8 @@ CREATE TABLE outbox (
     wait_began     BIGINT,
     -- Not before this; after a failure, the next attempt.
     due_at         BIGINT  NOT NULL,
-    -- pending, sending, sent, delivered, answered, failed, cancelled
+    -- pending; claimed (by a sender, not yet handed to the provider); sending (handed over, no answer yet);
+    -- sent, delivered, failed, cancelled
     state          TEXT    NOT NULL DEFAULT 'pending',
     attempts       INTEGER NOT NULL DEFAULT 0,
     claimed_until  BIGINT,
@@ -30,7 +33,7 @@ CREATE TABLE outbox (
 
 CREATE UNIQUE INDEX outbox_one_page ON outbox (request_id, staff_id, channel, wait_began) WHERE wait_began IS NOT NULL;
 CREATE INDEX outbox_due ON outbox (due_at) WHERE state = 'pending';
-CREATE INDEX outbox_sending ON outbox (claimed_until) WHERE state = 'sending';
+CREATE INDEX outbox_claimed ON outbox (claimed_until) WHERE state IN ('claimed', 'sending');
 CREATE INDEX outbox_by_request ON outbox (request_id, id);
 CREATE UNIQUE INDEX outbox_by_sid ON outbox (provider_sid) WHERE provider_sid IS NOT NULL;
 

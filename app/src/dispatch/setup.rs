@@ -57,18 +57,35 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
                             (false, false, true) => "backup",
                             (false, false, false) => "off duty",
                         };
+                        let (login, phone) = (s.login.clone(), s.phone.clone().unwrap_or_default());
                         view! {
                             <li data-login=s.login.clone() class:retired=s.disabled>
                                 <strong>{s.name}</strong>
                                 <span class="roster-state">{s.role.as_str()} " · " {state}</span>
                                 <span class="note">{s.login.clone()}</span>
+                                <StaffForm action=paths::DISPATCH_STAFF_PHONE.into() csrf=csrf.clone() class="staff-phone">
+                                    <input type="hidden" name="login" value=login />
+                                    <label>
+                                        "Mobile for texts and calls"
+                                        <input
+                                            type="tel"
+                                            name="phone"
+                                            autocomplete="off"
+                                            placeholder="+1 202 555 0100"
+                                            value=phone
+                                        />
+                                    </label>
+                                    <button class="button secondary" type="submit">"Save number"</button>
+                                </StaffForm>
                             </li>
                         }
                     })
                     .collect_view()}
             </ul>
             <p class="note">
-                "Accounts are added and disabled on the server: " <code>"server user add LOGIN --name … --role …"</code>
+                "Accounts are added and disabled on the server: "
+                <code>"server user add LOGIN --name … --role … --phone +…"</code>
+                ". An empty number turns texts and calls off for that member."
             </p>
         </section>
         <section class="card">

@@ -180,6 +180,8 @@ pub struct DispatchView {
     pub partner: Option<String>,
     pub alarm: bool,
     pub arrival_confirmed: bool,
+    /// Every text and call for the request (pages to staff, news to the customer), oldest first.
+    pub sent: Vec<super::SentLine>,
 }
 
 /// A member of staff as the setup page lists them.
@@ -191,6 +193,8 @@ pub struct StaffLine {
     pub on_duty_since: Option<i64>,
     pub backup: bool,
     pub disabled: bool,
+    /// Where texts and calls reach them, for reading.
+    pub phone: Option<String>,
 }
 
 /// Dispatch's setup page: the staff list and the truck checklists.

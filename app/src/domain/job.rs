@@ -59,6 +59,19 @@ pub struct CrewMember {
     pub last_reached_at: Option<i64>,
     /// The last alert failed after the last success.
     pub failing: bool,
+    /// Texts and calls reach them when push does not (a mobile number, and texts are on).
+    #[serde(default)]
+    pub texts: bool,
+    /// The last text paging them failed.
+    #[serde(default)]
+    pub texts_failing: bool,
+}
+
+impl CrewMember {
+    /// Whether a job alert reaches them with the app closed: a phone that takes push, or texts that go through.
+    pub fn reachable(&self) -> bool {
+        (self.devices > 0 && !self.failing) || (self.texts && !self.texts_failing)
+    }
 }
 
 /// A line of the service truck's checklist for one job.

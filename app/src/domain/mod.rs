@@ -29,7 +29,9 @@ pub use event::{Actor, Event, EventKind, Recorded, StaffName};
 pub use job::{
     Board, CheckLine, CrewMember, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, distance_m, navigation_links,
 };
-pub use notice::{Audience, Channel, Outgoing, Purpose, Wording, opt_out_word, reply_code, segments};
+pub use notice::{
+    Audience, Channel, Outgoing, Purpose, SendState, SentLine, Wording, opt_out_word, reply_code, segments,
+};
 #[cfg(feature = "ssr")]
 pub use notice::{Reply, read_reply};
 pub use problem::Problem;

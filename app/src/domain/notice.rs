@@ -108,6 +108,82 @@ impl Purpose {
     }
 }
 
+/// Where a text or call stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendState {
+    Pending,
+    /// Taken by a sender, not yet handed to the provider.
+    Claimed,
+    /// Handed to the provider, no answer yet.
+    Sending,
+    /// The provider took it.
+    Sent,
+    /// The phone has it (a text), or the call was answered.
+    Delivered,
+    Failed,
+    /// Not sent: nobody needed it any more, or the customer opted out.
+    Cancelled,
+}
+
+impl SendState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Pending => "pending",
+            SendState::Claimed => "claimed",
+            SendState::Sending => "sending",
+            SendState::Sent => "sent",
+            SendState::Delivered => "delivered",
+            SendState::Failed => "failed",
+            SendState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SendState> {
+        [
+            SendState::Pending,
+            SendState::Claimed,
+            SendState::Sending,
+            SendState::Sent,
+            SendState::Delivered,
+            SendState::Failed,
+            SendState::Cancelled,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+impl SendState {
+    /// What dispatch reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            SendState::Pending | SendState::Claimed => "waiting",
+            SendState::Sending => "sending",
+            SendState::Sent => "sent",
+            SendState::Delivered => "delivered",
+            SendState::Failed => "failed",
+            SendState::Cancelled => "not sent",
+        }
+    }
+}
+
+/// A text or call as dispatch sees it on the request's page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentLine {
+    pub channel: Channel,
+    pub purpose: Purpose,
+    /// The member paged; `None`: the customer.
+    pub staff: Option<String>,
+    pub state: SendState,
+    pub attempts: i64,
+    pub body: Option<String>,
+    pub detail: Option<String>,
+    /// When it was queued, and when its state last moved (unix ms).
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// What an event sets going besides push: pages for a request nobody owns, a text to the customer, or the end
 /// of the paging once someone owns it (or it is closed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,6 +280,30 @@ impl Wording<'_> {
         })
     }
 
+    /// The text paging a dispatcher or admin at the ladder's top rung: theirs is to find someone, not to drive.
+    pub fn alarm_text(&self, v: &StatusView, request_path: &str) -> String {
+        let urgent = if v.someone_inside { "EMERGENCY, child or pet inside. " } else { "" };
+        fitted(&place(v), 2, 24, |place| {
+            format!(
+                "roadcall ALARM: {urgent}{} {} has nobody on it, {place}. Assign someone or call the customer: {}{request_path}",
+                v.problem.label(),
+                v.number,
+                self.public_url,
+            )
+        })
+    }
+
+    /// What an alarm call to dispatch says.
+    pub fn alarm_speech(&self, v: &StatusView) -> String {
+        let urgent = if v.someone_inside { " Emergency: a child or a pet is inside." } else { "" };
+        format!(
+            "Roadcall alarm. A request has nobody on it: {}, {}.{urgent} Open the dispatch board, assign someone or \
+             call the customer.",
+            spoken(v.problem),
+            short(&place(v), 80),
+        )
+    }
+
     /// What a call says before it asks for a key.
     pub fn page_speech(&self, v: &StatusView) -> String {
         let urgent = if v.someone_inside { " Emergency: a child or a pet is inside." } else { "" };
@@ -217,8 +317,9 @@ impl Wording<'_> {
         )
     }
 
-    /// The text to the customer for `purpose`, or `None` when there is nothing to say (no technician named).
-    pub fn customer_text(&self, purpose: Purpose, v: &StatusView, status_path: &str) -> Option<String> {
+    /// The text to the customer for `purpose` at `now` (unix ms), or `None` when there is nothing to say (no
+    /// technician named).
+    pub fn customer_text(&self, purpose: Purpose, v: &StatusView, status_path: &str, now: i64) -> Option<String> {
         let link = format!("{}{status_path}", self.public_url);
         let number = &v.number;
         Some(match purpose {
@@ -226,8 +327,8 @@ impl Wording<'_> {
             Purpose::Received => format!("roadcall: we have your request {number}. Follow it here: {link}"),
             Purpose::OnTheWay => {
                 let who = v.technician.as_deref().map(first_name)?;
-                let eta = v.eta_at.zip(v.timeline.last().map(|e| e.at));
-                let minutes = eta.map(|(eta, at)| (eta - at).div_euclid(60_000)).unwrap_or(0);
+                // To the nearest minute: sent a moment after "25 min" was pressed, it still says 25.
+                let minutes = v.eta_at.map(|eta| (eta - now + 30_000).div_euclid(60_000)).unwrap_or(0);
                 let when = if minutes > 0 { format!(", arriving in about {minutes} min") } else { String::new() };
                 let text = format!("roadcall {number}: {who} is on the way{when}. {link}");
                 // A name outside GSM-7 (Cyrillic, say) makes it UCS-2: then the link page says when.
@@ -340,9 +441,11 @@ pub fn read_reply(body: &str) -> Option<Reply> {
     let rest: Vec<&str> = words
         .iter()
         .map(String::as_str)
-        .filter(|w| !matches!(*w, "NO" | "PASS" | "YES" | "OK" | "TAKE" | "1"))
+        .filter(|w| !matches!(*w, "NO" | "PASS" | "YES" | "OK" | "TAKE" | "1" | "2"))
         .collect();
-    let number = RequestNumber::parse(&rest.join(" "))?;
+    let code = rest.join(" ");
+    // The code as the text gave it first: a code that itself begins with RC ("RC7K") is not a number's prefix.
+    let number = RequestNumber::parse(&format!("RC-{code}")).or_else(|| RequestNumber::parse(&code))?;
     Some(if pass { Reply::Pass(number) } else { Reply::Take(number) })
 }
 
@@ -400,7 +503,7 @@ mod tests {
         assert_eq!(segments(&page), 2, "{page}");
         assert!(page.contains("Reply 7K3QA to take it"), "{page}");
         assert!(page.contains("Interstate 95 northbound between exits 4 and 5") && page.contains("..."), "{page}");
-        let on_way = WORDS.customer_text(Purpose::OnTheWay, &v, status).unwrap_or_default();
+        let on_way = WORDS.customer_text(Purpose::OnTheWay, &v, status, 2_000).unwrap_or_default();
         assert_eq!(
             on_way,
             "roadcall RC-7K3QA: Anastasia is on the way, arriving in about 45 min. \
@@ -415,7 +518,7 @@ mod tests {
             .extend([entry(EventKind::Released, 2_500, ana, None), entry(EventKind::Accepted, 2_600, russian, None)]);
         v.timeline.push(entry(EventKind::OnTheWay, 2_700, russian, Some(45)));
         v.derive();
-        let on_way = WORDS.customer_text(Purpose::OnTheWay, &v, status).unwrap_or_default();
+        let on_way = WORDS.customer_text(Purpose::OnTheWay, &v, status, 2_700).unwrap_or_default();
         assert!(on_way.starts_with("roadcall RC-7K3QA: Анастасия is on the way."), "{on_way}");
         assert!(segments(&on_way) <= 2, "{on_way}");
         v.timeline.push(crate::domain::event::tests::recorded(
@@ -426,7 +529,7 @@ mod tests {
             Some((9, "Dee Okafor")),
         ));
         for purpose in Purpose::ALL {
-            if let Some(text) = WORDS.customer_text(purpose, &v, status) {
+            if let Some(text) = WORDS.customer_text(purpose, &v, status, 3_000) {
                 assert!(segments(&text) <= 2, "{purpose:?}: {text}");
                 assert!(!text.contains("Lima"), "first names only: {text}");
             }
@@ -441,6 +544,12 @@ mod tests {
         assert_eq!(read_reply(" Yes RC-7K3Q. "), Some(Reply::Take(n("7K3Q"))));
         assert_eq!(read_reply("no 7K3Q"), Some(Reply::Pass(n("7K3Q"))));
         assert_eq!(read_reply("NO RC 7K3Q"), Some(Reply::Pass(n("7K3Q"))));
+        assert_eq!(read_reply("rc7k"), Some(Reply::Take(n("RC-RC7K"))), "a code that begins with RC");
+        assert_eq!(read_reply("RC-RC7K"), Some(Reply::Take(n("RC-RC7K"))));
+        assert_eq!(read_reply("2 7K3Q"), Some(Reply::Pass(n("7K3Q"))));
+        assert_eq!(read_reply("rc7k"), Some(Reply::Take(n("RC-RC7K"))), "a code that begins with RC");
+        assert_eq!(read_reply("RC-RC7K"), Some(Reply::Take(n("RC-RC7K"))));
+        assert_eq!(read_reply("2 7K3Q"), Some(Reply::Pass(n("7K3Q"))));
         assert_eq!(read_reply("hello"), None);
         assert_eq!(read_reply(""), None);
         assert_eq!(opt_out_word(" stop "), Some(true));

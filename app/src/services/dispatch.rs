@@ -29,6 +29,10 @@ pub enum DispatchError {
     Range(#[from] RangeRefusal),
     #[error("{0}")]
     Checklist(#[from] ChecklistRefusal),
+    #[error("The mobile number: {0}")]
+    BadPhone(&'static str),
+    #[error("No member of staff has the login {0}.")]
+    UnknownLogin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -75,7 +79,7 @@ impl Services {
             unreadable,
             callbacks,
             callbacks_total,
-            crew: self.store.crew().await?,
+            crew: self.crew().await?,
             roster: self.store.roster().await?,
             escalate_every_ms: ladder.every_ms,
             texting: self.texting().await?,
@@ -95,6 +99,7 @@ impl Services {
             partner: loaded.partner,
             alarm: loaded.view.alarm(progress),
             arrival_confirmed: progress.arrival_confirmed,
+            sent: self.store.sent_for(loaded.id).await?,
             job: JobView {
                 mine: false,
                 customer_name: loaded.customer_name,
@@ -233,12 +238,28 @@ impl Services {
                 role: s.role,
                 on_duty_since: s.on_duty_since,
                 disabled: s.disabled,
+                phone: s.phone.map(|p| Phone::from_stored(p).international()),
             })
             .collect();
         Ok(Setup { staff, checklists: self.store.checklist_templates().await? })
     }
 
     /// Replaces one problem's truck checklist; jobs opened from now on (and open jobs, on their next load) show it.
+    /// A member's mobile number for texts and calls; empty removes it (alerts are then push only).
+    pub async fn set_staff_phone(&self, who: &StaffMember, login: &str, phone: &str) -> Result<(), DispatchError> {
+        require_dispatch(who)?;
+        let phone = match phone.trim() {
+            "" => None,
+            typed => Some(Phone::parse(typed, self.settings.default_region).map_err(DispatchError::BadPhone)?),
+        };
+        let login = login.trim().to_lowercase();
+        if !self.store.set_staff_phone(&login, phone.as_ref().map(Phone::e164)).await? {
+            return Err(DispatchError::UnknownLogin(login.chars().take(40).collect()));
+        }
+        self.live.publish(Changed::Crew);
+        Ok(())
+    }
+
     pub async fn set_checklist(&self, who: &StaffMember, problem: &str, text: &str) -> Result<(), DispatchError> {
         require_dispatch(who)?;
         let template = ChecklistTemplate::parse(problem, text)?;

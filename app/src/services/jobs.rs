@@ -71,7 +71,7 @@ fn is_mine(loaded: &Loaded, who: &StaffMember) -> bool {
 impl Services {
     /// Open requests nobody has yet, oldest first, and the technician's own open jobs.
     pub async fn board(&self, who: &StaffMember) -> Result<Board, StoreError> {
-        let mut board = Board { on_duty: who.on_duty, crew: self.store.crew().await?, ..Board::default() };
+        let mut board = Board { on_duty: who.on_duty, crew: self.crew().await?, ..Board::default() };
         for loaded in self.store.open_requests().await?.requests {
             if loaded.view.status == RequestStatus::Received {
                 board.open.push(card(&loaded, who, &self.settings.ladder));

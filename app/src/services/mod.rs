@@ -163,7 +163,7 @@ impl Services {
             Source::Phone { staff_id } => (None, Some(staff_id)),
             Source::Web => (None, None),
         };
-        let queue = self.queue_for(&crate::domain::Progress::default(), &crate::domain::Event::Received);
+        let queue = self.queue_for(&crate::domain::Progress::default(), &crate::domain::Event::Received, None);
         let record = NewRecord {
             request,
             source: source.as_str(),

@@ -8,11 +8,11 @@ use super::{JobError, Services, StaffMember};
 use crate::{
     domain::{
         Actor, Channel, Event, JobAction, Outgoing, Progress, Purpose, Refusal, Reply, RequestNumber, RequestStatus,
-        Wording, opt_out_word, read_reply,
+        SendState, Wording, opt_out_word, read_reply,
     },
     live::Changed,
     paths,
-    store::{Claimed, Loaded, Queue, SendState, StoreError, now_ms},
+    store::{Claimed, Loaded, Queue, StoreError, now_ms},
     twilio::{OPTED_OUT, Sent, Twilio, gather_twiml},
 };
 
@@ -58,6 +58,26 @@ fn backoff_ms(attempt: i64, jitter: f64) -> i64 {
     base + spread
 }
 
+/// What a claimed row sends.
+enum Message {
+    Text(String),
+    /// What the call says, and the TwiML that says it.
+    Call {
+        said: String,
+        twiml: String,
+    },
+}
+
+impl Message {
+    /// What dispatch reads of it.
+    fn said(&self) -> &str {
+        match self {
+            Message::Text(text) => text,
+            Message::Call { said, .. } => said,
+        }
+    }
+}
+
 /// What became of a webhook's answer from a member of staff.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answered {
@@ -77,10 +97,25 @@ impl Services {
         })
     }
 
-    /// The texts and calls `event` sets going, `before` being the request's state before it.
-    pub(crate) fn queue_for(&self, before: &Progress, event: &Event) -> Vec<Queue> {
+    /// Who is on duty, and how alerts reach them: texts count only when they are on.
+    pub(crate) async fn crew(&self) -> Result<Vec<crate::domain::CrewMember>, StoreError> {
+        let mut crew = self.store.crew().await?;
+        if self.messaging.is_none() {
+            crew.iter_mut().for_each(|c| c.texts = false);
+        }
+        Ok(crew)
+    }
+
+    /// The texts and calls `event`, done by the member `by` if staff, sets going, `before` being the request's
+    /// state before it.
+    pub(crate) fn queue_for(&self, before: &Progress, event: &Event, by: Option<i64>) -> Vec<Queue> {
         let Some(messaging) = &self.messaging else { return Vec::new() };
         let paging = messaging.paging;
+        // Who passed on it, or handed it back, is not paged about it again for this wait.
+        let passed = match (event, by) {
+            (Event::Declined { .. } | Event::Released { .. }, Some(id)) => Some(Queue::StopPagingMember(id)),
+            _ => None,
+        };
         Outgoing::after(before, event)
             .into_iter()
             .flat_map(|out| match out {
@@ -91,6 +126,7 @@ impl Services {
                 Outgoing::Customer(purpose) => vec![Queue::Customer { purpose }],
                 Outgoing::StopPaging => vec![Queue::StopPaging],
             })
+            .chain(passed)
             .collect()
     }
 
@@ -103,7 +139,7 @@ impl Services {
         by: Option<i64>,
         event: &Event,
     ) -> Result<bool, StoreError> {
-        let queue = self.queue_for(&loaded.progress, event);
+        let queue = self.queue_for(&loaded.progress, event, by);
         if !self.store.append_event(loaded.id, loaded.version, actor, by, event, &queue).await? {
             return Ok(false);
         }
@@ -159,9 +195,14 @@ impl Services {
             for row in claimed {
                 let services = self.clone();
                 messaging.sending.spawn(async move {
-                    let request_id = row.request_id;
+                    let (id, request_id, attempt) = (row.id, row.request_id, row.attempt);
                     if let Err(e) = services.send_one(row).await {
-                        tracing::error!(error = %e, request_id, "a text or call could not be sent");
+                        // Our own trouble (the database busy, say): the row is tried again, not lost.
+                        tracing::error!(error = %e, outbox = id, "a text or call could not be sent; trying again");
+                        let at = now_ms() + backoff_ms(attempt - 1, rand::random::<f64>());
+                        if let Err(e) = services.store.retry_at(id, at, "Not sent yet: the server was busy.").await {
+                            tracing::error!(error = %e, outbox = id, "a text or call could not be put back");
+                        }
                     }
                     services.live.publish(Changed::Request(request_id));
                 });
@@ -170,71 +211,95 @@ impl Services {
         self.store.next_due().await
     }
 
+    /// Sends one claimed text or call, if it is still needed, and records what the provider said.
     async fn send_one(&self, row: Claimed) -> Result<(), StoreError> {
         let Some(messaging) = &self.messaging else { return Ok(()) };
-        let Some(loaded) = self.store.load(row.request_id).await? else {
-            return self.store.settle(row.id, SendState::Cancelled, "The request is gone.", None).await;
-        };
-        let v = &loaded.view;
+        let cancel = |why: &'static str| self.store.settle(row.id, SendState::Cancelled, why, None);
+        let Some(loaded) = self.store.load(row.request_id).await? else { return cancel("The request is gone.").await };
+        let (v, p) = (&loaded.view, &loaded.progress);
         let words = Wording { public_url: &self.settings.public_url, call_us: &self.settings.call_us };
         let status_callback = format!("{}{}", self.settings.public_url, paths::TWILIO_STATUS);
-        let (body, sent) = match row.purpose {
+        let message = match row.purpose {
             Purpose::Page => {
-                let p = &loaded.progress;
-                let still_waiting = p.status() == RequestStatus::Received && Some(p.since) == row.wait_began;
-                if !still_waiting {
-                    return self.store.settle(row.id, SendState::Cancelled, "No longer waiting: not sent.", None).await;
+                if p.status() != RequestStatus::Received || Some(p.since) != row.wait_began {
+                    return cancel("No longer waiting: not sent.").await;
                 }
-                match row.channel {
-                    Channel::Call => {
+                let member = match row.staff_id {
+                    Some(id) => self.store.staff_by_id(id).await?,
+                    None => None,
+                };
+                let Some(member) = member.filter(|m| !m.disabled) else {
+                    return cancel("The account is disabled: not sent.").await;
+                };
+                let works_jobs = member.role.works_jobs();
+                if works_jobs && member.on_duty_since.is_none() && !member.backup {
+                    return cancel("Off duty by then: not sent.").await;
+                }
+                let job = paths::at(if works_jobs { paths::TECH_JOB } else { paths::DISPATCH_REQUEST }, &v.number);
+                match (row.channel, works_jobs) {
+                    (Channel::Call, true) => {
+                        let action = paths::at(paths::TWILIO_CALL, &row.id.to_string());
                         let speech = words.page_speech(v);
-                        let action = format!(
-                            "{}{}",
-                            self.settings.public_url,
-                            paths::at(paths::TWILIO_CALL, &row.id.to_string())
-                        );
-                        let twiml = gather_twiml(&speech, &action);
-                        (speech, messaging.twilio.place_call(&row.to_phone, &twiml, &status_callback).await)
+                        let twiml = gather_twiml(&speech, &format!("{}{action}", self.settings.public_url));
+                        Message::Call { said: speech, twiml }
                     }
-                    _ => {
-                        let text = words.page_text(v, &paths::at(paths::TECH_JOB, &v.number));
-                        let sent = messaging.twilio.send_sms(&row.to_phone, &text, &status_callback).await;
-                        (text, sent)
+                    (Channel::Call, false) => {
+                        let speech = words.alarm_speech(v);
+                        Message::Call { twiml: crate::twilio::reply_twiml(Some(&speech), None), said: speech }
                     }
+                    (_, true) => Message::Text(words.page_text(v, &job)),
+                    (_, false) => Message::Text(words.alarm_text(v, &job)),
                 }
             }
             purpose => {
                 if self.store.opted_out(&row.to_phone).await? {
-                    let why = "The customer replied STOP: not sent.";
-                    return self.store.settle(row.id, SendState::Cancelled, why, None).await;
+                    return cancel("The customer replied STOP: not sent.").await;
                 }
                 if !crate::domain::Phone::from_stored(row.to_phone.clone()).takes_texts() {
-                    let why = "Not a mobile number: not sent.";
-                    return self.store.settle(row.id, SendState::Cancelled, why, None).await;
+                    return cancel("Not a mobile number: not sent.").await;
                 }
-                let status_path = paths::at(paths::STATUS, &loaded.token);
-                let Some(text) = words.customer_text(purpose, v, &status_path) else {
-                    return self.store.settle(row.id, SendState::Cancelled, "Nothing to say: not sent.", None).await;
+                // News that is already old is not sent: "on the way" once they are there, say.
+                let still_true = match purpose {
+                    Purpose::OnTheWay | Purpose::Late => p.status() == RequestStatus::OnTheWay,
+                    Purpose::FollowUp => p.status() == RequestStatus::Done && p.rating.is_none(),
+                    Purpose::Page | Purpose::Received | Purpose::Cancelled => true,
                 };
-                let sent = messaging.twilio.send_sms(&row.to_phone, &text, &status_callback).await;
-                (text, sent)
+                let status_path = paths::at(paths::STATUS, &loaded.token);
+                match words.customer_text(purpose, v, &status_path, now_ms()).filter(|_| still_true) {
+                    Some(text) => Message::Text(text),
+                    None => return cancel("Overtaken by events: not sent.").await,
+                }
             }
         };
+        self.store.mark_sending(row.id, message.said()).await?;
+        let sent = match &message {
+            Message::Text(text) => messaging.twilio.send_sms(&row.to_phone, text, &status_callback).await,
+            Message::Call { twiml, .. } => messaging.twilio.place_call(&row.to_phone, twiml, &status_callback).await,
+        };
+        let body = Some(message.said());
+        // What the provider said stays with the row for dispatch; the log gets no more than the row's id, as the
+        // provider's words may quote the number.
         match sent {
-            Sent::Accepted(sid) => self.store.mark_sent(row.id, &sid, &body).await,
+            Sent::Accepted(sid) => self.store.mark_sent(row.id, &sid, message.said()).await,
             Sent::Refused { code, message } => {
                 if code == Some(OPTED_OUT) && row.staff_id.is_none() {
                     self.store.set_opt_out(&row.to_phone, true).await?;
                 }
-                tracing::warn!(outbox = row.id, %message, "the provider refused a text or call");
-                self.store.settle(row.id, SendState::Failed, &message, Some(&body)).await
+                tracing::warn!(outbox = row.id, ?code, "the provider refused a text or call");
+                self.store.settle(row.id, SendState::Failed, &message, body).await
             }
-            Sent::Retry(message) if row.attempt >= MAX_ATTEMPTS => {
+            // A customer is not texted twice; a page may be, as a second text beats a missed job.
+            Sent::Unclear(message) if row.purpose != Purpose::Page => {
+                tracing::warn!(outbox = row.id, "a text may or may not have gone out; not sent again");
+                let why = format!("It may not have gone out ({message}); not sent again.");
+                self.store.settle(row.id, SendState::Failed, &why, body).await
+            }
+            Sent::Retry(message) | Sent::Unclear(message) if row.attempt >= MAX_ATTEMPTS => {
                 let why = format!("Given up after {} attempts: {message}", row.attempt);
-                self.store.settle(row.id, SendState::Failed, &why, Some(&body)).await
+                self.store.settle(row.id, SendState::Failed, &why, body).await
             }
-            Sent::Retry(message) => {
-                tracing::warn!(outbox = row.id, attempt = row.attempt, %message, "a text or call will be tried again");
+            Sent::Retry(message) | Sent::Unclear(message) => {
+                tracing::warn!(outbox = row.id, attempt = row.attempt, "a text or call will be tried again");
                 let at = now_ms() + backoff_ms(row.attempt - 1, rand::random::<f64>());
                 self.store.retry_at(row.id, at, &message).await
             }
@@ -296,9 +361,8 @@ impl Services {
         let Some((request_id, Some(staff_id))) = self.store.outbox_page(outbox_id).await? else {
             return Ok("This call is not about a job. Goodbye.".into());
         };
-        let (Some(loaded), Some(member)) =
-            (self.store.load(request_id).await?, self.store.staff_by_id(staff_id).await?)
-        else {
+        let member = self.store.staff_by_id(staff_id).await?.filter(|m| !m.disabled);
+        let (Some(loaded), Some(member)) = (self.store.load(request_id).await?, member) else {
             return Ok("This job is no longer there. Goodbye.".into());
         };
         let Some(number) = RequestNumber::parse(&loaded.view.number) else {
@@ -329,6 +393,9 @@ impl Services {
         via: Channel,
     ) -> Result<Answered, StoreError> {
         let number = number.as_str().to_owned();
+        if !who.role.works_jobs() {
+            return Ok(Answered::Refused(JobError::NotTechnician.to_string()));
+        }
         if take {
             return match self.job_step_via(who, &number, JobAction::Accept, via).await {
                 Ok(()) => Ok(Answered::Took(number)),

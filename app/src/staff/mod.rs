@@ -153,12 +153,19 @@ pub fn waited(since_ms: i64, now_ms: i64) -> String {
 
 /// Notification health: can a job alert reach this technician with the app closed?
 fn reach(member: &CrewMember) -> String {
-    match (member.devices, member.failing) {
-        (0, _) => " · no alert phone: reachable only with the app open".to_owned(),
-        (_, true) => " · alerts are failing: check the phone".to_owned(),
+    let push = match (member.devices, member.failing) {
+        (0, _) if !member.texts => " · no alert phone: reachable only with the app open".to_owned(),
+        (0, _) => String::new(),
+        (_, true) => " · push alerts are failing: check the phone".to_owned(),
         (1, false) => " · alerts on 1 phone".to_owned(),
         (n, false) => format!(" · alerts on {n} phones"),
-    }
+    };
+    let texts = match (member.texts, member.texts_failing) {
+        (false, _) => "",
+        (true, false) => " · texts and calls",
+        (true, true) => " · the last text failed: check the number",
+    };
+    format!("{push}{texts}")
 }
 
 /// Who is on duty now, since when, and whether an alert reaches them: on the technicians' and dispatch boards.
@@ -168,10 +175,10 @@ pub fn CrewList(crew: Signal<Vec<CrewMember>>) -> impl IntoView {
         <ul class="crew">
             <For
                 each=move || crew.get()
-                key=|c| (c.name.clone(), c.on_duty_since, c.devices, c.last_reached_at, c.failing)
+                key=|c| format!("{c:?}")
                 let(member)
             >
-                <li data-reachable=(member.devices > 0 && !member.failing).to_string()>
+                <li data-reachable=member.reachable().to_string()>
                     <strong>{member.name.clone()}</strong>
                     " · since "
                     <Clock unix_ms=member.on_duty_since />

@@ -1,11 +1,10 @@
 //! Texts and calls waiting to be sent, and what became of each: rows written in the transaction of the event
 //! that causes them, claimed by the sender with a lease, and moved on by the provider's receipts.
 
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{Store, StoreError, now_ms};
-use crate::domain::{Audience, Channel, Purpose};
+use crate::domain::{Audience, Channel, Purpose, SendState, SentLine};
 
 /// What an append (or a new request) also writes to the outbox. Times are counted from the event's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +16,8 @@ pub enum Queue {
     Customer { purpose: Purpose },
     /// Pages not yet sent for this request are not sent: someone owns it, or it is closed.
     StopPaging,
+    /// Nor those to this member: they passed on it, or handed it back.
+    StopPagingMember(i64),
 }
 
 /// One text or call claimed for sending.
@@ -31,63 +32,6 @@ pub struct Claimed {
     pub wait_began: Option<i64>,
     /// This attempt's number, from 1.
     pub attempt: i64,
-}
-
-/// Where a text or call stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SendState {
-    Pending,
-    Sending,
-    /// The provider took it.
-    Sent,
-    /// The phone has it (a text), or the call was answered.
-    Delivered,
-    Failed,
-    /// Not sent: nobody needed it any more, or the customer opted out.
-    Cancelled,
-}
-
-impl SendState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SendState::Pending => "pending",
-            SendState::Sending => "sending",
-            SendState::Sent => "sent",
-            SendState::Delivered => "delivered",
-            SendState::Failed => "failed",
-            SendState::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SendState> {
-        [
-            SendState::Pending,
-            SendState::Sending,
-            SendState::Sent,
-            SendState::Delivered,
-            SendState::Failed,
-            SendState::Cancelled,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
-
-/// A text or call as dispatch sees it on the request's page.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SentLine {
-    pub channel: Channel,
-    pub purpose: Purpose,
-    /// The member paged; `None`: the customer.
-    pub staff: Option<String>,
-    pub state: SendState,
-    pub attempts: i64,
-    pub body: Option<String>,
-    pub detail: Option<String>,
-    /// When it was queued, and when its state last moved (unix ms).
-    pub created_at: i64,
-    pub updated_at: i64,
 }
 
 /// The staff an audience names, as a condition on `s` (the staff table) in accounts in use; `member` is the
@@ -143,6 +87,17 @@ pub(super) async fn enqueue(
                 .execute(&mut *conn)
                 .await?;
             }
+            Queue::StopPagingMember(staff_id) => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'cancelled', detail = 'They passed on it: not sent.', updated_at = $3 \
+                     WHERE request_id = $1 AND staff_id = $2 AND purpose = 'page' AND state = 'pending'",
+                )
+                .bind(request_id)
+                .bind(staff_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            }
             Queue::StopPaging => {
                 sqlx::query(
                     "UPDATE outbox SET state = 'cancelled', detail = 'No longer waiting: not sent.', updated_at = $2 \
@@ -162,19 +117,25 @@ impl Store {
     /// Takes up to `limit` texts and calls due by `now` for `lease_ms`: another sender (or this one after a
     /// restart) does not take them meanwhile. Rows whose sender died while sending are settled first.
     pub async fn claim_due(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>, StoreError> {
-        // The provider may have taken it before the sender died: not sent again (no provider has an idempotency
-        // key for texts and calls), and dispatch sees that it may not have gone out.
+        // A sender that died before handing a row over: it is due again. One that died after, waiting for the
+        // provider's answer: a page is sent again (a second text beats a missed job); a customer's text is not,
+        // and dispatch sees that it may not have gone out.
         sqlx::query(
-            "UPDATE outbox SET state = 'failed', claimed_until = NULL, updated_at = $1, \
-             detail = 'The server stopped while sending it: it may not have gone out, and was not sent again.' \
-             WHERE state = 'sending' AND claimed_until < $1",
+            "UPDATE outbox SET claimed_until = NULL, updated_at = $1, \
+             state = CASE WHEN state = 'claimed' OR purpose = 'page' THEN 'pending' ELSE 'failed' END, \
+             detail = CASE WHEN state = 'claimed' OR purpose = 'page' THEN detail \
+             ELSE 'The server stopped while sending it: it may not have gone out, and was not sent again.' END \
+             WHERE state IN ('claimed', 'sending') AND claimed_until < $1",
         )
         .bind(now)
         .execute(&self.pool)
         .await?;
+        // `state = 'pending'` again outside the subquery: of two instances claiming at once, the second finds the
+        // row taken, not its stale snapshot of it.
         let rows = sqlx::query(
-            "UPDATE outbox SET state = 'sending', claimed_until = $2, attempts = attempts + 1, updated_at = $1 \
-             WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $3) \
+            "UPDATE outbox SET state = 'claimed', claimed_until = $2, attempts = attempts + 1, updated_at = $1 \
+             WHERE state = 'pending' AND id IN \
+             (SELECT id FROM outbox WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $3) \
              RETURNING id, request_id, channel, purpose, staff_id, to_phone, wait_began, attempts",
         )
         .bind(now)
@@ -205,6 +166,19 @@ impl Store {
     /// When the next text or call falls due, if any is waiting.
     pub async fn next_due(&self) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM outbox WHERE state = 'pending'").fetch_one(&self.pool).await?)
+    }
+
+    /// About to be handed to the provider: from here a crash leaves it unknown whether it went out.
+    pub async fn mark_sending(&self, id: i64, body: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sending', body = $2, updated_at = $3 WHERE id = $1 AND state = 'claimed'",
+        )
+        .bind(id)
+        .bind(body)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// The provider took it.

@@ -19,9 +19,12 @@ pub struct StaffRecord {
     pub session_epoch: i64,
     /// E.164: texts and calls.
     pub phone: Option<String>,
+    /// Alerted when nobody on duty takes a request in time.
+    pub backup: bool,
 }
 
-const STAFF_COLUMNS: &str = "id, login, name, role, password_hash, on_duty_since, disabled_at, session_epoch, phone";
+const STAFF_COLUMNS: &str =
+    "id, login, name, role, password_hash, on_duty_since, disabled_at, session_epoch, phone, backup_since";
 
 fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreError> {
     let role: String = row.try_get("role")?;
@@ -35,6 +38,7 @@ fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreErr
         disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
         session_epoch: row.try_get("session_epoch")?,
         phone: row.try_get("phone")?,
+        backup: row.try_get::<Option<i64>, _>("backup_since")?.is_some(),
     })
 }
 
@@ -92,9 +96,24 @@ impl Store {
 
     /// The member with this mobile number (E.164) whose account is in use: who replied to a page.
     pub async fn staff_by_phone(&self, phone: &str) -> Result<Option<StaffRecord>, StoreError> {
-        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE phone = $1 AND disabled_at IS NULL ORDER BY id");
+        // One number on two accounts (a technician who also dispatches): the technician answers pages.
+        let sql = format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE phone = $1 AND disabled_at IS NULL \
+             ORDER BY CASE role WHEN 'technician' THEN 0 ELSE 1 END, id"
+        );
         let row = sqlx::query(&sql).bind(phone).fetch_optional(&self.pool).await?;
         row.as_ref().map(staff_from_row).transpose()
+    }
+
+    /// `Ok(false)` when there is no such login.
+    pub async fn set_staff_phone(&self, login: &str, phone: Option<&str>) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE staff SET phone = $2 WHERE login = $1")
+            .bind(login)
+            .bind(phone)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(done > 0)
     }
 
     pub async fn list_staff(&self) -> Result<Vec<StaffRecord>, StoreError> {
@@ -174,10 +193,13 @@ impl Store {
     /// Technicians on duty now, longest first, with how their alert devices are doing.
     pub async fn crew(&self) -> Result<Vec<CrewMember>, StoreError> {
         let rows = sqlx::query(
-            "SELECT s.name, s.on_duty_since, COUNT(p.id) AS devices, MAX(p.last_success_at) AS reached, \
-             MAX(p.last_failure_at) AS failed FROM staff s LEFT JOIN push_subscriptions p ON p.staff_id = s.id \
+            "SELECT s.name, s.on_duty_since, s.phone, COUNT(p.id) AS devices, MAX(p.last_success_at) AS reached, \
+             MAX(p.last_failure_at) AS failed, \
+             (SELECT o.state FROM outbox o WHERE o.staff_id = s.id AND o.channel = 'sms' \
+              AND o.state IN ('sent', 'delivered', 'failed') ORDER BY o.id DESC LIMIT 1) AS last_text \
+             FROM staff s LEFT JOIN push_subscriptions p ON p.staff_id = s.id \
              WHERE s.on_duty_since IS NOT NULL AND s.disabled_at IS NULL AND s.role = 'technician' \
-             GROUP BY s.id, s.name, s.on_duty_since ORDER BY s.on_duty_since, s.id",
+             GROUP BY s.id, s.name, s.on_duty_since, s.phone ORDER BY s.on_duty_since, s.id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -191,6 +213,8 @@ impl Store {
                     devices: u32::try_from(r.try_get::<i64, _>("devices")?).unwrap_or(0),
                     last_reached_at: reached,
                     failing: failed.is_some_and(|f| reached.is_none_or(|s| f > s)),
+                    texts: r.try_get::<Option<String>, _>("phone")?.is_some(),
+                    texts_failing: r.try_get::<Option<String>, _>("last_text")?.as_deref() == Some("failed"),
                 })
             })
             .collect()

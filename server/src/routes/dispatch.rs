@@ -117,6 +117,23 @@ pub async fn checklist(
 }
 
 #[derive(Deserialize)]
+pub struct PhoneForm {
+    login: Option<String>,
+    phone: Option<String>,
+}
+
+pub async fn staff_phone(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<PhoneForm>,
+) -> Result<Done, Problem> {
+    let login = form.login.unwrap_or_default();
+    let result = state.services.set_staff_phone(&staff.member, &login, form.phone.as_deref().unwrap_or_default()).await;
+    result.map_err(|e| Problem::from(e).back(format!("{}#staff", paths::DISPATCH_SETUP)))?;
+    Ok(Done(format!("{}#staff", paths::DISPATCH_SETUP)))
+}
+
+#[derive(Deserialize)]
 pub struct SearchQuery {
     q: Option<String>,
 }

@@ -109,7 +109,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
     let csrf = |routes: Router<AppState>| {
         routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::verify_csrf))
     };
-    let staff_posts: [(&str, MethodRouter<AppState>); 9] = [
+    let staff_posts: [(&str, MethodRouter<AppState>); 10] = [
         (paths::LOGOUT, post(staff::log_out)),
         (paths::TECH_DUTY, post(staff::duty)),
         (paths::TECH_JOB_STEP, post(staff::step)),
@@ -119,6 +119,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
         (paths::DISPATCH_ROSTER, post(dispatch::roster)),
         (paths::DISPATCH_PHONE_IN, post(dispatch::phone_in)),
         (paths::DISPATCH_CHECKLISTS, post(dispatch::checklist)),
+        (paths::DISPATCH_STAFF_PHONE, post(dispatch::staff_phone)),
     ];
     let staff_reads: [(&str, MethodRouter<AppState>); 10] = [
         (paths::STAFF_BOARD, get(staff::board)),

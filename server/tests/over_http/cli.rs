@@ -46,6 +46,35 @@ fn staff_are_added_listed_and_disabled_from_the_command_line() {
     assert!(!list.contains("bo "), "{list}");
     let unknown = server(&db, &["user", "disable", "nobody"], "");
     assert!(!unknown.status.success());
+
+    let texted = ["user", "add", "sam", "--name", "Sam Rivera", "--role", "technician", "--phone", "(201) 555-0111"];
+    let added = server(&db, &texted, "secret horse 42\n");
+    assert!(added.status.success(), "{}", text(&added));
+    assert!(String::from_utf8_lossy(&added.stdout).contains("texts and calls to +12015550111"), "{}", text(&added));
+    let bad = ["user", "add", "bob", "--name", "Bob", "--role", "technician", "--phone", "12"];
+    let refused = server(&db, &bad, "secret horse 42\n");
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("The phone number"), "{}", text(&refused));
+}
+
+#[test]
+fn texts_and_calls_need_every_provider_setting_and_a_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let serve = |extra: &[&str]| {
+        let mut args =
+            vec!["--site-root", "target/none", "--twilio-account-sid", "AC1", "--twilio-from", "+12025550100"];
+        args.extend_from_slice(extra);
+        server(&db, &args, "")
+    };
+    let partial = serve(&["--addr", "127.0.0.1:0"]);
+    assert!(!partial.status.success());
+    assert!(text(&partial).contains("need all of --twilio-account-sid, --twilio-auth-token and --twilio-from"));
+    let public = serve(&["--addr", "0.0.0.0:0", "--twilio-auth-token", "token"]);
+    assert!(!public.status.success());
+    assert!(text(&public).contains("texts and calls need --public-url"), "{}", text(&public));
+    let empty = serve(&["--addr", "127.0.0.1:0", "--twilio-auth-token", " "]);
+    assert!(text(&empty).contains("--twilio-auth-token is empty"), "{}", text(&empty));
 }
 
 #[test]

@@ -3,10 +3,7 @@
 //! informed by text; webhooks without the provider's signature are refused; a provider that is down delays
 //! texts, never loses or doubles them.
 
-use app::{
-    domain::{Channel, Event, Role},
-    store::{SendState, SentLine},
-};
+use app::domain::{Channel, Event, Role, SendState, SentLine};
 use serde_json::Value;
 
 use crate::common::{
@@ -115,6 +112,14 @@ async fn a_reply_to_the_text_takes_the_job_and_nobody_is_called_after() {
     let passed = fake.text_in(&app.base, BEN, &format!("no {code}")).await.text().await.unwrap();
     assert!(passed.contains(&format!("you pass on {number}")), "{passed}");
     assert_eq!(last_event(&app, id).await, (Event::Declined { via: Channel::Sms }, Some("Ben Okafor".into())));
+    // Who passed is not called about it; the others still are.
+    let calls = |lines: Vec<SentLine>| -> Vec<(Option<String>, SendState)> {
+        lines.into_iter().filter(|l| l.channel == Channel::Call).map(|l| (l.staff, l.state)).collect()
+    };
+    assert_eq!(
+        calls(sent(&app, id).await),
+        [(Some("Sam Rivera".into()), SendState::Pending), (Some("Ben Okafor".into()), SendState::Cancelled)]
+    );
     let took = fake.text_in(&app.base, SAM, &format!(" {} ", code.to_lowercase())).await.text().await.unwrap();
     assert!(took.contains(&format!("<Message>{number} is yours.")), "{took}");
     assert_eq!(last_event(&app, id).await, (Event::Accepted { via: Channel::Sms }, Some("Sam Rivera".into())));
@@ -122,9 +127,10 @@ async fn a_reply_to_the_text_takes_the_job_and_nobody_is_called_after() {
     assert!(late.contains("Sam Rivera has already taken this job."), "{late}");
 
     // The calls that were to follow are not placed: the paging stopped with the owner.
-    let calls: Vec<SendState> =
-        sent(&app, id).await.iter().filter(|l| l.channel == Channel::Call).map(|l| l.state).collect();
-    assert_eq!(calls, [SendState::Cancelled, SendState::Cancelled]);
+    assert_eq!(
+        calls(sent(&app, id).await),
+        [(Some("Sam Rivera".into()), SendState::Cancelled), (Some("Ben Okafor".into()), SendState::Cancelled)]
+    );
     // A reply that names no job is answered with how to.
     let unclear = fake.text_in(&app.base, SAM, "on my way").await.text().await.unwrap();
     assert!(unclear.contains("Reply with the job&apos;s code"), "{unclear}");
@@ -286,4 +292,117 @@ async fn a_text_queued_before_a_crash_goes_out_once_after_the_restart() {
     assert_eq!(fake.seen(|s| s.messages.len()), 1);
     server.child.kill().unwrap();
     server.child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn dispatch_sees_each_text_with_its_receipt_and_a_member_whose_last_text_failed_is_marked() {
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "100ms", "10m").await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    on_duty(&app, "sam", "Sam Rivera", SAM).await;
+    let crew = |board: &Value| board["data"]["crew"][0].clone();
+    let (_, board) = dee.get_json("/staff/api/dispatch").await;
+    assert_eq!((crew(&board)["texts"].as_bool(), crew(&board)["devices"].as_u64()), (Some(true), Some(0)));
+    let (_, number, _) = request(&app).await;
+    let page = fake.text_to(SAM, 1).await;
+    let received = fake.text_to(CUSTOMER, 1).await;
+    assert_eq!(fake.receipt(&page, "undelivered").await.status(), 200);
+    assert_eq!(fake.receipt(&received, "delivered").await.status(), 200);
+
+    let (_, board) = dee.get_json("/staff/api/dispatch").await;
+    assert_eq!(crew(&board)["texts_failing"], true, "{board}");
+    let (_, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{number}")).await;
+    let sent = view["data"]["sent"].as_array().unwrap();
+    let line = |staff: Value, channel: &str| {
+        sent.iter().find(|l| l["staff"] == staff && l["channel"] == channel).cloned().unwrap_or(Value::Null)
+    };
+    let to_sam = line(Value::from("Sam Rivera"), "sms");
+    assert_eq!(to_sam["state"], "failed");
+    assert_eq!(to_sam["detail"], "The provider reported undelivered (error 30003).");
+    assert_eq!(to_sam["body"], page.body.as_str());
+    let to_customer = line(Value::Null, "sms");
+    assert_eq!((to_customer["purpose"].as_str(), to_customer["state"].as_str()), (Some("received"), Some("delivered")));
+    assert_eq!(line(Value::from("Sam Rivera"), "call")["state"], "pending", "the call waits its turn");
+}
+
+#[tokio::test]
+async fn dispatch_sets_a_members_mobile_number_in_setup_and_texts_go_there() {
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "100ms", "10m").await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    assert_eq!(sam.post("/tech/duty", &[("on", "1")]).await.status(), 204);
+    let refused = dee.post("/dispatch/staff/phone", &[("login", "sam"), ("phone", "12")]).await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().starts_with("The mobile number:"), "{body}");
+    assert_eq!(dee.post("/dispatch/staff/phone", &[("login", "nobody"), ("phone", SAM)]).await.status(), 404);
+    assert_eq!(sam.post("/dispatch/staff/phone", &[("login", "sam"), ("phone", SAM)]).await.status(), 403);
+    assert_eq!(dee.post("/dispatch/staff/phone", &[("login", "sam"), ("phone", "(201) 555-0111")]).await.status(), 204);
+    let (_, setup) = dee.get_json("/staff/api/dispatch/setup").await;
+    let line = setup["data"]["staff"].as_array().unwrap().iter().find(|s| s["login"] == "sam").unwrap().clone();
+    assert_eq!(line["phone"], "+1 201-555-0111");
+    request(&app).await;
+    fake.text_to(SAM, 1).await;
+    // Emptied: texts and calls off for Sam.
+    assert_eq!(dee.post("/dispatch/staff/phone", &[("login", "sam"), ("phone", "")]).await.status(), 204);
+    let (id, _, _) = request(&app).await;
+    assert!(sent(&app, id).await.iter().all(|l| l.staff.is_none()), "no pages without a number");
+}
+
+#[tokio::test]
+async fn each_member_is_texted_and_called_once_per_wait_however_many_rungs_alert_them_again() {
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "100ms", "10m").await;
+    on_duty(&app, "sam", "Sam Rivera", SAM).await;
+    let (id, _, _) = request(&app).await;
+    fake.text_to(SAM, 1).await;
+    let now = app::store::now_ms();
+    // The ladder's first rung alerts the technicians on duty again: by push, not by a second text and call.
+    assert_eq!(app.services.escalate_due(now + 3 * 60_000).await.unwrap(), 1);
+    let pages: Vec<Channel> = sent(&app, id).await.iter().filter(|l| l.staff.is_some()).map(|l| l.channel).collect();
+    assert_eq!(pages, [Channel::Sms, Channel::Call]);
+}
+
+/// A sender that dies with texts claimed: those not yet handed to the provider go out after the restart; one
+/// handed over, with no answer yet, is sent again if it is a page and not if it is the customer's.
+#[tokio::test]
+async fn a_sender_that_dies_leaves_what_it_never_handed_over_to_be_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let store = app::store::Store::open(&url).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO help_requests (id, number, token, source, problem, phone, created_at) \
+         VALUES (1, 'RC-AAAA', 't', 'web', 'flat_tire', '+12015550123', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for (purpose, wait) in [("page", Some(0)), ("page", Some(1)), ("received", None), ("on_the_way", None)] {
+        sqlx::query(
+            "INSERT INTO outbox (request_id, channel, purpose, to_phone, wait_began, due_at, created_at, updated_at) \
+             VALUES (1, 'sms', ?, '+12015550123', ?, 0, 0, 0)",
+        )
+        .bind(purpose)
+        .bind(wait)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let claimed = store.claim_due(1_000, 5_000, 50).await.unwrap();
+    assert_eq!(claimed.len(), 4);
+    assert!(store.claim_due(1_000, 5_000, 50).await.unwrap().is_empty(), "claimed rows are not claimed twice");
+    // Rows 1 and 3 were handed to the provider; 2 and 4 not yet. Then the sender died.
+    store.mark_sending(claimed[0].id, "page text").await.unwrap();
+    store.mark_sending(claimed[2].id, "received text").await.unwrap();
+    let again: Vec<i64> = store.claim_due(7_000, 5_000, 50).await.unwrap().iter().map(|c| c.id).collect();
+    assert_eq!(again, [claimed[0].id, claimed[1].id, claimed[3].id]);
+    let lost: (String, String) = sqlx::query_as("SELECT state, detail FROM outbox WHERE id = ?")
+        .bind(claimed[2].id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(lost.0, "failed");
+    assert!(lost.1.contains("may not have gone out"), "{}", lost.1);
 }

@@ -119,7 +119,7 @@ impl FakeTwilio {
 
     /// A text's receipt: `delivered`, `undelivered`, …
     pub async fn receipt(&self, sms: &Sms, status: &str) -> reqwest::Response {
-        let params = [
+        let mut params = vec![
             ("MessageSid", sms.sid.as_str()),
             ("MessageStatus", status),
             ("AccountSid", ACCOUNT),
@@ -127,6 +127,10 @@ impl FakeTwilio {
             ("To", sms.to.as_str()),
             ("ApiVersion", "2010-04-01"),
         ];
+        // Carriers' "unreachable handset".
+        if matches!(status, "undelivered" | "failed") {
+            params.push(("ErrorCode", "30003"));
+        }
         self.post_signed(&sms.status_callback, &params).await
     }
 
