@@ -30,8 +30,11 @@ self.addEventListener('notificationclick', (event) => {
   const url = new URL(event.notification.data?.url || '/tech', self.location.origin);
   event.waitUntil(
     self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+      // The job already open: brought forward and loaded again from the alert's link, which records "seen".
       for (const w of windows) {
-        if (new URL(w.url).pathname === url.pathname && 'focus' in w) return w.focus();
+        if (new URL(w.url).pathname === url.pathname && 'focus' in w) {
+          return w.focus().then((c) => (c && 'navigate' in c ? c.navigate(url.href) : c));
+        }
       }
       return self.clients.openWindow(url.href);
     }),

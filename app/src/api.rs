@@ -85,8 +85,17 @@ pub async fn tech_job(number: String) -> Result<StaffPage<crate::domain::JobView
     #[cfg(feature = "ssr")]
     {
         let next = paths::at(paths::TECH_JOB, &number);
-        staff_page(&next, |services, me| async move { services.job(&me, &number).await.map_err(|e| e.to_string()) })
-            .await
+        // Opened by tapping a job alert: the alert reached someone, and dispatch sees it.
+        let from_alert = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.uri.query().map(|q| q.split('&').any(|pair| pair == paths::FROM_ALERT)))
+            .unwrap_or(false);
+        staff_page(&next, |services, me| async move {
+            if from_alert && let Err(e) = services.job_seen(&me, &number, crate::domain::Channel::Push).await {
+                tracing::warn!(error = %e, "recording that a job alert was seen failed");
+            }
+            services.job(&me, &number).await.map_err(|e| e.to_string())
+        })
+        .await
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -32,6 +32,8 @@ pub const TECH_DUTY: &str = "/tech/duty";
 pub const TECH_JOB: &str = "/tech/jobs/{number}";
 pub const TECH_JOB_STEP: &str = "/tech/jobs/{number}/step";
 pub const TECH_JOB_CHECK: &str = "/tech/jobs/{number}/check";
+/// The query a job alert's link carries: the job was opened from the alert.
+pub const FROM_ALERT: &str = "seen=push";
 pub const PUSH_SUBSCRIBE: &str = "/tech/push/subscribe";
 pub const PUSH_TEST: &str = "/tech/push/test";
 pub const DISPATCH: &str = "/dispatch";

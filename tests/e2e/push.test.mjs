@@ -33,7 +33,7 @@ test('a new request reaches an on-duty technician\'s phone by push, named and li
   assert.deepEqual(message.payload, {
     title: `Battery / won't start · ${created.number}`,
     body: 'Shell station, Route 9 north · red Ford Focus',
-    url: `/tech/jobs/${created.number}`,
+    url: `/tech/jobs/${created.number}?seen=push`,
     tag: created.number,
   });
   assert.equal(message.vapid.publicKey, info.public_key, 'signed with the key browsers subscribe with');

@@ -38,10 +38,12 @@ pub enum EventKind {
     FollowUp,
     /// A technician paged by text or call answered that they can not take it.
     Declined,
+    /// A member of staff opened the job from an alert.
+    Seen,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::Received,
         EventKind::CallbackRequested,
         EventKind::Cancelled,
@@ -57,6 +59,7 @@ impl EventKind {
         EventKind::Escalated,
         EventKind::FollowUp,
         EventKind::Declined,
+        EventKind::Seen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl EventKind {
             EventKind::Escalated => "escalated",
             EventKind::FollowUp => "follow_up",
             EventKind::Declined => "declined",
+            EventKind::Seen => "seen",
         }
     }
 
@@ -190,6 +194,10 @@ pub enum Event {
     Declined {
         via: Channel,
     },
+    /// `by` opened the job from an alert (`via`): they know of it. News for dispatch, not a step.
+    Seen {
+        via: Channel,
+    },
     /// The customer's rating, 1 to 5, and perhaps a comment.
     FollowUp {
         rating: u8,
@@ -216,6 +224,7 @@ impl Event {
             Event::Escalated { .. } => EventKind::Escalated,
             Event::FollowUp { .. } => EventKind::FollowUp,
             Event::Declined { .. } => EventKind::Declined,
+            Event::Seen { .. } => EventKind::Seen,
         }
     }
 
@@ -226,7 +235,8 @@ impl Event {
             | Event::CallbackMade
             | Event::Escalated { .. }
             | Event::FollowUp { .. }
-            | Event::Declined { .. } => false,
+            | Event::Declined { .. }
+            | Event::Seen { .. } => false,
             Event::Received
             | Event::Cancelled { .. }
             | Event::Accepted { .. }
@@ -295,6 +305,7 @@ impl Recorded {
             Event::Escalated { .. } => "We are making sure help comes: our team has been alerted again.".to_owned(),
             // Only staff see this: the customer is told when someone takes it.
             Event::Declined { .. } => "A technician could not take it; we are asking the others.".to_owned(),
+            Event::Seen { .. } => format!("{who} has seen your request."),
             Event::FollowUp { rating, comment } => {
                 let thanks = format!("Thank you for telling us how it went. You rated the help {rating} of 5.");
                 match comment {
@@ -362,6 +373,7 @@ pub(crate) mod tests {
     fn the_ladders_clock_restarts_on_steps_only() {
         assert!(Event::Accepted { via: Channel::Sms }.restarts_ladder());
         assert!(!Event::Declined { via: Channel::Call }.restarts_ladder());
+        assert!(!Event::Seen { via: Channel::Push }.restarts_ladder());
         assert!(Event::Released { reason: "x".into() }.restarts_ladder());
         assert!(!Event::Escalated { level: 1, note: String::new() }.restarts_ladder());
         assert!(!Event::CallbackRequested.restarts_ladder());

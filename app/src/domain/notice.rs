@@ -155,6 +155,11 @@ impl SendState {
 }
 
 impl SendState {
+    /// Past the sender: with the provider, or ended.
+    pub fn settled(self) -> bool {
+        matches!(self, SendState::Sent | SendState::Delivered | SendState::Failed | SendState::Cancelled)
+    }
+
     /// What dispatch reads.
     pub fn label(self) -> &'static str {
         match self {
@@ -246,7 +251,8 @@ impl Outgoing {
             | Event::Arrived
             | Event::ArrivalConfirmed
             | Event::FollowUp { .. }
-            | Event::Declined { .. } => vec![],
+            | Event::Declined { .. }
+            | Event::Seen { .. } => vec![],
         }
     }
 }

@@ -104,7 +104,7 @@ impl Progress {
             Event::CallbackRequested => self.callback_requested = true,
             Event::CallbackMade => self.callback_requested = false,
             Event::FollowUp { rating, .. } => self.rating = Some(*rating),
-            Event::Declined { .. } => {}
+            Event::Declined { .. } | Event::Seen { .. } => {}
             // Nothing moves a closed request.
             _ if closed => {}
             Event::Escalated { level, .. } => self.escalation = self.escalation.max(*level),
@@ -236,8 +236,9 @@ impl StatusView {
     /// The customer needs to know who is coming, not the staff list: first names only.
     pub fn for_customer(mut self) -> StatusView {
         self.technician = self.technician.as_deref().map(|n| first_name(n).to_owned());
-        // A page someone passed on is dispatch's news; the customer hears when someone takes it.
-        self.timeline.retain(|e| !matches!(e.event, Event::Declined { .. }));
+        // A page someone passed on, an alert someone opened: dispatch's news; the customer hears when someone
+        // takes it.
+        self.timeline.retain(|e| !matches!(e.event, Event::Declined { .. } | Event::Seen { .. }));
         self.timeline = self.timeline.into_iter().map(Recorded::for_customer).collect();
         self
     }
@@ -263,6 +264,7 @@ pub(crate) mod tests {
             EventKind::Cancelled => Event::Cancelled { reason: None },
             EventKind::Accepted => Event::Accepted { via: Default::default() },
             EventKind::Declined => Event::Declined { via: crate::domain::Channel::Sms },
+            EventKind::Seen => Event::Seen { via: crate::domain::Channel::Push },
             EventKind::OnTheWay => Event::OnTheWay { eta_minutes },
             EventKind::EtaChanged => Event::EtaChanged { eta_minutes },
             EventKind::Arrived => Event::Arrived,

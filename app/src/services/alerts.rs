@@ -239,8 +239,12 @@ impl Services {
             ),
         };
         // A dispatcher's tap opens dispatch's page of the request; a technician's, the job screen.
-        let page = if why == Why::Alarm { paths::DISPATCH_REQUEST } else { paths::TECH_JOB };
-        let notice = Notice { title, body, url: paths::at(page, &v.number), tag: v.number.clone() };
+        let url = if why == Why::Alarm {
+            paths::at(paths::DISPATCH_REQUEST, &v.number)
+        } else {
+            format!("{}?{}", paths::at(paths::TECH_JOB, &v.number), paths::FROM_ALERT)
+        };
+        let notice = Notice { title, body, url, tag: v.number.clone() };
         let report = self.push(devices, &notice).await;
         tracing::info!(request_id, ?audience, ?report, "job alerts sent");
         Ok(report)

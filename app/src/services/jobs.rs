@@ -146,6 +146,24 @@ impl Services {
         }
     }
 
+    /// `who` opened the job from an alert that came `via` push: recorded once for them in the request's present
+    /// state, so dispatch knows the alert woke someone.
+    pub async fn job_seen(&self, who: &StaffMember, number: &str, via: Channel) -> Result<(), JobError> {
+        loop {
+            let loaded = self.visible(who, number).await?;
+            let since = loaded.progress.since;
+            let seen_already = loaded.view.timeline.iter().any(|e| {
+                e.at >= since && matches!(e.event, Event::Seen { .. }) && e.by.as_ref().is_some_and(|b| b.id == who.id)
+            });
+            if seen_already || !loaded.progress.status().is_open() {
+                return Ok(());
+            }
+            if self.record(&loaded, Actor::Staff, Some(who.id), &Event::Seen { via }).await? {
+                return Ok(());
+            }
+        }
+    }
+
     /// The number of `who`'s job under way (on the way or arrived) other than `except`, if any.
     async fn trip_under_way(&self, who: &StaffMember, except: i64) -> Result<Option<String>, StoreError> {
         let open = self.store.open_requests().await?.requests;

@@ -12,7 +12,7 @@ use crate::{
     },
     live::Changed,
     paths,
-    store::{Claimed, Loaded, Queue, StoreError, now_ms},
+    store::{Claimed, Loaded, Queue, Receipt, StoreError, now_ms},
     twilio::{OPTED_OUT, Sent, Twilio, gather_twiml},
 };
 
@@ -319,8 +319,16 @@ impl Services {
             (SendState::Failed, None) => Some(format!("The provider reported {status}.")),
             _ => None,
         };
-        if let Some(request_id) = self.store.receipt(sid, state, detail.as_deref()).await? {
-            self.live.publish(Changed::Request(request_id));
+        // A receipt can overtake the provider's answer to the send, which tells us the id: wait for it a little.
+        for _ in 0..30 {
+            match self.store.receipt(sid, state, detail.as_deref()).await? {
+                Receipt::Applied(request_id) => {
+                    self.live.publish(Changed::Request(request_id));
+                    return Ok(());
+                }
+                Receipt::Stale => return Ok(()),
+                Receipt::Unknown => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
         }
         Ok(())
     }

@@ -228,6 +228,7 @@ fn staff_line(e: &Recorded) -> String {
             format!("{} ({})", e.describe(), via.answered())
         }
         Event::Declined { via } => format!("Could not take it{by} ({}).", via.answered()),
+        Event::Seen { .. } => format!("Seen{by}: opened from the alert."),
         Event::FollowUp { rating, comment: None } => format!("Customer rated the help {rating} of 5."),
         Event::FollowUp { rating, comment: Some(c) } => format!("Customer rated the help {rating} of 5: “{c}”"),
         _ => e.describe(),

@@ -13,7 +13,7 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use outbox::{Claimed, Queue};
+pub use outbox::{Claimed, Queue, Receipt};
 pub use partners::{NewPartner, Partner};
 pub use push::{Audience, DeviceSaved, NewDevice, Subscription};
 pub use requests::{Batch, Created, Creation, Idempotency, Loaded, NewRecord, RequestSearch, Unreadable};

@@ -20,6 +20,17 @@ pub enum Queue {
     StopPagingMember(i64),
 }
 
+/// What a receipt did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receipt {
+    /// Moved the text or call of this request on.
+    Applied(i64),
+    /// Older news than what we have.
+    Stale,
+    /// No text or call of ours has this id (yet: the provider's answer to the send may still be on its way).
+    Unknown,
+}
+
 /// One text or call claimed for sending.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claimed {
@@ -228,8 +239,7 @@ impl Store {
     }
 
     /// A receipt from the provider: moves a sent text or call on, never back (receipts arrive out of order).
-    /// The request it belongs to, if the receipt was for one of ours.
-    pub async fn receipt(&self, sid: &str, state: SendState, detail: Option<&str>) -> Result<Option<i64>, StoreError> {
+    pub async fn receipt(&self, sid: &str, state: SendState, detail: Option<&str>) -> Result<Receipt, StoreError> {
         let row = sqlx::query(
             "UPDATE outbox SET state = $2, detail = COALESCE($3, detail), updated_at = $4 \
              WHERE provider_sid = $1 AND state = 'sent' RETURNING request_id",
@@ -240,7 +250,12 @@ impl Store {
         .bind(now_ms())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| r.try_get("request_id")).transpose()?)
+        if let Some(row) = row {
+            return Ok(Receipt::Applied(row.try_get("request_id")?));
+        }
+        let known =
+            sqlx::query("SELECT 1 FROM outbox WHERE provider_sid = $1").bind(sid).fetch_optional(&self.pool).await?;
+        Ok(if known.is_some() { Receipt::Stale } else { Receipt::Unknown })
     }
 
     /// A claimed or sent row, for a call's answer: (request id, member paged).

@@ -156,7 +156,7 @@ async fn the_api_is_described_in_an_openapi_document() {
         .iter()
         .filter_map(|v| v["properties"]["kind"]["enum"][0].as_str())
         .collect();
-    assert_eq!(kinds.len(), 15, "{kinds:?}");
+    assert_eq!(kinds.len(), 16, "{kinds:?}");
     let on_the_way = &schemas["Event"]["oneOf"][kinds.iter().position(|k| *k == "on_the_way").unwrap()];
     assert_eq!(on_the_way["required"], serde_json::json!(["eta_minutes", "kind"]));
     assert_eq!(schemas["StatusResponse"]["properties"]["created_at"]["format"], "date-time");

@@ -275,3 +275,35 @@ async fn everyone_sees_who_is_on_duty_and_whether_alerts_reach_them() {
     app.services.set_staff_disabled("sam", true).await.unwrap();
     assert!(crew(dana.get_json("/staff/api/board").await.1).is_empty());
 }
+
+#[tokio::test]
+async fn opening_a_job_from_its_alert_records_that_it_was_seen_once_for_dispatch_only() {
+    let app = spawn_app().await;
+    let (number, token) = request(&app).await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let kinds = |job: &Value| -> Vec<String> {
+        job["data"]["request"]["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Opened from the board: nothing recorded.
+    let page = sam.client.get(sam.url(&format!("/tech/jobs/{number}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (_, job) = sam.get_json(&format!("/staff/api/jobs/{number}")).await;
+    assert_eq!(kinds(&job), ["received"]);
+    // Opened from the alert's link, twice: seen, once.
+    for _ in 0..2 {
+        let page = sam.client.get(sam.url(&format!("/tech/jobs/{number}?seen=push"))).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+    }
+    let (_, job) = sam.get_json(&format!("/staff/api/jobs/{number}")).await;
+    assert_eq!(kinds(&job), ["received", "seen"]);
+    let seen = &job["data"]["request"]["timeline"][1];
+    assert_eq!((seen["via"].as_str(), seen["by"]["name"].as_str()), (Some("push"), Some("Sam Rivera")));
+    // The customer does not read it.
+    let status = app.status(&token).await;
+    assert_eq!(status["timeline"].as_array().unwrap().len(), 1, "{status}");
+}

@@ -88,7 +88,11 @@ async fn a_technician_who_sleeps_through_the_push_is_texted_then_called_and_take
 
     // The text's receipt reaches dispatch's list of what was sent for the request.
     assert_eq!(fake.receipt(&page, "delivered").await.status(), 200);
-    let lines = sent(&app, id).await;
+    let lines = until("both pages recorded", || async {
+        let lines = sent(&app, id).await;
+        lines.iter().filter(|l| l.staff.is_some()).all(|l| l.state.settled()).then_some(lines)
+    })
+    .await;
     let to_sam: Vec<(Channel, SendState)> =
         lines.iter().filter(|l| l.staff.as_deref() == Some("Sam Rivera")).map(|l| (l.channel, l.state)).collect();
     assert_eq!(to_sam, [(Channel::Sms, SendState::Delivered), (Channel::Call, SendState::Sent)]);
@@ -205,7 +209,7 @@ async fn the_customer_is_texted_the_link_who_is_coming_and_the_follow_up_and_sto
     let (id, _, _) = request(&app).await;
     let to_customer = until("the text to be settled", || async {
         let lines = sent(&app, id).await;
-        lines.into_iter().find(|l| l.staff.is_none() && l.state != SendState::Pending && l.state != SendState::Sending)
+        lines.into_iter().find(|l| l.staff.is_none() && l.state.settled())
     })
     .await;
     assert_eq!(to_customer.state, SendState::Cancelled);
