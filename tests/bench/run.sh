@@ -17,5 +17,7 @@ node tests/bench/board_feed.mjs "${2:-100}" 1000
 node tests/bench/creates.mjs 4000
 # One change to 10,000 live feeds: time to each, and memory per feed.
 node tests/bench/feeds.mjs 10000
+# The customer's first text: request committed → at the provider, over 100 requests.
+node tests/bench/texts.mjs "${2:-100}"
 # The board, the ladder and idle CPU with 200,000 closed and 2,000 open requests.
 cargo run --release -p server --example store_bench 200000 2000

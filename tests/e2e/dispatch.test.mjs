@@ -46,8 +46,8 @@ test('an unowned request climbs to an alarm through a server crash, and the alar
   await board.locator(`li[data-number="${number}"][data-escalation="1"]`).waitFor({ timeout: RUNG_MS * 3 });
   await env.server.restart();
   await board.reload();
-  await board.locator('section.alarm:not(.hidden)').waitFor({ timeout: RUNG_MS * 5 });
-  assert.match(await board.locator('section.alarm').innerText(), /1 request needs an owner now/);
+  await board.locator('section.alarm[data-alarms]:not(.hidden)').waitFor({ timeout: RUNG_MS * 5 });
+  assert.match(await board.locator('section.alarm[data-alarms]').innerText(), /1 request needs an owner now/);
   await board.locator(`li.alarmed[data-number="${number}"]`).waitFor();
   assert.equal(await board.locator('ul.dispatch-list > li').first().getAttribute('data-number'), number, 'alarms first');
   await board.waitForFunction(() => window.__sounds > 0, null, { timeout: 8000 });
@@ -59,7 +59,7 @@ test('an unowned request climbs to an alarm through a server crash, and the alar
   await board.evaluate(() => { window.__stillHere = true; });
   const sam = await staffSession(env.server.base, samLogin);
   assert.equal((await sam.post(`/tech/jobs/${number}/step`, new URLSearchParams({ action: 'accept' }))).status, 204);
-  await board.locator('section.alarm.hidden').waitFor({ state: 'attached', timeout: 5000 });
+  await board.locator('section.alarm[data-alarms].hidden').waitFor({ state: 'attached', timeout: 5000 });
   await board.locator(`li[data-number="${number}"][data-status="accepted"]`).waitFor();
   assert.equal(await board.evaluate(() => window.__stillHere), true);
   const soundsThen = await board.evaluate(() => window.__sounds);

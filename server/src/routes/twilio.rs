@@ -3,8 +3,8 @@
 
 use axum::{
     Form,
-    extract::{OriginalUri, Path, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{FromRequest, OriginalUri, Path, Request, State},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -12,33 +12,35 @@ use crate::{AppState, reply::Problem};
 use app::twilio::{reply_twiml, signature_is_valid};
 
 /// A webhook's parameters, once its signature is checked against the URL the provider called (our public URL,
-/// the path and the query as sent).
-fn signed(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &axum::http::Uri,
-    params: Vec<(String, String)>,
-) -> Result<Params, Problem> {
-    let Some(messaging) = &state.services.messaging else {
-        return Err(Problem::not_found("Texts and calls are off on this server."));
-    };
-    let url = format!("{}{}", state.public_url, uri.path_and_query().map_or("", |p| p.as_str()));
-    let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !signature_is_valid(messaging.twilio().auth_token(), &url, &params, signature) {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "bad_signature",
-            "The X-Twilio-Signature does not match this request: it is not from our provider.",
-        ));
-    }
-    Ok(Params(params))
-}
+/// the path and the query as sent). A handler that takes this is never reached by an unsigned post.
+pub struct Signed(Vec<(String, String)>);
 
-struct Params(Vec<(String, String)>);
-
-impl Params {
+impl Signed {
     fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+impl FromRequest<AppState> for Signed {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Signed, Problem> {
+        let Some(messaging) = &state.services.messaging else {
+            return Err(Problem::not_found("Texts and calls are off on this server."));
+        };
+        let uri = request.extensions().get::<OriginalUri>().map_or_else(|| request.uri().clone(), |o| o.0.clone());
+        let url = format!("{}{}", state.public_url, uri.path_and_query().map_or("", |p| p.as_str()));
+        let signature =
+            request.headers().get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let Form(params) = Form::<Vec<(String, String)>>::from_request(request, state).await?;
+        if !signature_is_valid(messaging.twilio().auth_token(), &url, &params, &signature) {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "bad_signature",
+                "The X-Twilio-Signature does not match this request: it is not from our provider.",
+            ));
+        }
+        Ok(Signed(params))
     }
 }
 
@@ -48,13 +50,7 @@ fn twiml(xml: String) -> Response {
 }
 
 /// A text's or call's progress: delivered, failed, answered.
-pub async fn status(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    Form(params): Form<Vec<(String, String)>>,
-) -> Result<Response, Problem> {
-    let params = signed(&state, &headers, &uri, params)?;
+pub async fn status(State(state): State<AppState>, params: Signed) -> Result<Response, Problem> {
     let (sid, status) = match (params.get("MessageSid"), params.get("CallSid")) {
         (Some(sid), _) => (sid, params.get("MessageStatus")),
         (None, Some(sid)) => (sid, params.get("CallStatus")),
@@ -70,27 +66,14 @@ pub async fn status(
 }
 
 /// A text to our number: a technician answering a page, or a customer's STOP.
-pub async fn text(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    Form(params): Form<Vec<(String, String)>>,
-) -> Result<Response, Problem> {
-    let params = signed(&state, &headers, &uri, params)?;
+pub async fn text(State(state): State<AppState>, params: Signed) -> Result<Response, Problem> {
     let from = params.get("From").unwrap_or_default();
     let reply = state.services.text_received(from, params.get("Body").unwrap_or_default()).await?;
     Ok(twiml(reply_twiml(None, reply.as_deref())))
 }
 
 /// A key pressed in a page's call.
-pub async fn call(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-    Form(params): Form<Vec<(String, String)>>,
-) -> Result<Response, Problem> {
-    let params = signed(&state, &headers, &uri, params)?;
+pub async fn call(State(state): State<AppState>, Path(id): Path<String>, params: Signed) -> Result<Response, Problem> {
     let id: i64 = id.parse().map_err(|_| Problem::not_found("No call has this number."))?;
     let speech = state.services.call_answered(id, params.get("Digits").unwrap_or_default()).await?;
     Ok(twiml(reply_twiml(Some(&speech), None)))
