@@ -9,9 +9,9 @@ use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, dispatch_request},
-    domain::{Channel, DispatchView, RequestStatus},
+    domain::{DispatchView, RequestStatus},
     paths,
-    staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, ticking_now, waited},
+    staff::{JobTitle, SentList, StaffForm, StaffLoad, StaffTimeline, ticking_now, waited},
     ui::Clock,
 };
 
@@ -186,29 +186,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
             <StaffTimeline timeline=Signal::derive(move || view_.with(|v| v.job.request.timeline.clone())) />
         </section>
 
-        <section class="card" id="sent" class:hidden=move || view_.with(|v| v.sent.is_empty())>
-            <h2>"Texts and calls"</h2>
-            <ol class="timeline sent">
-                <For each=move || view_.with(|v| v.sent.clone().into_iter().enumerate().collect::<Vec<_>>()) key=|(i, l)| (*i, l.updated_at) let((_, line))>
-                    <li data-channel=line.channel.as_str() data-state=line.state.as_str() data-purpose=line.purpose.as_str()>
-                        <Clock unix_ms=line.updated_at />
-                        <span>
-                            <strong>
-                                {match line.channel {
-                                    Channel::Call => "Call",
-                                    _ => "Text",
-                                }}
-                                " to " {line.staff.clone().unwrap_or_else(|| "the customer".into())}
-                                " · " {line.purpose.label()} ": " {line.state.label()}
-                            </strong>
-                            {(line.attempts > 1).then(|| format!(" after {} attempts", line.attempts))}
-                            {line.detail.clone().map(|d| format!(" — {d}"))}
-                            {line.body.clone().map(|b| view! { <q>{b}</q> })}
-                        </span>
-                    </li>
-                </For>
-            </ol>
-        </section>
+        <SentList sent=Signal::derive(move || view_.with(|v| v.job.sent.clone())) />
         <a class="link" href=paths::DISPATCH>"← The board"</a>
     }
 }

@@ -180,8 +180,6 @@ pub struct DispatchView {
     pub partner: Option<String>,
     pub alarm: bool,
     pub arrival_confirmed: bool,
-    /// Every text and call for the request (pages to staff, news to the customer), oldest first.
-    pub sent: Vec<super::SentLine>,
 }
 
 /// A member of staff as the setup page lists them.

@@ -94,6 +94,9 @@ pub struct JobView {
     pub created_at: i64,
     pub mine: bool,
     pub checklist: Vec<CheckLine>,
+    /// The texts and calls this viewer may see: a technician's own pages; for dispatch, all of them.
+    #[serde(default)]
+    pub sent: Vec<super::SentLine>,
 }
 
 /// Great-circle distance in metres (haversine): "how far is it" before setting off.

@@ -99,13 +99,13 @@ impl Services {
             partner: loaded.partner,
             alarm: loaded.view.alarm(progress),
             arrival_confirmed: progress.arrival_confirmed,
-            sent: self.store.sent_for(loaded.id).await?,
             job: JobView {
                 mine: false,
                 customer_name: loaded.customer_name,
                 notes: loaded.notes,
                 created_at: loaded.created_at,
                 checklist,
+                sent: self.store.sent_for(loaded.id, None).await?,
                 request: loaded.view,
             },
         })

@@ -101,6 +101,7 @@ impl Services {
             notes: loaded.notes,
             created_at: loaded.created_at,
             checklist,
+            sent: self.store.sent_for(loaded.id, Some(who.id)).await?,
             request: loaded.view,
         })
     }

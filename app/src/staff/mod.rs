@@ -8,7 +8,7 @@ pub use login::LoginPage;
 use leptos::prelude::*;
 
 use crate::{
-    domain::{Channel, CrewMember, Event, Recorded},
+    domain::{Channel, CrewMember, Event, Recorded, SentLine},
     paths,
     ui::Clock,
 };
@@ -189,6 +189,37 @@ pub fn CrewList(crew: Signal<Vec<CrewMember>>) -> impl IntoView {
         <p class="note" class:hidden=move || crew.with(|c| !c.is_empty())>
             "Nobody is on duty. New requests wait for dispatch."
         </p>
+    }
+}
+
+/// The texts and calls about a request, each with where it stands (from the provider's receipts) and what it
+/// said: on dispatch's request page all of them, on a technician's job screen their own pages.
+#[component]
+pub fn SentList(sent: Signal<Vec<SentLine>>) -> impl IntoView {
+    view! {
+        <section class="card" id="sent" class:hidden=move || sent.with(Vec::is_empty)>
+            <h2>"Texts and calls"</h2>
+            <ol class="timeline sent">
+                <For each=move || sent.get().into_iter().enumerate() key=|(i, l)| (*i, l.updated_at) let((_, line))>
+                    <li data-channel=line.channel.as_str() data-state=line.state.as_str() data-purpose=line.purpose.as_str()>
+                        <Clock unix_ms=line.updated_at />
+                        <span>
+                            <strong>
+                                {match line.channel {
+                                    Channel::Call => "Call",
+                                    _ => "Text",
+                                }}
+                                " to " {line.staff.clone().unwrap_or_else(|| "the customer".into())}
+                                " · " {line.purpose.label()} ": " {line.state.label()}
+                            </strong>
+                            {(line.attempts > 1).then(|| format!(" after {} attempts", line.attempts))}
+                            {line.detail.clone().map(|d| format!(" — {d}"))}
+                            {line.body.clone().map(|b| view! { <q>{b}</q> })}
+                        </span>
+                    </li>
+                </For>
+            </ol>
+        </section>
     }
 }
 

@@ -267,13 +267,15 @@ impl Store {
         row.map(|r| Ok((r.try_get("request_id")?, r.try_get("staff_id")?))).transpose()
     }
 
-    /// Every text and call for a request, oldest first.
-    pub async fn sent_for(&self, request_id: i64) -> Result<Vec<SentLine>, StoreError> {
+    /// Every text and call for a request, oldest first; with `only`, those paging that member.
+    pub async fn sent_for(&self, request_id: i64, only: Option<i64>) -> Result<Vec<SentLine>, StoreError> {
         let rows = sqlx::query(
             "SELECT o.channel, o.purpose, s.name AS staff, o.state, o.attempts, o.body, o.detail, o.created_at, \
-             o.updated_at FROM outbox o LEFT JOIN staff s ON s.id = o.staff_id WHERE o.request_id = $1 ORDER BY o.id",
+             o.updated_at FROM outbox o LEFT JOIN staff s ON s.id = o.staff_id \
+             WHERE o.request_id = $1 AND ($2 IS NULL OR o.staff_id = $2) ORDER BY o.id",
         )
         .bind(request_id)
+        .bind(only)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

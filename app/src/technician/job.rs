@@ -10,7 +10,7 @@ use crate::{
     api::{StaffPage, tech_job},
     domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
     paths,
-    staff::{JobTitle, StaffForm, StaffLoad, StaffTimeline, away, truck_position, waited},
+    staff::{JobTitle, SentList, StaffForm, StaffLoad, StaffTimeline, away, truck_position, waited},
     ui::Clock,
 };
 
@@ -137,6 +137,8 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
                 </For>
             </ul>
         </section>
+
+        <SentList sent=Signal::derive(move || job.with(|j| j.sent.clone())) />
 
         <section class="card">
             <h2>"What has happened"</h2>

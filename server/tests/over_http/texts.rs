@@ -40,7 +40,7 @@ async fn request(app: &TestApp) -> (i64, String, String) {
 }
 
 async fn sent(app: &TestApp, id: i64) -> Vec<SentLine> {
-    app.services.store.sent_for(id).await.unwrap()
+    app.services.store.sent_for(id, None).await.unwrap()
 }
 
 /// Waits until `ready` answers `Some`, looking every 20 ms; fails after a minute.
@@ -303,7 +303,7 @@ async fn dispatch_sees_each_text_with_its_receipt_and_a_member_whose_last_text_f
     let fake = FakeTwilio::start().await;
     let app = texting_app(&fake, "100ms", "10m").await;
     let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
-    on_duty(&app, "sam", "Sam Rivera", SAM).await;
+    let sam = on_duty(&app, "sam", "Sam Rivera", SAM).await;
     let crew = |board: &Value| board["data"]["crew"][0].clone();
     let (_, board) = dee.get_json("/staff/api/dispatch").await;
     assert_eq!((crew(&board)["texts"].as_bool(), crew(&board)["devices"].as_u64()), (Some(true), Some(0)));
@@ -316,7 +316,7 @@ async fn dispatch_sees_each_text_with_its_receipt_and_a_member_whose_last_text_f
     let (_, board) = dee.get_json("/staff/api/dispatch").await;
     assert_eq!(crew(&board)["texts_failing"], true, "{board}");
     let (_, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{number}")).await;
-    let sent = view["data"]["sent"].as_array().unwrap();
+    let sent = view["data"]["job"]["sent"].as_array().unwrap();
     let line = |staff: Value, channel: &str| {
         sent.iter().find(|l| l["staff"] == staff && l["channel"] == channel).cloned().unwrap_or(Value::Null)
     };
@@ -327,6 +327,15 @@ async fn dispatch_sees_each_text_with_its_receipt_and_a_member_whose_last_text_f
     let to_customer = line(Value::Null, "sms");
     assert_eq!((to_customer["purpose"].as_str(), to_customer["state"].as_str()), (Some("received"), Some("delivered")));
     assert_eq!(line(Value::from("Sam Rivera"), "call")["state"], "pending", "the call waits its turn");
+    // Sam's job screen lists his own pages, not the customer's texts (they carry the status link).
+    let (_, job) = sam.get_json(&format!("/staff/api/jobs/{number}")).await;
+    let his: Vec<(&str, &str)> = job["data"]["sent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["channel"].as_str().unwrap(), l["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(his, [("sms", "failed"), ("call", "pending")]);
 }
 
 #[tokio::test]
