@@ -419,3 +419,34 @@ async fn a_sender_that_dies_leaves_what_it_never_handed_over_to_be_sent() {
     assert_eq!(lost.0, "failed");
     assert!(lost.1.contains("may not have gone out"), "{}", lost.1);
 }
+
+#[tokio::test]
+async fn the_customer_is_texted_when_the_technician_runs_late_and_when_dispatch_cancels_and_start_undoes_stop() {
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "10m", "10m").await;
+    let sam = on_duty(&app, "sam", "Sam Rivera", SAM).await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let (_, number, _) = request(&app).await;
+    fake.text_to(CUSTOMER, 1).await;
+    assert_eq!(sam.step(&number, &[("action", "accept")]).await.status(), 204);
+    assert_eq!(sam.step(&number, &[("action", "on_my_way"), ("eta_minutes", "10")]).await.status(), 204);
+    fake.text_to(CUSTOMER, 2).await;
+    // Two minutes past the ETA the ladder's first rung: the customer hears that we know, before they ask.
+    assert_eq!(app.services.escalate_due(app::store::now_ms() + 13 * 60_000).await.unwrap(), 1);
+    let late = fake.text_to(CUSTOMER, 3).await;
+    assert!(late.body.starts_with(&format!("roadcall {number}: your technician is running late.")), "{}", late.body);
+
+    // STOP, then START: texts resume.
+    fake.text_in(&app.base, CUSTOMER, "STOP").await;
+    fake.text_in(&app.base, CUSTOMER, "start").await;
+    assert!(!app.services.store.opted_out(CUSTOMER).await.unwrap());
+    let cancel = [("action", "cancel"), ("reason", "The customer got going on their own")];
+    assert_eq!(dee.post(&format!("/dispatch/requests/{number}/act"), &cancel).await.status(), 204);
+    let cancelled = fake.text_to(CUSTOMER, 4).await;
+    assert_eq!(
+        cancelled.body,
+        format!(
+            "roadcall {number} was cancelled: The customer got going on their own. Still need help? Call +1 202 555 0100"
+        )
+    );
+}
