@@ -45,7 +45,7 @@ pub const DISPATCH_REQUEST: &str = "/dispatch/requests/{number}";
 pub const DISPATCH_ACT: &str = "/dispatch/requests/{number}/act";
 pub const DISPATCH_ROSTER: &str = "/dispatch/roster";
 pub const DISPATCH_PHONE_IN: &str = "/dispatch/phone-in";
-pub const DISPATCH_STAFF_PHONE: &str = "/dispatch/staff/phone";
+pub const DISPATCH_STAFF_ALERTS: &str = "/dispatch/staff/alerts";
 pub const DISPATCH_CHECKLISTS: &str = "/dispatch/checklists";
 
 // What the staff pages read (JSON) and listen to (server-sent events).

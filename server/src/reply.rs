@@ -384,6 +384,7 @@ impl From<DispatchError> for Problem {
             DispatchError::UnknownLogin(_) => Problem::not_found(e.to_string()),
             DispatchError::UnknownTechnician
             | DispatchError::BadPhone(_)
+            | DispatchError::BadDelays(_)
             | DispatchError::BadSearch
             | DispatchError::Range(_)
             | DispatchError::Checklist(_)

@@ -37,6 +37,10 @@ CREATE INDEX outbox_claimed ON outbox (claimed_until) WHERE state IN ('claimed',
 CREATE INDEX outbox_by_request ON outbox (request_id, id);
 CREATE UNIQUE INDEX outbox_by_sid ON outbox (provider_sid) WHERE provider_sid IS NOT NULL;
 
+-- A member's own delays for the text and the call after a push (ms); NULL: the server's.
+ALTER TABLE staff ADD COLUMN sms_after_ms BIGINT;
+ALTER TABLE staff ADD COLUMN call_after_ms BIGINT;
+
 -- Customers who replied STOP: no texts to them until they reply START.
 CREATE TABLE sms_opt_outs (
     phone  TEXT    PRIMARY KEY,

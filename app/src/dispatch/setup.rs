@@ -43,7 +43,8 @@ impl LazyRoute for SetupPage {
 #[component]
 fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
-    let Setup { staff, checklists } = data;
+    let Setup { staff, checklists, texting } = data;
+    let (sms_usual, call_usual) = texting.after_ms.map_or((1, 3), |(sms, call)| (sms / 60_000, call / 60_000));
     view! {
         <section class="card" id="staff">
             <h1>"Staff"</h1>
@@ -58,12 +59,14 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
                             (false, false, false) => "off duty",
                         };
                         let (login, phone) = (s.login.clone(), s.phone.clone().unwrap_or_default());
+                        let minutes = |m: Option<i64>| m.map(|m| m.to_string()).unwrap_or_default();
+                        let (sms_after, call_after) = (minutes(s.sms_after_min), minutes(s.call_after_min));
                         view! {
                             <li data-login=s.login.clone() class:retired=s.disabled>
                                 <strong>{s.name}</strong>
                                 <span class="roster-state">{s.role.as_str()} " · " {state}</span>
                                 <span class="note">{s.login.clone()}</span>
-                                <StaffForm action=paths::DISPATCH_STAFF_PHONE.into() csrf=csrf.clone() class="staff-phone">
+                                <StaffForm action=paths::DISPATCH_STAFF_ALERTS.into() csrf=csrf.clone() class="staff-alerts">
                                     <input type="hidden" name="login" value=login />
                                     <label>
                                         "Mobile for texts and calls"
@@ -75,7 +78,15 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
                                             value=phone
                                         />
                                     </label>
-                                    <button class="button secondary" type="submit">"Save number"</button>
+                                    <label>
+                                        "Text after (min)"
+                                        <input type="number" name="sms_after" min="1" max="120" inputmode="numeric" placeholder=sms_usual.to_string() value=sms_after />
+                                    </label>
+                                    <label>
+                                        "Call after (min)"
+                                        <input type="number" name="call_after" min="1" max="120" inputmode="numeric" placeholder=call_usual.to_string() value=call_after />
+                                    </label>
+                                    <button class="button secondary" type="submit">"Save"</button>
                                 </StaffForm>
                             </li>
                         }
@@ -85,7 +96,8 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
             <p class="note">
                 "Accounts are added and disabled on the server: "
                 <code>"server user add LOGIN --name … --role … --phone +…"</code>
-                ". An empty number turns texts and calls off for that member."
+                ". An empty number turns texts and calls off for that member. While a request waits, each member \
+                 alerted is texted, then called, this long after the push (blank: the usual delays)."
             </p>
         </section>
         <section class="card">

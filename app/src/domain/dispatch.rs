@@ -193,6 +193,11 @@ pub struct StaffLine {
     pub disabled: bool,
     /// Where texts and calls reach them, for reading.
     pub phone: Option<String>,
+    /// Their own delays, in whole minutes, for the text and the call after a push; `None`: the server's.
+    #[serde(default)]
+    pub sms_after_min: Option<i64>,
+    #[serde(default)]
+    pub call_after_min: Option<i64>,
 }
 
 /// Dispatch's setup page: the staff list and the truck checklists.
@@ -200,6 +205,28 @@ pub struct StaffLine {
 pub struct Setup {
     pub staff: Vec<StaffLine>,
     pub checklists: Vec<ChecklistTemplate>,
+    pub texting: Texting,
+}
+
+/// A member's own delays for the text and the call after a push, as typed in whole minutes (blank: the server's
+/// `defaults`, in ms). The call comes after the text.
+pub fn alert_delays(sms: &str, call: &str, defaults: (i64, i64)) -> Result<(Option<i64>, Option<i64>), &'static str> {
+    let minutes = |typed: &str| -> Result<Option<i64>, &'static str> {
+        match typed.trim() {
+            "" => Ok(None),
+            t => t
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (1..=120).contains(m))
+                .map(|m| Some(m * 60_000))
+                .ok_or("Give the delays in whole minutes, from 1 to 120, or leave them blank for the usual ones."),
+        }
+    };
+    let (sms, call) = (minutes(sms)?, minutes(call)?);
+    if call.unwrap_or(defaults.1) <= sms.unwrap_or(defaults.0) {
+        return Err("The call comes after the text: give it the longer delay.");
+    }
+    Ok((sms, call))
 }
 
 /// The order dispatch reads: alarms first, then a child or pet inside, then nobody-has-it, then the rest; oldest
@@ -326,5 +353,17 @@ mod tests {
             Ok(DispatchAction::Cancel { reason: "Customer got going".into() })
         );
         assert!(matches!(DispatchAction::parse("nuke", None, None), Err(DispatchRefusal::UnknownAction(_))));
+    }
+
+    #[test]
+    fn a_members_delays_are_whole_minutes_and_the_call_comes_last() {
+        let defaults = (60_000, 180_000);
+        assert_eq!(alert_delays("", "", defaults), Ok((None, None)));
+        assert_eq!(alert_delays(" 2 ", "5", defaults), Ok((Some(120_000), Some(300_000))));
+        assert_eq!(alert_delays("", "2", defaults), Ok((None, Some(120_000))));
+        assert!(alert_delays("4", "", defaults).is_err(), "a text after 4 min, a call after the usual 3");
+        assert!(alert_delays("0", "", defaults).is_err());
+        assert!(alert_delays("1.5", "", defaults).is_err());
+        assert!(alert_delays("", "121", defaults).is_err());
     }
 }

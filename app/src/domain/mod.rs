@@ -21,7 +21,7 @@ mod reference;
 pub use checklist::{ChecklistRefusal, ChecklistTemplate, EVERY_JOB, TemplateLine};
 pub use dispatch::{
     BOARD_PAGE, DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, Found, RosterLine, Setup, StaffLine,
-    Texting, UnreadableRequest, dispatch_order, page_number, parse_day, waiting_order,
+    Texting, UnreadableRequest, alert_delays, dispatch_order, page_number, parse_day, waiting_order,
 };
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
 pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};

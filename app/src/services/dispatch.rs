@@ -6,8 +6,8 @@ use crate::{
     domain::{
         Actor, BOARD_PAGE, ChecklistRefusal, ChecklistTemplate, DispatchAction, DispatchBoard, DispatchRefusal,
         DispatchView, Event, Found, HelpRequestDraft, JobCard, JobView, Phone, RangeRefusal, Report, ReportRange,
-        RequestFacts, RequestNumber, RequestStatus, Setup, StaffLine, StaffMember, UnreadableRequest, dispatch_order,
-        parse_day,
+        RequestFacts, RequestNumber, RequestStatus, Setup, StaffLine, StaffMember, UnreadableRequest, alert_delays,
+        dispatch_order, parse_day,
     },
     live::Changed,
     store::{Audience, RequestSearch, StoreError},
@@ -31,6 +31,8 @@ pub enum DispatchError {
     Checklist(#[from] ChecklistRefusal),
     #[error("The mobile number: {0}")]
     BadPhone(&'static str),
+    #[error("{0}")]
+    BadDelays(&'static str),
     #[error("No member of staff has the login {0}.")]
     UnknownLogin(String),
     #[error(transparent)]
@@ -239,27 +241,38 @@ impl Services {
                 on_duty_since: s.on_duty_since,
                 disabled: s.disabled,
                 phone: s.phone.map(|p| Phone::from_stored(p).international()),
+                sms_after_min: s.sms_after_ms.map(|ms| ms / 60_000),
+                call_after_min: s.call_after_ms.map(|ms| ms / 60_000),
             })
             .collect();
-        Ok(Setup { staff, checklists: self.store.checklist_templates().await? })
+        Ok(Setup { staff, checklists: self.store.checklist_templates().await?, texting: self.texting().await? })
     }
 
-    /// Replaces one problem's truck checklist; jobs opened from now on (and open jobs, on their next load) show it.
-    /// A member's mobile number for texts and calls; empty removes it (alerts are then push only).
-    pub async fn set_staff_phone(&self, who: &StaffMember, login: &str, phone: &str) -> Result<(), DispatchError> {
+    /// How texts and calls reach a member: their mobile number (empty removes it: alerts are then push only) and
+    /// their own delays for the text and the call, in whole minutes (blank: the server's).
+    pub async fn set_staff_alerts(
+        &self,
+        who: &StaffMember,
+        login: &str,
+        phone: &str,
+        (sms_after, call_after): (&str, &str),
+    ) -> Result<(), DispatchError> {
         require_dispatch(who)?;
         let phone = match phone.trim() {
             "" => None,
             typed => Some(Phone::parse(typed, self.settings.default_region).map_err(DispatchError::BadPhone)?),
         };
+        let defaults = self.messaging.as_ref().map_or((60_000, 180_000), |m| m.paging());
+        let delays = alert_delays(sms_after, call_after, defaults).map_err(DispatchError::BadDelays)?;
         let login = login.trim().to_lowercase();
-        if !self.store.set_staff_phone(&login, phone.as_ref().map(Phone::e164)).await? {
+        if !self.store.set_staff_alerts(&login, phone.as_ref().map(Phone::e164), delays).await? {
             return Err(DispatchError::UnknownLogin(login.chars().take(40).collect()));
         }
         self.live.publish(Changed::Crew);
         Ok(())
     }
 
+    /// Replaces one problem's truck checklist; jobs opened from now on (and open jobs, on their next load) show it.
     pub async fn set_checklist(&self, who: &StaffMember, problem: &str, text: &str) -> Result<(), DispatchError> {
         require_dispatch(who)?;
         let template = ChecklistTemplate::parse(problem, text)?;

@@ -40,6 +40,11 @@ impl Messaging {
     pub fn twilio(&self) -> &Twilio {
         &self.twilio
     }
+
+    /// The server's delays for the text and the call after a push (ms).
+    pub fn paging(&self) -> (i64, i64) {
+        (self.paging.sms_after_ms, self.paging.call_after_ms)
+    }
 }
 
 /// How long a claimed text or call is ours: far longer than the provider's answer may take.

@@ -9,8 +9,8 @@ use crate::domain::{Audience, Channel, Purpose, SendState, SentLine};
 /// What an append (or a new request) also writes to the outbox. Times are counted from the event's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Queue {
-    /// A text or a call to each member of `audience` with a mobile number, `after_ms` after the event; once per
-    /// member and wait (`wait_began`, unix ms; `None`: the wait begins with this event).
+    /// A text or a call to each member of `audience` with a mobile number, `after_ms` after the event (or
+    /// after their own delay for the channel); once per member and wait (`wait_began`, unix ms; `None`: the wait begins with this event).
     Page { audience: Audience, wait_began: Option<i64>, channel: Channel, after_ms: i64 },
     /// A text to the customer, at once.
     Customer { purpose: Purpose },
@@ -72,7 +72,9 @@ pub(super) async fn enqueue(
                 let sql = format!(
                     "INSERT INTO outbox (request_id, channel, purpose, staff_id, to_phone, wait_began, due_at, \
                      created_at, updated_at) \
-                     SELECT $1, $2, 'page', s.id, s.phone, $3, $4, $5, $5 FROM staff s \
+                     SELECT $1, $2, 'page', s.id, s.phone, $3, \
+                     $5 + COALESCE(CASE $2 WHEN 'sms' THEN s.sms_after_ms ELSE s.call_after_ms END, $4), $5, $5 \
+                     FROM staff s \
                      WHERE s.phone IS NOT NULL AND {} \
                      ON CONFLICT DO NOTHING",
                     audience_condition(audience, "$6")
@@ -81,7 +83,7 @@ pub(super) async fn enqueue(
                     .bind(request_id)
                     .bind(channel.as_str())
                     .bind(wait_began.unwrap_or(now))
-                    .bind(now + after_ms)
+                    .bind(after_ms)
                     .bind(now);
                 let query = if let Audience::Member(id) = audience { query.bind(id) } else { query };
                 query.execute(&mut *conn).await?;

@@ -21,10 +21,13 @@ pub struct StaffRecord {
     pub phone: Option<String>,
     /// Alerted when nobody on duty takes a request in time.
     pub backup: bool,
+    /// Their own delays for the text and the call after a push (ms); `None`: the server's.
+    pub sms_after_ms: Option<i64>,
+    pub call_after_ms: Option<i64>,
 }
 
-const STAFF_COLUMNS: &str =
-    "id, login, name, role, password_hash, on_duty_since, disabled_at, session_epoch, phone, backup_since";
+const STAFF_COLUMNS: &str = "id, login, name, role, password_hash, on_duty_since, disabled_at, session_epoch, phone, backup_since, \
+     sms_after_ms, call_after_ms";
 
 fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreError> {
     let role: String = row.try_get("role")?;
@@ -39,6 +42,8 @@ fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreErr
         session_epoch: row.try_get("session_epoch")?,
         phone: row.try_get("phone")?,
         backup: row.try_get::<Option<i64>, _>("backup_since")?.is_some(),
+        sms_after_ms: row.try_get("sms_after_ms")?,
+        call_after_ms: row.try_get("call_after_ms")?,
     })
 }
 
@@ -105,11 +110,19 @@ impl Store {
         row.as_ref().map(staff_from_row).transpose()
     }
 
-    /// `Ok(false)` when there is no such login.
-    pub async fn set_staff_phone(&self, login: &str, phone: Option<&str>) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE staff SET phone = $2 WHERE login = $1")
+    /// How texts and calls reach a member: their number and their own delays. `Ok(false)` when there is no such
+    /// login.
+    pub async fn set_staff_alerts(
+        &self,
+        login: &str,
+        phone: Option<&str>,
+        (sms_after_ms, call_after_ms): (Option<i64>, Option<i64>),
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE staff SET phone = $2, sms_after_ms = $3, call_after_ms = $4 WHERE login = $1")
             .bind(login)
             .bind(phone)
+            .bind(sms_after_ms)
+            .bind(call_after_ms)
             .execute(&self.pool)
             .await?
             .rows_affected();

@@ -117,18 +117,22 @@ pub async fn checklist(
 }
 
 #[derive(Deserialize)]
-pub struct PhoneForm {
+pub struct AlertsForm {
     login: Option<String>,
     phone: Option<String>,
+    sms_after: Option<String>,
+    call_after: Option<String>,
 }
 
-pub async fn staff_phone(
+pub async fn staff_alerts(
     State(state): State<AppState>,
     staff: Staff,
-    Form(form): Form<PhoneForm>,
+    Form(form): Form<AlertsForm>,
 ) -> Result<Done, Problem> {
     let login = form.login.unwrap_or_default();
-    let result = state.services.set_staff_phone(&staff.member, &login, form.phone.as_deref().unwrap_or_default()).await;
+    let delays = (form.sms_after.as_deref().unwrap_or_default(), form.call_after.as_deref().unwrap_or_default());
+    let phone = form.phone.as_deref().unwrap_or_default();
+    let result = state.services.set_staff_alerts(&staff.member, &login, phone, delays).await;
     result.map_err(|e| Problem::from(e).back(format!("{}#staff", paths::DISPATCH_SETUP)))?;
     Ok(Done(format!("{}#staff", paths::DISPATCH_SETUP)))
 }

@@ -119,7 +119,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
         (paths::DISPATCH_ROSTER, post(dispatch::roster)),
         (paths::DISPATCH_PHONE_IN, post(dispatch::phone_in)),
         (paths::DISPATCH_CHECKLISTS, post(dispatch::checklist)),
-        (paths::DISPATCH_STAFF_PHONE, post(dispatch::staff_phone)),
+        (paths::DISPATCH_STAFF_ALERTS, post(dispatch::staff_alerts)),
     ];
     let staff_reads: [(&str, MethodRouter<AppState>); 10] = [
         (paths::STAFF_BOARD, get(staff::board)),

@@ -345,22 +345,46 @@ async fn dispatch_sets_a_members_mobile_number_in_setup_and_texts_go_there() {
     let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
     let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
     assert_eq!(sam.post("/tech/duty", &[("on", "1")]).await.status(), 204);
-    let refused = dee.post("/dispatch/staff/phone", &[("login", "sam"), ("phone", "12")]).await;
+    let refused = dee.post("/dispatch/staff/alerts", &[("login", "sam"), ("phone", "12")]).await;
     assert_eq!(refused.status(), 422);
     let body: Value = refused.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().starts_with("The mobile number:"), "{body}");
-    assert_eq!(dee.post("/dispatch/staff/phone", &[("login", "nobody"), ("phone", SAM)]).await.status(), 404);
-    assert_eq!(sam.post("/dispatch/staff/phone", &[("login", "sam"), ("phone", SAM)]).await.status(), 403);
-    assert_eq!(dee.post("/dispatch/staff/phone", &[("login", "sam"), ("phone", "(201) 555-0111")]).await.status(), 204);
+    assert_eq!(dee.post("/dispatch/staff/alerts", &[("login", "nobody"), ("phone", SAM)]).await.status(), 404);
+    assert_eq!(sam.post("/dispatch/staff/alerts", &[("login", "sam"), ("phone", SAM)]).await.status(), 403);
+    assert_eq!(
+        dee.post("/dispatch/staff/alerts", &[("login", "sam"), ("phone", "(201) 555-0111")]).await.status(),
+        204
+    );
     let (_, setup) = dee.get_json("/staff/api/dispatch/setup").await;
     let line = setup["data"]["staff"].as_array().unwrap().iter().find(|s| s["login"] == "sam").unwrap().clone();
     assert_eq!(line["phone"], "+1 201-555-0111");
     request(&app).await;
     fake.text_to(SAM, 1).await;
-    // Emptied: texts and calls off for Sam.
-    assert_eq!(dee.post("/dispatch/staff/phone", &[("login", "sam"), ("phone", "")]).await.status(), 204);
+
+    // A member's own delays: Ben is texted after the usual 100 ms, Sam only after his own 100 minutes.
+    let ben = app.staff_with_phone("ben", "Ben Okafor", Role::Technician, BEN).await;
+    assert_eq!(ben.post("/tech/duty", &[("on", "1")]).await.status(), 204);
+    let call_first = [("login", "sam"), ("phone", SAM), ("sms_after", "100"), ("call_after", "")];
+    let refused = dee.post("/dispatch/staff/alerts", &call_first).await;
+    assert_eq!(refused.status(), 422, "the usual call (after 10 min here) would come before his text");
+    let own = [("login", "sam"), ("phone", SAM), ("sms_after", "100"), ("call_after", "120")];
+    assert_eq!(dee.post("/dispatch/staff/alerts", &own).await.status(), 204);
+    let (_, setup) = dee.get_json("/staff/api/dispatch/setup").await;
+    let line = setup["data"]["staff"].as_array().unwrap().iter().find(|s| s["login"] == "sam").unwrap().clone();
+    assert_eq!((line["sms_after_min"].as_i64(), line["call_after_min"].as_i64()), (Some(100), Some(120)));
     let (id, _, _) = request(&app).await;
-    assert!(sent(&app, id).await.iter().all(|l| l.staff.is_none()), "no pages without a number");
+    fake.text_to(BEN, 1).await;
+    let to_sam: Vec<SendState> = sent(&app, id)
+        .await
+        .into_iter()
+        .filter(|l| l.staff.as_deref() == Some("Sam Rivera") && l.channel == Channel::Sms)
+        .map(|l| l.state)
+        .collect();
+    assert_eq!(to_sam, [SendState::Pending]);
+    // Emptied: texts and calls off for Sam.
+    assert_eq!(dee.post("/dispatch/staff/alerts", &[("login", "sam"), ("phone", "")]).await.status(), 204);
+    let (id, _, _) = request(&app).await;
+    assert!(sent(&app, id).await.iter().all(|l| l.staff.as_deref() != Some("Sam Rivera")), "no pages without a number");
 }
 
 #[tokio::test]
