@@ -2,7 +2,10 @@
 //! browser (only after a client-side navigation: a hydrated page already carries its data) they use the same
 //! HTTP endpoints as everyone else. No server functions: the wasm stays free of their client machinery.
 
-use crate::{domain::StatusView, paths};
+use crate::{
+    domain::{StatusView, Zone},
+    paths,
+};
 
 /// Names the `<meta>` that carries the "Call us" number from the server-rendered page to the wasm.
 pub const CALL_US_META: &str = "roadcall-call-us";
@@ -24,6 +27,37 @@ pub fn call_us_number() -> String {
         #[cfg(not(feature = "hydrate"))]
         {
             String::new()
+        }
+    }
+}
+
+/// Names the `<meta>` that carries the service's time zone (a table of its offsets) to the wasm.
+pub const TIME_ZONE_META: &str = "roadcall-time-zone";
+
+/// The service's time zone, enough of it for the times a page shows: the offsets from 400 days before now to
+/// 400 days after. The server draws with it and writes it into the page, and the wasm reads it back, so both
+/// draw a time the same.
+pub fn time_zone() -> Zone {
+    #[cfg(feature = "ssr")]
+    {
+        const DAYS_400: i64 = 400 * 86_400_000;
+        let now = crate::store::now_ms();
+        leptos::prelude::use_context::<crate::services::Services>()
+            .map(|s| s.settings.zone.window(now - DAYS_400, now + DAYS_400))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        {
+            thread_local!(static ZONE: Zone = crate::browser::meta_content(TIME_ZONE_META)
+                .and_then(|line| Zone::decode(&line))
+                .unwrap_or_default());
+            ZONE.with(Zone::clone)
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            Zone::default()
         }
     }
 }

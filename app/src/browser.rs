@@ -203,12 +203,6 @@ impl Drop for EventStream {
     }
 }
 
-/// "05:02" in the phone's own time zone.
-pub fn local_clock(unix_ms: i64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64));
-    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
-}
-
 /// A fresh idempotency key when the form is drawn in the browser rather than by the server.
 pub fn fresh_key() -> String {
     format!(

@@ -54,6 +54,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="apple-touch-icon" href="/icons/icon-192.png" />
                 // Read by the wasm, so server and browser draw the same "Call us" link.
                 <meta name=api::CALL_US_META content=api::call_us_number() />
+                <meta name=api::TIME_ZONE_META content=api::time_zone().encode() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options=options.clone() />
                 <HashedStylesheet options id="leptos" />

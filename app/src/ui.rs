@@ -48,14 +48,12 @@ pub fn now_ms() -> i64 {
     }
 }
 
-/// A time of day. The server writes UTC; the phone rewrites it in its own time zone once the wasm runs.
+/// A time of day in the service's time zone (`--time-zone`), drawn alike by the server and the wasm; the
+/// `datetime` gives the moment in full, with its offset.
 #[component]
 pub fn Clock(unix_ms: i64) -> impl IntoView {
-    let minutes = unix_ms.div_euclid(60_000).rem_euclid(24 * 60);
-    let text = RwSignal::new(format!("{:02}:{:02} UTC", minutes / 60, minutes % 60));
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| text.set(crate::browser::local_clock(unix_ms)));
-    view! { <time data-ms=unix_ms>{text}</time> }
+    let zone = crate::api::time_zone();
+    view! { <time datetime=zone.rfc3339(unix_ms) data-ms=unix_ms>{zone.clock(unix_ms)}</time> }
 }
 
 /// A page's data, awaited on the server (pages render whole) or fetched after a client-side navigation, then

@@ -33,6 +33,10 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_CALL_US", default_value = "+1 202 555 0100")]
     pub call_us: String,
 
+    /// The time zone of every time shown to people and of report days (an IANA name: Europe/Moscow).
+    #[arg(long, env = "ROADCALL_TIME_ZONE", default_value = "UTC", value_parser = crate::zone::parse)]
+    pub time_zone: app::domain::Zone,
+
     /// Country assumed for phone numbers typed without a country code (ISO 3166 code).
     #[arg(long, env = "ROADCALL_DEFAULT_REGION", default_value = "US")]
     pub default_region: String,

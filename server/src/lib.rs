@@ -10,6 +10,7 @@ mod limits;
 mod privacy;
 mod reply;
 mod routes;
+mod zone;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -236,6 +237,7 @@ async fn services(config: &Config, public_url: &str) -> Result<Services, StartEr
         settings: Arc::new(Settings {
             default_region,
             call_us: config.call_us.clone(),
+            zone: config.time_zone.clone(),
             public_url: public_url.to_owned(),
             ladder: Ladder { every_ms: config.escalate_after_ms },
             idempotency_ttl_ms: config.idempotency_ttl_ms,

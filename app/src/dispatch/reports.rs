@@ -1,5 +1,5 @@
 //! `/dispatch/reports`: how fast requests were accepted and reached, by day and by technician; what customers
-//! answered after Done, and whom to ask still. Whole UTC days; the same requests download as CSV.
+//! answered after Done, and whom to ask still. Whole days in the service's time zone; the same requests download as CSV.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -75,7 +75,7 @@ fn ReportView(report: Report) -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Reports"</h1>
-            <p class="note">{format!("{from} to {to}, UTC days")}</p>
+            <p class="note">{format!("{from} to {to}, days in {}", crate::api::time_zone().name)}</p>
             <p class="summary" data-total=total.requests>
                 {summary(&total)}
             </p>

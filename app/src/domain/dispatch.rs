@@ -240,29 +240,6 @@ pub fn waiting_order(cards: &mut [JobCard]) {
     cards.sort_by_key(|c| !c.someone_inside);
 }
 
-/// A day typed as `2026-11-24`: its start and end in unix ms (UTC).
-pub fn parse_day(s: &str) -> Option<(i64, i64)> {
-    let mut parts = s.trim().splitn(3, '-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
-        return None;
-    }
-    // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let start = (era * 146_097 + doe - 719_468) * 86_400_000;
-    Some((start, start + 86_400_000))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,17 +307,6 @@ mod tests {
             progress(&cancelled).decide_dispatch(&DispatchAction::ConfirmArrival),
             Err(Refusal::Closed("cancelled").into())
         );
-    }
-
-    #[test]
-    fn days_are_read_as_utc_ranges() {
-        assert_eq!(parse_day("1970-01-01"), Some((0, 86_400_000)));
-        // 2026-11-24T00:00:00Z
-        assert_eq!(parse_day(" 2026-11-24 ").map(|d| d.0), Some(1_795_478_400_000));
-        assert_eq!(parse_day("2024-02-29").map(|(a, b)| b - a), Some(86_400_000));
-        for bad in ["2023-02-29", "2026-13-01", "2026-1-1", "yesterday", "2026-11-24-1", ""] {
-            assert_eq!(parse_day(bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod report;
 mod staff;
 pub(crate) mod status;
 mod text;
+mod zone;
 
 #[cfg(feature = "ssr")]
 mod phone;
@@ -21,7 +22,7 @@ mod reference;
 pub use checklist::{ChecklistRefusal, ChecklistTemplate, EVERY_JOB, TemplateLine};
 pub use dispatch::{
     BOARD_PAGE, DispatchAction, DispatchBoard, DispatchRefusal, DispatchView, Found, RosterLine, Setup, StaffLine,
-    Texting, UnreadableRequest, alert_delays, dispatch_order, page_number, parse_day, waiting_order,
+    Texting, UnreadableRequest, alert_delays, dispatch_order, page_number, waiting_order,
 };
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
 pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};
@@ -35,10 +36,11 @@ pub use notice::{
 #[cfg(feature = "ssr")]
 pub use notice::{Reply, read_reply};
 pub use problem::Problem;
-pub use report::{RangeRefusal, Report, ReportRange, ReportRow, RequestFacts, day_of, utc_time, utc_time_ms};
+pub use report::{RangeRefusal, Report, ReportRange, ReportRow, RequestFacts, utc_time_ms};
 pub use staff::{LocalPath, LoginRefusal, MIN_PASSWORD, NewStaff, Role, StaffMember};
 pub use status::{FollowUpRefusal, Progress, RequestStatus, StatusView, first_name};
 pub use text::{MAX_NOTES, MAX_PLACE, MAX_SHORT};
+pub use zone::{Change, Zone, parse_date};
 
 #[cfg(feature = "ssr")]
 pub use draft::{Coordinates, NewHelpRequest};

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Event, EventKind, Problem, Progress, RequestStatus, StatusView, parse_day};
+use super::{
+    Event, EventKind, Problem, Progress, RequestStatus, StatusView,
+    zone::{Zone, civil, parse_date},
+};
 
 /// The longest range one report covers.
 pub const MAX_REPORT_DAYS: i64 = 366;
@@ -104,7 +107,7 @@ fn median(mut values: Vec<i64>) -> Option<i64> {
     }
 }
 
-/// A report over whole UTC days, `from` to `to` inclusive.
+/// A report over whole local days (the service's time zone), `from` to `to` inclusive.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub from: String,
@@ -122,7 +125,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(range: &ReportRange, mut facts: Vec<RequestFacts>) -> Report {
+    pub fn new(range: &ReportRange, mut facts: Vec<RequestFacts>, zone: &Zone) -> Report {
         facts.sort_by_key(|f| std::cmp::Reverse(f.created_at));
         let group = |key: &dyn Fn(&RequestFacts) -> Option<String>| {
             let mut groups: BTreeMap<String, Vec<&RequestFacts>> = BTreeMap::new();
@@ -137,7 +140,7 @@ impl Report {
             from: range.from.clone(),
             to: range.to.clone(),
             total: ReportRow::of("All".to_owned(), &facts.iter().collect::<Vec<_>>()),
-            by_day: group(&|f| Some(day_of(f.created_at))),
+            by_day: group(&|f| Some(zone.day_of(f.created_at))),
             by_technician: group(&|f| f.technician.clone()),
             answers: facts.iter().filter(|f| f.rating.is_some()).cloned().collect(),
             unanswered: facts
@@ -149,17 +152,18 @@ impl Report {
         }
     }
 
-    /// One line per request, for a spreadsheet. Cells a spreadsheet would run as a formula are defused.
-    pub fn csv(facts: &[RequestFacts]) -> String {
+    /// One line per request, for a spreadsheet; times local, with their offset. Cells a spreadsheet would run as
+    /// a formula are defused.
+    pub fn csv(facts: &[RequestFacts], zone: &Zone) -> String {
         let mut out = String::from(
-            "number,created_at_utc,source,problem,status,technician,seconds_to_accept,seconds_to_arrival,\
+            "number,created_at,source,problem,status,technician,seconds_to_accept,seconds_to_arrival,\
              arrival_confirmed,rating,comment\r\n",
         );
         let seconds = |ms: Option<i64>| ms.map(|m| (m / 1000).to_string()).unwrap_or_default();
         for f in facts {
             let cells = [
                 f.number.clone(),
-                utc_time(f.created_at),
+                zone.rfc3339(f.created_at),
                 f.source.clone(),
                 f.problem.as_str().to_owned(),
                 f.status.as_str().to_owned(),
@@ -183,7 +187,7 @@ fn csv_cell(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
-/// Whole UTC days `from..=to`, as typed (`2026-11-24`), and their span in unix ms.
+/// Whole local days `from..=to`, as typed (`2026-11-24`), and their span in unix ms.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportRange {
     pub from: String,
@@ -203,59 +207,39 @@ pub enum RangeRefusal {
 }
 
 impl ReportRange {
-    /// `from` and `to` as typed; empty means the last seven days up to `now_ms`.
-    pub fn parse(from: Option<&str>, to: Option<&str>, now_ms: i64) -> Result<ReportRange, RangeRefusal> {
+    /// `from` and `to` as typed; empty means the seven days up to today (local, at `now_ms`).
+    pub fn parse(from: Option<&str>, to: Option<&str>, now_ms: i64, zone: &Zone) -> Result<ReportRange, RangeRefusal> {
         fn given(s: Option<&str>) -> Option<&str> {
             s.map(str::trim).filter(|s| !s.is_empty())
         }
-        let day = |s: &str| parse_day(s).ok_or(RangeRefusal::BadDate);
-        let to_ms = match given(to) {
-            Some(t) => day(t)?.1,
-            None => day(&day_of(now_ms))?.1,
+        let day = |s: &str| parse_date(s).ok_or(RangeRefusal::BadDate);
+        let last = match given(to) {
+            Some(t) => day(t)?,
+            None => day(&zone.day_of(now_ms))?,
         };
-        let from_ms = match given(from) {
-            Some(f) => day(f)?.0,
-            None => to_ms - 7 * 86_400_000,
+        let first = match given(from) {
+            Some(f) => day(f)?,
+            None => last - 6,
         };
-        if from_ms >= to_ms {
+        if first > last {
             return Err(RangeRefusal::Backwards);
         }
-        if to_ms - from_ms > MAX_REPORT_DAYS * 86_400_000 {
+        if last - first >= MAX_REPORT_DAYS {
             return Err(RangeRefusal::TooLong);
         }
-        Ok(ReportRange { from: day_of(from_ms), to: day_of(to_ms - 1), from_ms, to_ms })
+        let date = |d: i64| {
+            let (y, m, d) = civil(d);
+            format!("{y:04}-{m:02}-{d:02}")
+        };
+        let (from_ms, to_ms) = (zone.day_span(first).0, zone.day_span(last).1);
+        Ok(ReportRange { from: date(first), to: date(last), from_ms, to_ms })
     }
 }
 
-/// The UTC day of a moment, as `2026-11-24`.
-pub fn day_of(unix_ms: i64) -> String {
-    let (y, m, d) = civil(unix_ms.div_euclid(86_400_000));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// A moment as `2026-11-24T05:03:09Z`.
-pub fn utc_time(unix_ms: i64) -> String {
-    let secs = unix_ms.div_euclid(1000).rem_euclid(86_400);
-    format!("{}T{:02}:{:02}:{:02}Z", day_of(unix_ms), secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-/// A moment to the millisecond, as machines read it (RFC 3339): `2026-11-24T05:03:09.120Z`.
+/// A moment to the millisecond, as machines read it (RFC 3339, UTC): `2026-11-24T05:03:09.120Z`.
 pub fn utc_time_ms(unix_ms: i64) -> String {
-    let seconds = utc_time(unix_ms);
-    format!("{}.{:03}Z", seconds.trim_end_matches('Z'), unix_ms.rem_euclid(1000))
-}
-
-/// Days since 1970-01-01 to (year, month, day): Howard Hinnant's civil_from_days.
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let seconds = Zone::default().rfc3339(unix_ms);
+    format!("{}.{:03}Z", seconds.trim_end_matches("+00:00"), unix_ms.rem_euclid(1000))
 }
 
 #[cfg(test)]
@@ -264,6 +248,7 @@ mod tests {
     use crate::domain::{
         event::tests::recorded,
         status::tests::{entry, view},
+        zone,
     };
     use EventKind::*;
 
@@ -308,8 +293,9 @@ mod tests {
             job("RC-DDDD", NOV_24 + DAY + 60 * MIN, ana, 1, Some(20), None),
             facts(&view("RC-EEEE", vec![entry(Received, NOV_24 + DAY, None, None)]), NOV_24 + DAY, "api"),
         ];
-        let range = ReportRange::parse(Some("2026-11-24"), Some("2026-11-25"), 0)?;
-        let report = Report::new(&range, facts.clone());
+        let utc = Zone::default();
+        let range = ReportRange::parse(Some("2026-11-24"), Some("2026-11-25"), 0, &utc)?;
+        let report = Report::new(&range, facts.clone(), &utc);
         let day1 = &report.by_day[0];
         assert_eq!(day1.key, "2026-11-24");
         assert_eq!((day1.requests, day1.accepted, day1.arrived, day1.answers), (3, 3, 2, 2));
@@ -328,31 +314,43 @@ mod tests {
         assert_eq!(report.answers.iter().map(|f| f.number.as_str()).collect::<Vec<_>>(), ["RC-BBBB", "RC-AAAA"]);
         assert_eq!(report.unanswered.iter().map(|f| f.number.as_str()).collect::<Vec<_>>(), ["RC-DDDD"]);
 
-        let csv = Report::csv(&facts[..1]);
+        let csv = Report::csv(&facts[..1], &zone::tests::moscow());
         let mut lines = csv.lines();
-        assert!(lines.next().ok_or("header")?.starts_with("number,created_at_utc,"));
+        assert!(lines.next().ok_or("header")?.starts_with("number,created_at,"));
         assert_eq!(
             lines.next(),
             Some(
-                "RC-AAAA,2026-11-24T05:00:00Z,web,flat_tire,done,Ana Lima,120,1800,false,5,\"'=HYPERLINK(\"\"x\"\"), thanks\""
+                "RC-AAAA,2026-11-24T08:00:00+03:00,web,flat_tire,done,Ana Lima,120,1800,false,5,\"'=HYPERLINK(\"\"x\"\"), thanks\""
             )
         );
         Ok(())
     }
 
     #[test]
-    fn ranges_are_whole_utc_days_with_clear_refusals() -> Result<(), Box<dyn std::error::Error>> {
-        let r = ReportRange::parse(None, None, NOV_24 + 5 * 60 * MIN)?;
+    fn ranges_are_whole_local_days_with_clear_refusals() -> Result<(), Box<dyn std::error::Error>> {
+        let utc = Zone::default();
+        let r = ReportRange::parse(None, None, NOV_24 + 5 * 60 * MIN, &utc)?;
         assert_eq!((r.from.as_str(), r.to.as_str()), ("2026-11-18", "2026-11-24"));
         assert_eq!(r.to_ms - r.from_ms, 7 * DAY);
-        assert_eq!(ReportRange::parse(Some("24.11.2026"), None, 0), Err(RangeRefusal::BadDate));
-        assert_eq!(ReportRange::parse(Some("2026-11-25"), Some("2026-11-24"), 0), Err(RangeRefusal::Backwards));
-        assert_eq!(ReportRange::parse(Some("2020-01-01"), Some("2026-11-24"), 0), Err(RangeRefusal::TooLong));
-        assert_eq!(utc_time(NOV_24 + 5 * 60 * MIN + 3 * MIN + 9_000), "2026-11-24T05:03:09Z");
-        assert_eq!(day_of(0), "1970-01-01");
-        assert_eq!(day_of(-1), "1969-12-31");
-        for day in ["2024-02-29", "2000-03-01", "2026-12-31"] {
-            assert_eq!(day_of(parse_day(day).ok_or(day)?.0), day);
+        // 22:00 UTC is already the 25th in Moscow, whose days start at 21:00 UTC.
+        let moscow = zone::tests::moscow();
+        let r = ReportRange::parse(None, None, NOV_24 + 22 * 60 * MIN, &moscow)?;
+        assert_eq!((r.from.as_str(), r.to.as_str()), ("2026-11-19", "2026-11-25"));
+        assert_eq!((r.from_ms, r.to_ms), (NOV_24 - 5 * DAY - 3 * 60 * MIN, NOV_24 + 2 * DAY - 3 * 60 * MIN));
+        // A day the clocks go back lasts 25 hours.
+        let r = ReportRange::parse(Some("2026-11-01"), Some("2026-11-01"), 0, &zone::tests::new_york())?;
+        assert_eq!(r.to_ms - r.from_ms, 25 * 60 * MIN);
+        assert_eq!(ReportRange::parse(Some("24.11.2026"), None, 0, &utc), Err(RangeRefusal::BadDate));
+        assert_eq!(ReportRange::parse(Some("2026-11-25"), Some("2026-11-24"), 0, &utc), Err(RangeRefusal::Backwards));
+        assert_eq!(ReportRange::parse(Some("2020-01-01"), Some("2026-11-24"), 0, &utc), Err(RangeRefusal::TooLong));
+        assert!(ReportRange::parse(Some("2025-11-25"), Some("2026-11-25"), 0, &utc).is_ok(), "366 days");
+        assert_eq!(utc_time_ms(NOV_24 + 5 * 60 * MIN + 3 * MIN + 9_120), "2026-11-24T05:03:09.120Z");
+        assert_eq!(utc_time_ms(-1), "1969-12-31T23:59:59.999Z");
+        for day in ["2024-02-29", "2000-03-01", "2026-12-31", "1970-01-01"] {
+            assert_eq!(utc.day_of(utc.day_span(parse_date(day).ok_or(day)?).0), day);
+        }
+        for bad in ["2026-02-29", "2026-13-01", "26-11-24", "2026-11-24x", ""] {
+            assert_eq!(parse_date(bad), None, "{bad}");
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use crate::{
         Actor, BOARD_PAGE, ChecklistRefusal, ChecklistTemplate, DispatchAction, DispatchBoard, DispatchRefusal,
         DispatchView, Event, Found, HelpRequestDraft, JobCard, JobView, Phone, RangeRefusal, Report, ReportRange,
         RequestFacts, RequestNumber, RequestStatus, Setup, StaffLine, StaffMember, UnreadableRequest, alert_delays,
-        dispatch_order, parse_day,
+        dispatch_order, parse_date,
     },
     live::Changed,
     store::{Audience, RequestSearch, StoreError},
@@ -173,7 +173,7 @@ impl Services {
         let mut search = RequestSearch::default();
         if let Some(number) = RequestNumber::parse(query) {
             search.number = Some(number.as_str().to_owned());
-        } else if let Some((from, to)) = parse_day(query) {
+        } else if let Some((from, to)) = parse_date(query).map(|day| self.settings.zone.day_span(day)) {
             (search.from_ms, search.to_ms) = (Some(from), Some(to));
         } else if let Ok(phone) = Phone::parse(query, self.settings.default_region) {
             search.phone = Some(phone.e164().to_owned());
@@ -200,7 +200,7 @@ impl Services {
         to: Option<&str>,
     ) -> Result<(ReportRange, Vec<RequestFacts>, bool), DispatchError> {
         require_dispatch(who)?;
-        let range = ReportRange::parse(from, to, crate::store::now_ms())?;
+        let range = ReportRange::parse(from, to, crate::store::now_ms(), &self.settings.zone)?;
         let search = RequestSearch { from_ms: Some(range.from_ms), to_ms: Some(range.to_ms), ..Default::default() };
         let found = self.store.find_requests(&search, REPORT_LIMIT + 1).await?;
         log_unreadable(&found.unreadable);
@@ -221,7 +221,7 @@ impl Services {
         to: Option<&str>,
     ) -> Result<Report, DispatchError> {
         let (range, facts, cut_short) = self.report_facts(who, from, to).await?;
-        Ok(Report { cut_short, ..Report::new(&range, facts) })
+        Ok(Report { cut_short, ..Report::new(&range, facts, &self.settings.zone) })
     }
 
     /// The staff list and the truck checklists.

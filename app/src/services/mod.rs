@@ -46,6 +46,8 @@ pub struct Settings {
     pub default_region: Region,
     /// The number behind every "Call us" button.
     pub call_us: String,
+    /// The service's time zone, for every time shown to people and every report day.
+    pub zone: crate::domain::Zone,
     /// The base of links in texts and of the provider's webhooks (`https://help.example.com`).
     pub public_url: String,
     /// How long each rung of the escalation ladder waits.

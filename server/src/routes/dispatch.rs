@@ -89,7 +89,7 @@ pub async fn report_csv(
         .map_err(|e| Problem::from(e).back(paths::DISPATCH_REPORTS))?;
     let file = format!("attachment; filename=\"roadcall-{}-to-{}.csv\"", range.from, range.to);
     let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, file)];
-    Ok((headers, Report::csv(&facts)).into_response())
+    Ok((headers, Report::csv(&facts, &state.services.settings.zone)).into_response())
 }
 
 pub async fn setup(State(state): State<AppState>, staff: Staff) -> Page<app::domain::Setup> {

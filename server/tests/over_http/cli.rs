@@ -78,6 +78,16 @@ fn texts_and_calls_need_every_provider_setting_and_a_public_address() {
 }
 
 #[test]
+fn an_unknown_time_zone_is_refused_at_start_with_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let refused =
+        server(&db, &["--site-root", "target/none", "--addr", "127.0.0.1:0", "--time-zone", "Mars/Olympus"], "");
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("Mars/Olympus") && text(&refused).contains("Europe/Moscow"), "{}", text(&refused));
+}
+
+#[test]
 fn partners_are_added_listed_and_revoked_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/roadcall.db", dir.path().display());

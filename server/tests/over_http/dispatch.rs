@@ -276,7 +276,7 @@ async fn requests_are_found_by_number_phone_and_day() {
     let bare = number.trim_start_matches("RC-").to_lowercase();
     assert_eq!(found(bare).await.1, std::slice::from_ref(&number));
     assert_eq!(found("(201)%20555-0123".into()).await.1, [other.clone(), number.clone()], "newest first");
-    let today = app::domain::day_of(now_ms());
+    let today = app::domain::Zone::default().day_of(now_ms());
     assert_eq!(found(today).await.1.len(), 2);
     assert_eq!(found("1999-01-01".into()).await.1.len(), 0);
     let (status, _, message) = found("somewhere".into()).await;
@@ -524,4 +524,53 @@ async fn a_plain_forms_redirect_survives_odd_input() {
     let r = plain(&dee, format!("/dispatch/requests/{number}/act"), form).await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], format!("/dispatch/requests/{number}").as_str());
+}
+
+#[tokio::test]
+async fn a_service_in_moscow_shows_moscow_times_and_its_days_run_from_moscow_midnight() {
+    use sqlx::Connection;
+    let app = spawn_app_with(&["--time-zone", "Europe/Moscow"]).await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let (late, token) = request(&app).await;
+    let (early, _) = request(&app).await;
+    // 2026-11-24 23:59 and 2026-11-25 00:01 in Moscow: both on the 24th in UTC.
+    const NOV_24_2059Z: i64 = 1_795_553_940_000;
+    let mut db = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+    for (number, at) in [(&late, NOV_24_2059Z), (&early, NOV_24_2059Z + 2 * MIN)] {
+        sqlx::query("UPDATE help_requests SET created_at = ?1 WHERE number = ?2")
+            .bind(at)
+            .bind(number)
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+
+    let (code, report) = dee.get_json("/staff/api/dispatch/reports?from=2026-11-24&to=2026-11-25").await;
+    assert_eq!(code, 200, "{report}");
+    let days: Vec<(&str, u64)> = report["data"]["by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["key"].as_str().unwrap(), d["requests"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(days, [("2026-11-24", 1), ("2026-11-25", 1)], "{report}");
+    let (_, one_day) = dee.get_json("/staff/api/dispatch/reports?from=2026-11-25&to=2026-11-25").await;
+    assert_eq!(one_day["data"]["total"]["requests"], 1, "the 25th starts at 21:00 UTC");
+    let found = dee.get_json("/staff/api/dispatch/search?q=2026-11-25").await.1;
+    assert_eq!(found["data"]["cards"][0]["number"], early.as_str());
+    assert_eq!(found["data"]["cards"].as_array().unwrap().len(), 1);
+
+    let csv = dee.client.get(dee.url("/dispatch/reports.csv?from=2026-11-24&to=2026-11-25")).send().await.unwrap();
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains(&format!("{late},2026-11-24T23:59:00+03:00,")), "{csv}");
+    assert!(csv.contains(&format!("{early},2026-11-25T00:01:00+03:00,")), "{csv}");
+
+    // Pages draw times in Moscow's time and hand the wasm the same table, so it draws them alike.
+    let page = app.client.get(app.url(&format!("/r/{token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"<meta name="roadcall-time-zone" content="Europe/Moscow|0:10800:MSK">"#), "{page}");
+    let received = crate::common::unix_ms(&app.status(&token).await["timeline"][0]["at"]);
+    let moscow = app::domain::Zone::fixed("Europe/Moscow", 3 * 3600, "MSK");
+    let drawn =
+        format!(r#"datetime="{}" data-ms="{received}">{}</time>"#, moscow.rfc3339(received), moscow.clock(received));
+    assert!(page.contains(&drawn), "{drawn} in {page}");
 }
