@@ -29,8 +29,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
   cargo install wasm-bindgen-cli --version "$wbg" --force
 fi
 
-# wasm-opt from npm's binaryen (Debian's is too old and breaks hydration), and Playwright's driver.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
+# wasm-opt from npm's binaryen (Debian's is too old and breaks hydration), Playwright's driver and axe-core;
+# again whenever package-lock.json is newer than what npm last installed.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/.package-lock.json ] \
+  || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -47,6 +47,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+                <meta
+                    name="description"
+                    content="Stuck on the road? Tell us what happened and where you are: a technician is on the way, and you follow them live."
+                />
                 <meta name="color-scheme" content="light dark" />
                 <meta name="theme-color" content="#0b0d10" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />

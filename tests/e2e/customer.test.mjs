@@ -17,12 +17,22 @@ describe('customer with JavaScript and location granted', () => {
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // Counts the page's asks for the position.
+    await page.addInitScript(() => {
+      window.__asked = 0;
+      const watch = navigator.geolocation.watchPosition.bind(navigator.geolocation);
+      navigator.geolocation.watchPosition = (...args) => { window.__asked += 1; return watch(...args); };
+    });
     await page.goto('/');
     await hydrated(page);
+    // Asked in context: not on arrival, but once the customer has picked what happened.
+    await page.getByText('Once you pick what happened').waitFor();
+    assert.equal(await page.evaluate(() => window.__asked), 0, 'no location prompt on arrival');
+    await choose(page, 'Flat tire');
     await assert.doesNotReject(page.getByText('accurate to 8 m').waitFor());
+    assert.equal(await page.evaluate(() => window.__asked), 1);
     await page.screenshot({ path: `${screenshots}/home-located.png`, fullPage: true });
 
-    await choose(page, 'Flat tire');
     await page.fill('input[name=phone]', '(201) 555-0123');
     await page.fill('input[name=vehicle_make]', 'Volvo');
     await page.getByRole('button', { name: 'Send request' }).tap();
@@ -55,8 +65,8 @@ describe('customer with JavaScript and location denied', () => {
     const page = await context.newPage();
     await page.goto('/');
     await hydrated(page);
-    await page.getByText('Location is off').waitFor();
     await choose(page, 'Battery');
+    await page.getByText('Location is off').waitFor();
     await page.fill('input[name=phone]', '+1 201 555 0123');
     await page.getByRole('button', { name: 'Send request' }).tap();
     await page.getByText('We do not have your location yet').waitFor();

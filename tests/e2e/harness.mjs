@@ -116,9 +116,9 @@ export async function phone(browser, base, { javaScriptEnabled = true, geolocati
   return context;
 }
 
-/// The page has hydrated when the wasm has run: the location meter leaves its server-rendered state.
+/// The request page has hydrated: the wasm has run (it marks <html data-hydrated>).
 export async function hydrated(page) {
-  await page.waitForFunction(() => document.querySelector('.meter')?.dataset.quality !== 'locating', null, { timeout: 15000 });
+  await running(page);
 }
 
 /// Waits until the wasm runs on a page (any page: the app marks <html data-hydrated>).

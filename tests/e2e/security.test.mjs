@@ -68,8 +68,9 @@ test('every role’s pages run under the policy, and an injected script is refus
 test('without JavaScript the policy changes nothing: the location note shows and the form sends', async () => {
   const page = await (await phone(env.browser, env.server.base, { javaScriptEnabled: false })).newPage();
   await page.goto('/');
-  // The "Finding your location…" meter is hidden by a style sheet rule, not an inline style the policy would block.
-  assert.equal(await page.locator('.meter[data-quality=locating]').isVisible(), false);
+  // The waiting meter is hidden by a style sheet rule, not an inline style the policy would block.
+  assert.equal(await page.locator('.meter[data-quality=waiting]').count(), 1);
+  assert.equal(await page.locator('.meter[data-quality=waiting]').isVisible(), false);
   assert.equal(await page.locator('noscript > p.meter').count(), 1);
   await page.locator('label.tile', { hasText: 'Flat tire' }).tap();
   await page.fill('input[name=phone]', '+1 201 555 0132');

@@ -2,10 +2,12 @@
 
 use leptos::prelude::*;
 
-/// Only the browser ever finds a position; the server always renders "Locating".
+/// Only the browser ever finds a position; the server always renders "Waiting".
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Fix {
+    /// Not asked yet: the phone is asked once the customer picks what happened.
+    Waiting,
     Locating,
     Found { lat: f64, lon: f64, accuracy_m: f64 },
     Denied,
@@ -23,6 +25,7 @@ impl Fix {
     /// A class for the meter's colour and the words beside it.
     fn reading(self) -> (&'static str, String) {
         match self {
+            Fix::Waiting => ("waiting", "Once you pick what happened, we ask your phone where you are.".into()),
             Fix::Locating => ("locating", "Finding your location…".into()),
             Fix::Found { accuracy_m, .. } if accuracy_m <= 25.0 => {
                 ("good", format!("Location found, accurate to {} m", accuracy_m.round()))
@@ -55,8 +58,8 @@ pub fn LocationMeter(fix: ReadSignal<Fix>) -> impl IntoView {
             <span class="meter-dot" aria-hidden="true"></span>
             <span class="meter-text">{move || reading().1}</span>
         </div>
-        // Without JavaScript there is no location service: say so instead of "Finding…" forever.
-        // (The "Finding…" meter is hidden by `@media (scripting: none)` in the style sheet: no inline style.)
+        // Without JavaScript there is no location service: say so instead of a promise to look.
+        // (The waiting meter is hidden by `@media (scripting: none)` in the style sheet: no inline style.)
         <noscript inner_html="<p class='meter' data-quality='none'>Your browser is not sharing a location. Describe where you are below.</p>"></noscript>
         <input type="hidden" name="lat" prop:value=field(|c| c.0) />
         <input type="hidden" name="lon" prop:value=field(|c| c.1) />

@@ -38,39 +38,60 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
     let error = move |field: &str| echo.with_value(|e| e.error(field));
     let echo = move |name: &str| echo.with_value(|e| e.value(name));
 
-    let (fix, set_fix) = signal(Fix::Locating);
+    let (fix, set_fix) = signal(if for_caller { Fix::Unavailable } else { Fix::Waiting });
     let place_missing = RwSignal::new(false);
     let sending = RwSignal::new(false);
     // Set when Send was tapped without a connection: the text of an SMS that says the same.
     let offline_sms = RwSignal::new(None::<String>);
     let form = NodeRef::<leptos::html::Form>::new();
 
-    if for_caller {
-        set_fix.set(Fix::Unavailable);
-    }
+    // The phone is asked for its position once the customer has picked what happened: a prompt that follows
+    // their own tap makes sense to them, and browsers grant it more often than one on arrival.
+    #[cfg(feature = "hydrate")]
+    let locate = {
+        use crate::browser::{self, PositionReport};
+        let watch = StoredValue::new_local(None::<browser::WatchGuard>);
+        move || {
+            if for_caller || watch.with_value(Option::is_some) {
+                return;
+            }
+            set_fix.set(Fix::Locating);
+            // Watch the position while the page is open; each better reading replaces the last.
+            let guard = browser::watch_position(move |report| {
+                set_fix.update(|current| {
+                    *current = match report {
+                        PositionReport::Fix { lat, lon, accuracy_m } => match *current {
+                            Fix::Found { accuracy_m: best, .. } if best < accuracy_m => return,
+                            _ => Fix::Found { lat, lon, accuracy_m },
+                        },
+                        PositionReport::Denied => Fix::Denied,
+                        // A lost signal does not erase a fix we already have.
+                        PositionReport::Unavailable if matches!(*current, Fix::Found { .. }) => return,
+                        PositionReport::Unavailable => Fix::Unavailable,
+                    }
+                })
+            });
+            if guard.is_none() {
+                set_fix.set(Fix::Unavailable);
+            }
+            // Dropped with the page, which stops the watch.
+            watch.set_value(guard);
+        }
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let locate = move || {
+        let _ = set_fix;
+    };
+
     #[cfg(feature = "hydrate")]
     if !for_caller {
-        use crate::browser::{self, PositionReport};
-        // Watch the position while the page is open; each better reading replaces the last.
-        let guard = browser::watch_position(move |report| {
-            set_fix.update(|current| {
-                *current = match report {
-                    PositionReport::Fix { lat, lon, accuracy_m } => match *current {
-                        Fix::Found { accuracy_m: best, .. } if best < accuracy_m => return,
-                        _ => Fix::Found { lat, lon, accuracy_m },
-                    },
-                    PositionReport::Denied => Fix::Denied,
-                    // A lost signal does not erase a fix we already have.
-                    PositionReport::Unavailable if matches!(*current, Fix::Found { .. }) => return,
-                    PositionReport::Unavailable => Fix::Unavailable,
-                }
-            })
+        use crate::browser;
+        // A page drawn again after a refusal already has the choice: locate at once.
+        Effect::new(move |_| {
+            if form.get().and_then(|f| browser::checked_value(&f, "problem")).is_some() {
+                locate();
+            }
         });
-        if guard.is_none() {
-            set_fix.set(Fix::Unavailable);
-        }
-        // Dropped with the page, which stops the watch.
-        StoredValue::new_local(guard);
         // Fill what this phone remembers, without overwriting what the customer already typed.
         Effect::new(move |_| {
             if let Some(form) = form.get() {
@@ -87,8 +108,6 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
             }
         });
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = set_fix;
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         let has_place = {
@@ -152,7 +171,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                 })}
             <input type="hidden" name="key" value=initial_key(key) />
 
-            <fieldset class="problem">
+            <fieldset class="problem" on:change=move |_| locate()>
                 <legend>
                     <h1>{say("What happened?", "What happened to the caller?")}</h1>
                 </legend>
