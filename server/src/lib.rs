@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod config;
 mod connections;
+mod language;
 mod limits;
 mod privacy;
 mod reply;

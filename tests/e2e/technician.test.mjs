@@ -57,8 +57,8 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   customer.on('pageerror', (e) => errors.push(`customer: ${e.message}`));
   await customer.goto('/');
   await hydrated(customer);
-  await customer.getByText('accurate to 9 m').waitFor();
   await customer.locator('label.tile', { hasText: 'Battery' }).tap();
+  await customer.getByText('accurate to 9 m').waitFor();
   await customer.fill('input[name=phone]', '(201) 555-0123');
   await customer.fill('textarea[name=access_notes]', 'Blue gate, code 4711');
   await customer.getByRole('button', { name: 'Send request' }).tap();
