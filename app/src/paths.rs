@@ -6,6 +6,8 @@
 pub const HOME: &str = "/";
 /// The customer's form posts here (and comes back here with the reasons when refused).
 pub const SEND: &str = "/request";
+/// The language switch on every page: a plain form post that sets a cookie and goes back.
+pub const LANGUAGE: &str = "/language";
 pub const STATUS: &str = "/r/{token}";
 /// The status page's data as JSON, for the page when reached without a reload; the feed sends the same.
 pub const STATUS_VIEW: &str = "/r/{token}/view";

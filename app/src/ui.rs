@@ -10,8 +10,34 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="bar">
             <a href="/" class="brand">"roadcall"</a>
+            <LanguageSwitch />
             <CallUs number=call_us_number() />
         </header>
+    }
+}
+
+/// The other language, named in itself: a plain form post (no JavaScript needed) that the server answers with
+/// a cookie and this same page again.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    use leptos_i18n::Locale as _;
+    let here = leptos_router::hooks::use_location();
+    let back = move || {
+        let search = here.search.get();
+        let search = search.trim_start_matches('?');
+        if search.is_empty() { here.pathname.get() } else { format!("{}?{search}", here.pathname.get()) }
+    };
+    let other = match crate::page_locale() {
+        crate::Locale::en => crate::Locale::ru,
+        crate::Locale::ru => crate::Locale::en,
+    };
+    view! {
+        <form class="language" method="post" action=crate::paths::LANGUAGE>
+            <input type="hidden" name="back" value=back />
+            <button type="submit" name="to" value=other.as_str() lang=other.as_str()>
+                {crate::i18n::td_string!(other, lang_name)}
+            </button>
+        </form>
     }
 }
 
@@ -23,7 +49,7 @@ pub fn CallUs(number: String, #[prop(optional)] big: bool) -> impl IntoView {
             <svg class="call-icon" viewBox="0 0 24 24" aria-hidden="true">
                 <path d="M6.6 10.8a15 15 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z" />
             </svg>
-            "Call us"
+            {crate::i18n::td_string!(crate::page_locale(), call_us)}
             {big.then(|| view! { <span class="call-number">{number.clone()}</span> })}
         </a>
     }

@@ -33,6 +33,10 @@ pub struct Config {
     #[arg(long, env = "ROADCALL_CALL_US", default_value = "+1 202 555 0100")]
     pub call_us: String,
 
+    /// The language of pages when neither the visitor's choice nor their browser's names one we speak (en, ru).
+    #[arg(long, env = "ROADCALL_DEFAULT_LOCALE", default_value = "en", value_parser = parse_locale)]
+    pub default_locale: app::Locale,
+
     /// The time zone of every time shown to people and of report days (an IANA name: Europe/Moscow).
     #[arg(long, env = "ROADCALL_TIME_ZONE", default_value = "UTC", value_parser = crate::zone::parse)]
     pub time_zone: app::domain::Zone,
@@ -285,6 +289,10 @@ pub enum UserCommand {
     Enable { login: String },
     /// List staff.
     List,
+}
+
+fn parse_locale(s: &str) -> Result<app::Locale, String> {
+    s.trim().parse().map_err(|_| format!("{s:?} is not a language we speak: use en or ru"))
 }
 
 #[cfg(test)]

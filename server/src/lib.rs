@@ -239,6 +239,7 @@ async fn services(config: &Config, public_url: &str) -> Result<Services, StartEr
             default_region,
             call_us: config.call_us.clone(),
             zone: config.time_zone.clone(),
+            default_locale: config.default_locale,
             public_url: public_url.to_owned(),
             ladder: Ladder { every_ms: config.escalate_after_ms },
             idempotency_ttl_ms: config.idempotency_ttl_ms,

@@ -15,10 +15,10 @@ async function violations(page) {
   return violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-/// Opens `path` in a phone with the wasm or without, and audits it by day and at night.
-async function audit(path, { login = null, wasm = true } = {}) {
+/// Opens `path` in a phone set to `locale`, with the wasm or without, and audits it by day and at night.
+async function audit(path, { login = null, wasm = true, locale = 'en-US' } = {}) {
   const found = [];
-  const context = await phone(env.browser, env.server.base);
+  const context = await phone(env.browser, env.server.base, { locale });
   if (!wasm) await context.route(/\.(js|wasm)$/, (r) => r.abort());
   const page = await context.newPage();
   await page.emulateMedia({ reducedMotion: 'reduce' });
@@ -27,13 +27,15 @@ async function audit(path, { login = null, wasm = true } = {}) {
   if (wasm) await running(page);
   for (const colorScheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme });
-    for (const v of await violations(page)) found.push(`${path} ${colorScheme}${wasm ? '' : ' without wasm'}: ${v}`);
+    const lang = await page.getAttribute('html', 'lang');
+    assert.equal(lang, locale.slice(0, 2), `${path} is drawn in the phone's language`);
+    for (const v of await violations(page)) found.push(`${path} ${lang} ${colorScheme}${wasm ? '' : ' without wasm'}: ${v}`);
   }
   await context.close();
   return found;
 }
 
-test('every page of every role meets WCAG 2.2 AA by day and at night, with and without the wasm', async () => {
+test('every page of every role meets WCAG 2.2 AA in both languages, by day and at night, with and without the wasm', async () => {
   const tech = addStaff(env.server, 'sam', 'Sam Rivera', 'technician');
   const desk = addStaff(env.server, 'dee', 'Dee Okafor', 'dispatcher');
   const { number, token } = await apiRequest(env.server.base, { name: 'Maria', vehicle: { make: 'Volvo' } });
@@ -57,7 +59,9 @@ test('every page of every role meets WCAG 2.2 AA by day and at night, with and w
   ];
   const found = [];
   for (const [path, login] of pages) {
-    for (const wasm of [true, false]) found.push(...await audit(path, { login, wasm }));
+    for (const locale of ['en-US', 'ru-RU']) {
+      for (const wasm of [true, false]) found.push(...await audit(path, { login, wasm, locale }));
+    }
   }
   assert.deepEqual(found, []);
 });

@@ -101,10 +101,11 @@ export async function launch() {
 }
 
 /// A 390×844 phone. Options: javaScriptEnabled, geolocation ({latitude, longitude, accuracy}) or null for
-/// "permission denied".
-export async function phone(browser, base, { javaScriptEnabled = true, geolocation = null } = {}) {
+/// "permission denied", locale (the phone's language, sent as Accept-Language).
+export async function phone(browser, base, { javaScriptEnabled = true, geolocation = null, locale = 'en-US' } = {}) {
   const context = await browser.newContext({
     baseURL: base,
+    locale,
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 3,
     isMobile: true,

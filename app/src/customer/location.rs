@@ -9,7 +9,11 @@ pub enum Fix {
     /// Not asked yet: the phone is asked once the customer picks what happened.
     Waiting,
     Locating,
-    Found { lat: f64, lon: f64, accuracy_m: f64 },
+    Found {
+        lat: f64,
+        lon: f64,
+        accuracy_m: f64,
+    },
     Denied,
     Unavailable,
 }

@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{t, t_string, use_i18n};
+
 use super::{
     FormEcho,
     location::{Fix, LocationMeter},
@@ -31,6 +33,7 @@ pub fn RequestHelpPage() -> impl IntoView {
 /// for the caller, so that form neither locates nor remembers.
 #[component]
 pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
     let for_caller = caller_csrf.is_some();
     let say = move |customer: &'static str, caller: &'static str| if for_caller { caller } else { customer };
     let errors: Vec<String> = echo.errors.iter().map(|e| e.message.clone()).collect();
@@ -164,7 +167,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                 .then(|| {
                     view! {
                         <div class="errors" role="alert">
-                            <p>"Please check:"</p>
+                            <p>{t!(i18n, form.please_check)}</p>
                             <ul>{errors.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
                         </div>
                     }
@@ -173,7 +176,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
 
             <fieldset class="problem" on:change=move |_| locate()>
                 <legend>
-                    <h1>{say("What happened?", "What happened to the caller?")}</h1>
+                    <h1>{move || say(t_string!(i18n, form.what_happened), t_string!(i18n, form.what_happened_caller))}</h1>
                 </legend>
                 <div class="tiles">
                     {Problem::CUSTOMER_CHOICES
@@ -198,29 +201,29 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                         .collect_view()}
                 </div>
                 <label class="field other-detail">
-                    <span>"In a few words (out of fuel, needs a tow, …)"</span>
+                    <span>{t!(i18n, form.in_a_few_words)}</span>
                     <input name="problem_detail" maxlength=MAX_SHORT value=echo("problem_detail") />
                 </label>
                 // Shown with "Locked out" (CSS): a child or a pet inside makes it an emergency.
                 <label class="someone-inside">
                     <input type="checkbox" name="someone_inside" value="1" checked=!echo("someone_inside").is_empty() />
-                    <span>"A child or a pet is locked inside"</span>
+                    <span>{t!(i18n, form.someone_inside)}</span>
                 </label>
                 <FieldError message=error("problem") />
             </fieldset>
 
             <fieldset>
                 <legend>
-                    <h2>{say("Where are you?", "Where is the caller?")}</h2>
+                    <h2>{move || say(t_string!(i18n, form.where_are_you), t_string!(i18n, form.where_caller))}</h2>
                 </legend>
                 {(!for_caller).then(|| view! { <LocationMeter fix /> })}
                 <label class="field">
-                    <span>"Place or landmark"</span>
+                    <span>{t!(i18n, form.place)}</span>
                     <textarea
                         name="place"
                         rows="2"
                         maxlength=MAX_PLACE
-                        placeholder="Road, exit or marker post, landmark, direction of travel"
+                        placeholder=move || t_string!(i18n, form.place_hint)
                     >
                         {echo("place")}
                     </textarea>
@@ -233,28 +236,28 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                             view! {
                                 <p class="field-error" role="alert">
                                     {say(
-                                        "We do not have your location yet. Describe where you are, so we can find you.",
-                                        "Describe where the caller is, or type their coordinates.",
+                                        t_string!(i18n, form.no_location),
+                                        t_string!(i18n, form.no_location_caller),
                                     )}
                                 </p>
                             }
                         })
                 }}
                 <details class="coords" open=for_caller || error("location").is_some()>
-                    <summary>{say("I know my coordinates", "Coordinates (if the caller can read them)")}</summary>
+                    <summary>{move || say(t_string!(i18n, form.know_coords), t_string!(i18n, form.know_coords_caller))}</summary>
                     <label class="field">
-                        <span>"Latitude, longitude"</span>
+                        <span>{t!(i18n, form.lat_lon)}</span>
                         <input name="coords" inputmode="decimal" placeholder="52.5200, 13.4050" value=echo("coords") />
                     </label>
                 </details>
                 <FieldError message=error("location") />
                 <label class="field">
-                    <span>"How to reach you (optional)"</span>
+                    <span>{t!(i18n, form.reach_notes)}</span>
                     <textarea
                         name="access_notes"
                         rows="2"
                         maxlength=MAX_PLACE
-                        placeholder="Gate code, closed yard, which side of the road"
+                        placeholder=move || t_string!(i18n, form.reach_notes_hint)
                     >
                         {echo("access_notes")}
                     </textarea>
@@ -264,10 +267,10 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
 
             <fieldset>
                 <legend>
-                    <h2>{say("How do we reach you?", "The caller's number")}</h2>
+                    <h2>{move || say(t_string!(i18n, form.reach_you), t_string!(i18n, form.reach_caller))}</h2>
                 </legend>
                 <label class="field">
-                    <span>"Phone number"</span>
+                    <span>{t!(i18n, form.phone)}</span>
                     <input
                         name="phone"
                         type="tel"
@@ -280,7 +283,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                 </label>
                 <FieldError message=error("phone") />
                 <label class="field">
-                    <span>"Name (optional)"</span>
+                    <span>{t!(i18n, form.name)}</span>
                     <input name="name" autocomplete="name" maxlength=MAX_SHORT value=echo("name") />
                 </label>
                 <FieldError message=error("name") />
@@ -288,10 +291,10 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
 
             <fieldset class="vehicle">
                 <legend>
-                    <h2>{say("Your vehicle (optional)", "Their vehicle (optional)")}</h2>
+                    <h2>{move || say(t_string!(i18n, form.your_vehicle), t_string!(i18n, form.their_vehicle))}</h2>
                 </legend>
                 <div class="pair">
-                    {[("make", "Make"), ("model", "Model"), ("colour", "Colour"), ("plate", "Plate")]
+                    {[("make", t_string!(i18n, form.make)), ("model", t_string!(i18n, form.model)), ("colour", t_string!(i18n, form.colour)), ("plate", t_string!(i18n, form.plate))]
                         .into_iter()
                         .map(|(part, label)| {
                             let name = format!("vehicle_{part}");
@@ -306,8 +309,8 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                         .collect_view()}
                 </div>
                 <label class="field">
-                    <span>"Anything else we should know? (optional)"</span>
-                    <textarea name="notes" rows="2" maxlength=MAX_NOTES placeholder="Injuries, children or pets inside, hazards">
+                    <span>{t!(i18n, form.anything_else)}</span>
+                    <textarea name="notes" rows="2" maxlength=MAX_NOTES placeholder=move || t_string!(i18n, form.anything_else_hint)>
                         {echo("notes")}
                     </textarea>
                 </label>
@@ -321,11 +324,11 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                         view! {
                             <div class="offline" role="alert">
                                 <p>
-                                    <strong>"No connection right now."</strong>
-                                    " Keep this page open: your request goes out by itself when the phone has signal again."
+                                    <strong>{t!(i18n, form.no_connection)}</strong>
+                                    {t!(i18n, form.keep_open)}
                                 </p>
                                 <a class="button" href=href>
-                                    "Send it by text message instead"
+                                    {t!(i18n, form.send_by_text)}
                                 </a>
                             </div>
                         }
@@ -334,9 +337,9 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
             <div class="send-bar">
                 <button type="submit" class="send" disabled=move || sending.get()>
                     {move || match (sending.get(), for_caller) {
-                        (true, _) => "Sending…",
-                        (false, false) => "Send request",
-                        (false, true) => "Create the request",
+                        (true, _) => t_string!(i18n, form.sending),
+                        (false, false) => t_string!(i18n, form.send),
+                        (false, true) => t_string!(i18n, form.create),
                     }}
                 </button>
             </div>

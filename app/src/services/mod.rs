@@ -48,6 +48,8 @@ pub struct Settings {
     pub call_us: String,
     /// The service's time zone, for every time shown to people and every report day.
     pub zone: crate::domain::Zone,
+    /// The language of pages when neither the visitor nor their browser names one we speak.
+    pub default_locale: crate::Locale,
     /// The base of links in texts and of the provider's webhooks (`https://help.example.com`).
     pub public_url: String,
     /// How long each rung of the escalation ladder waits.

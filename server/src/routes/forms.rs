@@ -2,16 +2,17 @@
 
 use app::{
     customer::FormEcho,
-    domain::{FieldError, HelpRequestDraft, LocationDraft, Vehicle},
+    domain::{FieldError, HelpRequestDraft, LocalPath, LocationDraft, Vehicle},
     paths,
     services::{ActionError, CustomerAction, Source, SubmitError},
 };
 use axum::{
     Form,
     extract::{Path, State, rejection::FormRejection},
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
+use leptos_i18n::Locale as _;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -131,6 +132,35 @@ pub async fn call_me_back(State(state): State<AppState>, Path(token): Path<Strin
 pub struct FollowUpForm {
     rating: Option<String>,
     comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    to: Option<String>,
+    back: Option<String>,
+}
+
+/// The language switch: remembers the choice for a year in a cookie, and goes back to the page it was on (any
+/// local path; anything else goes home).
+pub async fn language(
+    State(state): State<AppState>,
+    form: Result<Form<LanguageForm>, FormRejection>,
+) -> Result<Response, Problem> {
+    let Form(form) = form?;
+    let locale: app::Locale = form
+        .to
+        .as_deref()
+        .and_then(|to| to.trim().parse().ok())
+        .ok_or_else(|| Problem::invalid("Choose a language we speak: en or ru."))?;
+    let back = form
+        .back
+        .as_deref()
+        .and_then(LocalPath::parse)
+        .map_or_else(|| paths::HOME.to_owned(), |p| p.as_str().to_owned());
+    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie =
+        format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", crate::language::COOKIE, locale.as_str());
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
 }
 
 /// "Are you satisfied?" after Done. A refusal is a page that says why, with the way back to the status page.

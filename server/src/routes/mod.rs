@@ -46,7 +46,14 @@ pub use live::FeedSlots;
 pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_timeout: Duration) -> Router {
     let routes = app_routes();
     let services = state.services.clone();
-    let context = move || provide_context(services.clone());
+    let context = move || {
+        // The page's language, from the request leptos_axum has put in the context.
+        let headers = leptos::prelude::use_context::<axum::http::request::Parts>().map(|p| p.headers);
+        let default = services.settings.default_locale;
+        let locale = headers.map_or(default, |h| crate::language::of_request(&h, default));
+        provide_context(app::PageLocale(locale));
+        provide_context(services.clone());
+    };
     let options = state.leptos_options.clone();
     let site_root = Path::new(options.site_root.as_ref());
     let pkg = assets::pkg_service(site_root, &options.site_pkg_dir, options.hash_files);
@@ -67,7 +74,8 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
         .route(paths::SEND, post(forms::send))
         .route(paths::CANCEL, post(forms::cancel))
         .route(paths::CALL_ME_BACK, post(forms::call_me_back))
-        .route(paths::FOLLOW_UP, post(forms::follow_up));
+        .route(paths::FOLLOW_UP, post(forms::follow_up))
+        .route(paths::LANGUAGE, post(forms::language));
     let partner = Router::new()
         .route(paths::API_REQUESTS, post(api::create))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), api::partner_key));
@@ -296,8 +304,10 @@ pub async fn refused_form_for(
 ) -> Response {
     let services = state.services.clone();
     let options = state.leptos_options.clone();
+    let locale = crate::language::of_request(&headers, services.settings.default_locale);
     let render = leptos_axum::render_app_async_with_context(
         move || {
+            provide_context(app::PageLocale(locale));
             provide_context(services.clone());
             provide_context(echo.clone());
         },

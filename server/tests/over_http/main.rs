@@ -12,6 +12,7 @@ mod customer_flow;
 mod dispatch;
 mod fuzz;
 mod group_commit;
+mod languages;
 mod limits;
 mod logins;
 mod migrations;

@@ -1,0 +1,76 @@
+//! The language of a page is chosen by the server before the first byte: the switch's cookie, else the browser's
+//! Accept-Language by its q-values, else `--default-locale`; `<html lang>` says which.
+use crate::common::{TestApp, spawn_app, spawn_app_with};
+
+/// The home page's `<html lang>` and whether it asks "What happened?" in Russian, for these request headers.
+async fn home(app: &TestApp, headers: &[(&str, &str)]) -> (String, bool) {
+    let mut request = app.client.get(app.url("/"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let page = request.send().await.unwrap().text().await.unwrap();
+    let lang = page.split("<html lang=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default();
+    (lang.to_owned(), page.contains("Что случилось?"))
+}
+
+#[tokio::test]
+async fn the_page_speaks_the_switchs_choice_else_the_browsers_else_the_servers_default() {
+    let app = spawn_app().await;
+    assert_eq!(home(&app, &[]).await, ("en".into(), false));
+    assert_eq!(home(&app, &[("accept-language", "ru-RU,ru;q=0.9,en;q=0.8")]).await, ("ru".into(), true));
+    assert_eq!(home(&app, &[("accept-language", "en;q=0.5, ru;q=0.7")]).await.0, "ru", "by q-value");
+    assert_eq!(home(&app, &[("accept-language", "de-DE, ru;q=0")]).await.0, "en", "neither: the default");
+    let chose_en = [("accept-language", "ru"), ("cookie", "roadcall_lang=en")];
+    assert_eq!(home(&app, &chose_en).await, ("en".into(), false));
+
+    let russian = spawn_app_with(&["--default-locale", "ru"]).await;
+    assert_eq!(home(&russian, &[]).await, ("ru".into(), true));
+    assert_eq!(home(&russian, &[("accept-language", "en-GB")]).await.0, "en");
+}
+
+#[tokio::test]
+async fn the_switch_remembers_the_choice_and_goes_back_to_the_same_page() {
+    let app = spawn_app().await;
+    let switch = |form: &'static [(&'static str, &'static str)]| {
+        let app = &app;
+        async move { app.client.post(app.url("/language")).form(form).send().await.unwrap() }
+    };
+    let switched = switch(&[("to", "ru"), ("back", "/r/abc?x=1")]).await;
+    assert_eq!(switched.status(), 303);
+    assert_eq!(switched.headers()["location"], "/r/abc?x=1");
+    let cookie = switched.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("roadcall_lang=ru; Path=/; Max-Age=31536000; SameSite=Lax"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap();
+    assert_eq!(home(&app, &[("cookie", cookie), ("accept-language", "en")]).await, ("ru".into(), true));
+
+    // Only back to a page of ours.
+    for back in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+        let form: &'static [(&str, &str)] = Box::leak(Box::new([("to", "en"), ("back", back)]));
+        assert_eq!(switch(form).await.headers()["location"], "/", "{back}");
+    }
+    let refused = switch(&[("to", "xx"), ("back", "/")]).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.headers().get("set-cookie").is_none());
+}
+
+#[test]
+fn russian_counts_agree_with_their_number() {
+    use app::i18n::td_string;
+    let requests = |n: u32| td_string!(app::Locale::ru, requests, count = n).to_string();
+    assert_eq!(
+        [1, 2, 5, 11, 21, 22, 25, 101, 111].map(requests),
+        [
+            "1 заявка",
+            "2 заявки",
+            "5 заявок",
+            "11 заявок",
+            "21 заявка",
+            "22 заявки",
+            "25 заявок",
+            "101 заявка",
+            "111 заявок"
+        ]
+    );
+    assert_eq!(td_string!(app::Locale::en, requests, count = 1u32).to_string(), "1 request");
+    assert_eq!(td_string!(app::Locale::en, requests, count = 2u32).to_string(), "2 requests");
+}
