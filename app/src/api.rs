@@ -34,16 +34,16 @@ pub fn call_us_number() -> String {
 /// Names the `<meta>` that carries the service's time zone (a table of its offsets) to the wasm.
 pub const TIME_ZONE_META: &str = "roadcall-time-zone";
 
-/// The service's time zone, enough of it for the times a page shows: the offsets from 400 days before now to
-/// 400 days after. The server draws with it and writes it into the page, and the wasm reads it back, so both
-/// draw a time the same.
+/// The service's time zone, enough of it for any time a page shows: every offset from 1970 to 400 days from now
+/// (a search may show a request years old). The server draws with it and writes it into the page, and the wasm
+/// reads it back, so both draw a time the same.
 pub fn time_zone() -> Zone {
     #[cfg(feature = "ssr")]
     {
         const DAYS_400: i64 = 400 * 86_400_000;
         let now = crate::store::now_ms();
         leptos::prelude::use_context::<crate::services::Services>()
-            .map(|s| s.settings.zone.window(now - DAYS_400, now + DAYS_400))
+            .map(|s| s.settings.zone.window(0, now + DAYS_400))
             .unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod paths;
 mod staff;
 mod technician;
+pub mod texts;
 mod ui;
 
 #[cfg(feature = "hydrate")]

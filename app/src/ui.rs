@@ -21,12 +21,8 @@ pub fn Header() -> impl IntoView {
 #[component]
 fn LanguageSwitch() -> impl IntoView {
     use leptos_i18n::Locale as _;
-    let here = leptos_router::hooks::use_location();
-    let back = move || {
-        let search = here.search.get();
-        let search = search.trim_start_matches('?');
-        if search.is_empty() { here.pathname.get() } else { format!("{}?{search}", here.pathname.get()) }
-    };
+    // The path only: a query may carry what someone planted in a link, and it never goes into our pages.
+    let back = leptos_router::hooks::use_location().pathname;
     let other = match crate::page_locale() {
         crate::Locale::en => crate::Locale::ru,
         crate::Locale::ru => crate::Locale::en,
@@ -75,11 +71,14 @@ pub fn now_ms() -> i64 {
 }
 
 /// A time of day in the service's time zone (`--time-zone`), drawn alike by the server and the wasm; the
-/// `datetime` gives the moment in full, with its offset.
+/// `datetime` gives the moment in full, with its offset. `zoned` names the zone (`14:30 MSK`): for customers,
+/// who may be reading from another one.
 #[component]
-pub fn Clock(unix_ms: i64) -> impl IntoView {
+pub fn Clock(unix_ms: i64, #[prop(optional)] zoned: bool) -> impl IntoView {
     let zone = crate::api::time_zone();
-    view! { <time datetime=zone.rfc3339(unix_ms) data-ms=unix_ms>{zone.clock(unix_ms)}</time> }
+    let text =
+        if zoned { format!("{} {}", zone.clock(unix_ms), zone.abbreviation(unix_ms)) } else { zone.clock(unix_ms) };
+    view! { <time datetime=zone.rfc3339(unix_ms) data-ms=unix_ms>{text}</time> }
 }
 
 /// A page's data, awaited on the server (pages render whole) or fetched after a client-side navigation, then

@@ -31,6 +31,9 @@ describe('customer with JavaScript and location granted', () => {
     await choose(page, 'Flat tire');
     await assert.doesNotReject(page.getByText('accurate to 8 m').waitFor());
     assert.equal(await page.evaluate(() => window.__asked), 1);
+    await choose(page, 'Battery');
+    await choose(page, 'Flat tire');
+    assert.equal(await page.evaluate(() => window.__asked), 1, 'asked once, however often the choice changes');
     await page.screenshot({ path: `${screenshots}/home-located.png`, fullPage: true });
 
     await page.fill('input[name=phone]', '(201) 555-0123');

@@ -13,7 +13,7 @@ test('a Russian phone without JavaScript gets the form in Russian and sends it',
   assert.equal(await page.getAttribute('html', 'lang'), 'ru');
   await page.getByRole('heading', { name: 'Что случилось?' }).waitFor();
   assert.equal(await page.title(), 'roadcall · помощь на дороге');
-  await page.locator('label.tile').first().tap();
+  await page.locator('label.tile', { hasText: 'Спущено колесо' }).tap();
   await page.fill('input[name=phone]', '8 (912) 345-67-89');
   await page.fill('textarea[name=place]', 'М-11, 120 км, в сторону Твери');
   await page.getByRole('button', { name: 'Отправить заявку' }).tap();

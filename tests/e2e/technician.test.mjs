@@ -102,7 +102,7 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   await tech.getByRole('button', { name: 'On my way' }).tap();
   await customer.getByText('Your technician is on the way').waitFor({ timeout: 5000 });
   await customer.getByText('Sam is on the way, about 20 min.').waitFor();
-  assert.match(await customer.locator('.coming').innerText(), /Sam · arrives about \d\d:\d\d/);
+  assert.match(await customer.locator('.coming').innerText(), /Sam · arrives about \d\d:\d\d UTC/);
 
   // Ticks are saved per job and drawn from the live feed.
   const jumpPack = tech.locator('.tick', { hasText: 'Jump pack' });

@@ -53,7 +53,8 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
     #[cfg(feature = "hydrate")]
     let locate = {
         use crate::browser::{self, PositionReport};
-        let watch = StoredValue::new_local(None::<browser::WatchGuard>);
+        // Once: set on the first start, even when the phone has no location service to watch.
+        let watch = StoredValue::new_local(None::<Option<browser::WatchGuard>>);
         move || {
             if for_caller || watch.with_value(Option::is_some) {
                 return;
@@ -78,7 +79,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                 set_fix.set(Fix::Unavailable);
             }
             // Dropped with the page, which stops the watch.
-            watch.set_value(guard);
+            watch.set_value(Some(guard));
         }
     };
     #[cfg(not(feature = "hydrate"))]
@@ -174,11 +175,11 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                 })}
             <input type="hidden" name="key" value=initial_key(key) />
 
-            <fieldset class="problem" on:change=move |_| locate()>
+            <fieldset class="problem">
                 <legend>
                     <h1>{move || say(t_string!(i18n, form.what_happened), t_string!(i18n, form.what_happened_caller))}</h1>
                 </legend>
-                <div class="tiles">
+                <div class="tiles" on:change=move |_| locate()>
                     {Problem::CUSTOMER_CHOICES
                         .into_iter()
                         .map(|p| {
@@ -194,7 +195,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                                     <svg class="tile-icon" viewBox="0 0 24 24" aria-hidden="true">
                                         <path d=icon(p) />
                                     </svg>
-                                    <span class="tile-label">{p.label()}</span>
+                                    <span class="tile-label">{crate::texts::problem(crate::page_locale(), p)}</span>
                                 </label>
                             }
                         })
@@ -357,7 +358,7 @@ fn FieldError(message: Option<String>) -> impl IntoView {
 fn sms_text(form: &web_sys::HtmlFormElement, fix: Fix) -> String {
     let value = |name: &str| crate::browser::form_value(form, name).unwrap_or_default().trim().to_owned();
     let problem = Problem::parse(&crate::browser::checked_value(form, "problem").unwrap_or_default())
-        .map_or("Help needed", |p| p.label());
+        .map_or("Help needed", |p| crate::texts::problem(crate::page_locale(), p));
     let mut lines = vec![format!("roadcall: {problem}")];
     if crate::browser::checked_value(form, "someone_inside").is_some() {
         lines.push("EMERGENCY: a child or a pet is locked inside".to_owned());

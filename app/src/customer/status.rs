@@ -64,7 +64,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                     view! {
                         <p class="coming">
                             <span class="technician">{name}</span>
-                            {v.eta_at.map(|at| view! { " · arrives about " <Clock unix_ms=at /> })}
+                            {v.eta_at.map(|at| view! { " · arrives about " <Clock unix_ms=at zoned=true /> })}
                         </p>
                     }
                 })
@@ -85,8 +85,8 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                     {move || {
                         let v = v();
                         match v.problem_detail {
-                            Some(d) => format!("{}: {d}", v.problem.label()),
-                            None => v.problem.label().to_owned(),
+                            Some(d) => format!("{}: {d}", crate::texts::problem(crate::page_locale(), v.problem)),
+                            None => crate::texts::problem(crate::page_locale(), v.problem).to_owned(),
                         }
                     }}
                 </dd>
@@ -109,7 +109,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                     children=|(_, e)| {
                         view! {
                             <li data-kind=e.kind().as_str()>
-                                <Clock unix_ms=e.at />
+                                <Clock unix_ms=e.at zoned=true />
                                 <span>{e.describe()}</span>
                             </li>
                         }

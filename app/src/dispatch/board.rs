@@ -138,7 +138,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                         <a class="button call-customer" href=format!("tel:{}", card.phone)>
                             "Call " {card.phone_display.clone()}
                         </a>
-                        <span>{card.number.clone()} " · " {card.problem.label()}</span>
+                        <span>{card.number.clone()} " · " {crate::texts::problem(crate::page_locale(), card.problem)}</span>
                         <StaffForm action=paths::at(paths::DISPATCH_ACT, &card.number) csrf=csrf_calls.clone()>
                             <input type="hidden" name="action" value="callback_made" />
                             <input type="hidden" name="back" value="/dispatch#callbacks" />
@@ -238,7 +238,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
         <li data-number=number.clone() data-status=status.as_str() data-escalation=escalation class:alarmed=alarm>
             <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &number)>
                 <span class="job-number">{number.clone()}</span>
-                <span class="job-problem">{problem.label()}</span>
+                <span class="job-problem">{crate::texts::problem(crate::page_locale(), problem)}</span>
                 <span class="job-status">{status.label()}</span>
                 {someone_inside.then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}
                 <span class="job-place">{place.unwrap_or_else(|| "GPS location".into())}</span>
@@ -310,7 +310,7 @@ fn Search() -> impl IntoView {
                                     <li data-number=c.number.clone() data-status=c.status.as_str()>
                                         <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &c.number)>
                                             <span class="job-number">{c.number.clone()}</span>
-                                            <span class="job-problem">{c.problem.label()}</span>
+                                            <span class="job-problem">{crate::texts::problem(crate::page_locale(), c.problem)}</span>
                                             <span class="job-status">{c.status.label()}</span>
                                             <span class="job-age"><Clock unix_ms=c.created_at /></span>
                                             <span class="job-tech">{c.phone_display.clone()}</span>

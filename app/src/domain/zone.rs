@@ -91,12 +91,20 @@ impl Zone {
         (self.midnight(day), self.midnight(day + 1))
     }
 
-    /// The first moment of a local day: local midnight read with the offset in force then. Two passes find it
-    /// across a change; where the clocks skip midnight it is the change itself.
+    /// The first moment of a local day: local midnight read with the offset in force then (two passes find it
+    /// across a change). Where the clocks skip midnight, the day starts at the change that skips it.
     fn midnight(&self, day: i64) -> i64 {
         let local = day.saturating_mul(DAY_MS);
         let guess = local - i64::from(self.at(local).offset_s) * 1000;
-        local - i64::from(self.at(guess).offset_s) * 1000
+        let moment = local - i64::from(self.at(guess).offset_s) * 1000;
+        if self.local_ms(moment) == local {
+            return moment;
+        }
+        self.changes
+            .iter()
+            .map(|c| c.from_ms)
+            .find(|&t| t > moment - DAY_MS && self.local_ms(t) >= local && self.local_ms(t - 1) < local)
+            .unwrap_or(moment)
     }
 
     /// The part of the table that covers `from_ms..to_ms`: what a page needs to draw its times.

@@ -95,8 +95,8 @@ where
 pub fn JobTitle(request: Signal<crate::domain::StatusView>) -> impl IntoView {
     let title = move || {
         request.with(|r| match &r.problem_detail {
-            Some(d) => format!("{}: {d}", r.problem.label()),
-            None => r.problem.label().to_owned(),
+            Some(d) => format!("{}: {d}", crate::texts::problem(crate::page_locale(), r.problem)),
+            None => crate::texts::problem(crate::page_locale(), r.problem).to_owned(),
         })
     };
     view! {

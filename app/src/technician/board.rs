@@ -129,7 +129,7 @@ fn JobList(cards: Signal<Vec<JobCard>>, here: Signal<Option<(f64, f64)>>, empty:
                 <li data-number=card.number.clone() data-status=card.status.as_str()>
                     <a class="job" href=paths::at(paths::TECH_JOB, &card.number)>
                         <span class="job-number">{card.number.clone()}</span>
-                        <span class="job-problem">{card.problem.label()}</span>
+                        <span class="job-problem">{crate::texts::problem(crate::page_locale(), card.problem)}</span>
                         <span class="job-status">{card.status.label()}</span>
                         {card
                             .someone_inside

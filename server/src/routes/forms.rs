@@ -158,8 +158,11 @@ pub async fn language(
         .and_then(LocalPath::parse)
         .map_or_else(|| paths::HOME.to_owned(), |p| p.as_str().to_owned());
     let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie =
-        format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", crate::language::COOKIE, locale.as_str());
+    let cookie = format!(
+        "{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}",
+        crate::language::COOKIE,
+        locale.as_str()
+    );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
 }
 

@@ -74,8 +74,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
         .route(paths::SEND, post(forms::send))
         .route(paths::CANCEL, post(forms::cancel))
         .route(paths::CALL_ME_BACK, post(forms::call_me_back))
-        .route(paths::FOLLOW_UP, post(forms::follow_up))
-        .route(paths::LANGUAGE, post(forms::language));
+        .route(paths::FOLLOW_UP, post(forms::follow_up));
     let partner = Router::new()
         .route(paths::API_REQUESTS, post(api::create))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), api::partner_key));
@@ -84,6 +83,8 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
         .route(paths::API_REQUEST, get(api::show))
         .route(paths::API_DOCUMENT, get(api::document))
         .route(paths::HEALTH, get(health))
+        // A choice of language costs nothing to serve: it must not use up the budget of "Send request".
+        .route(paths::LANGUAGE, post(forms::language))
         .leptos_routes_with_context(&state, routes, context, page)
         .nest_service(
             &format!("/{}", options.site_pkg_dir),

@@ -39,7 +39,7 @@ async fn the_switch_remembers_the_choice_and_goes_back_to_the_same_page() {
     assert_eq!(switched.status(), 303);
     assert_eq!(switched.headers()["location"], "/r/abc?x=1");
     let cookie = switched.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.starts_with("roadcall_lang=ru; Path=/; Max-Age=31536000; SameSite=Lax"), "{cookie}");
+    assert!(cookie.starts_with("roadcall_lang=ru; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax"), "{cookie}");
     let cookie = cookie.split(';').next().unwrap();
     assert_eq!(home(&app, &[("cookie", cookie), ("accept-language", "en")]).await, ("ru".into(), true));
 
