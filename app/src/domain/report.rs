@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Event, EventKind, Problem, Progress, RequestStatus, StatusView,
-    zone::{Zone, civil, parse_date},
+    zone::{Zone, date, parse_date},
 };
 
 /// The longest range one report covers.
@@ -227,10 +227,6 @@ impl ReportRange {
         if last - first >= MAX_REPORT_DAYS {
             return Err(RangeRefusal::TooLong);
         }
-        let date = |d: i64| {
-            let (y, m, d) = civil(d);
-            format!("{y:04}-{m:02}-{d:02}")
-        };
         let (from_ms, to_ms) = (zone.day_span(first).0, zone.day_span(last).1);
         Ok(ReportRange { from: date(first), to: date(last), from_ms, to_ms })
     }

@@ -66,8 +66,7 @@ impl Zone {
 
     /// `2026-11-24`: the local day of a moment.
     pub fn day_of(&self, unix_ms: i64) -> String {
-        let (y, m, d) = civil(self.local_ms(unix_ms).div_euclid(DAY_MS));
-        format!("{y:04}-{m:02}-{d:02}")
+        date(self.local_ms(unix_ms).div_euclid(DAY_MS))
     }
 
     /// `2026-11-24T08:03:09+03:00`: RFC 3339 with the local offset, for a spreadsheet read by people.
@@ -165,8 +164,14 @@ pub fn parse_date(s: &str) -> Option<i64> {
     Some(era * 146_097 + doe - 719_468)
 }
 
+/// Days since 1970-01-01 as typed: `2026-11-24` (what `parse_date` reads).
+pub fn date(days: i64) -> String {
+    let (y, m, d) = civil(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Days since 1970-01-01 to (year, month, day): Howard Hinnant's civil_from_days.
-pub(crate) fn civil(days: i64) -> (i64, i64, i64) {
+fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

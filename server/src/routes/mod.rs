@@ -46,14 +46,7 @@ pub use live::FeedSlots;
 pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_timeout: Duration) -> Router {
     let routes = app_routes();
     let services = state.services.clone();
-    let context = move || {
-        // The page's language, from the request leptos_axum has put in the context.
-        let headers = leptos::prelude::use_context::<axum::http::request::Parts>().map(|p| p.headers);
-        let default = services.settings.default_locale;
-        let locale = headers.map_or(default, |h| crate::language::of_request(&h, default));
-        provide_context(app::PageLocale(locale));
-        provide_context(services.clone());
-    };
+    let context = move || page_context(&services);
     let options = state.leptos_options.clone();
     let site_root = Path::new(options.site_root.as_ref());
     let pkg = assets::pkg_service(site_root, &options.site_pkg_dir, options.hash_files);
@@ -290,6 +283,16 @@ impl HttpBody for Deadline {
     }
 }
 
+/// What every page is drawn with: the services, and its language, chosen from the request leptos_axum has put
+/// in the context.
+fn page_context(services: &app::services::Services) {
+    let headers = leptos::prelude::use_context::<axum::http::request::Parts>().map(|p| p.headers);
+    let default = services.settings.default_locale;
+    let locale = headers.map_or(default, |h| crate::language::of_request(&h, default));
+    provide_context(app::PageLocale(locale));
+    provide_context(services.clone());
+}
+
 /// A refused form answered with its own page drawn again (422): what was typed and why, carried in the page's
 /// context rather than a redirect's URL. `session` is there for a staff page (phone-in), which checks its login.
 pub async fn refused_form(state: &AppState, page_path: &str, headers: HeaderMap, echo: FormEcho) -> Response {
@@ -305,11 +308,9 @@ pub async fn refused_form_for(
 ) -> Response {
     let services = state.services.clone();
     let options = state.leptos_options.clone();
-    let locale = crate::language::of_request(&headers, services.settings.default_locale);
     let render = leptos_axum::render_app_async_with_context(
         move || {
-            provide_context(app::PageLocale(locale));
-            provide_context(services.clone());
+            page_context(&services);
             provide_context(echo.clone());
         },
         move || shell(options.clone()),

@@ -23,6 +23,19 @@ async fn the_page_speaks_the_switchs_choice_else_the_browsers_else_the_servers_d
     let chose_en = [("accept-language", "ru"), ("cookie", "roadcall_lang=en")];
     assert_eq!(home(&app, &chose_en).await, ("en".into(), false));
 
+    // A refused form is drawn again in the same language.
+    let refused = app
+        .client
+        .post(app.url("/request"))
+        .header("accept-language", "ru")
+        .form(&[("problem", "battery"), ("phone", "12")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("<html lang=\"ru\"") && page.contains("Проверьте, пожалуйста:"), "{page}");
+
     let russian = spawn_app_with(&["--default-locale", "ru"]).await;
     assert_eq!(home(&russian, &[]).await, ("ru".into(), true));
     assert_eq!(home(&russian, &[("accept-language", "en-GB")]).await.0, "en");
