@@ -1,7 +1,11 @@
 //! What the domain's values are called, in a given language: the words live in `app/locales/*.json`, not in the
-//! domain core. Drawn alike by the server and the wasm (plain keys, no values).
+//! domain core. Drawn alike by the server and the wasm, so a hydrated page reads exactly as the server wrote it.
 
-use crate::{Locale, domain::Problem, i18n::td_string};
+use crate::{
+    Locale,
+    domain::{Event, Problem, Recorded, RequestStatus},
+    i18n::td_string,
+};
 
 /// "Flat tire" / "Спущено колесо".
 pub fn problem(locale: Locale, problem: Problem) -> &'static str {
@@ -15,6 +19,66 @@ pub fn problem(locale: Locale, problem: Problem) -> &'static str {
     }
 }
 
+/// What the customer reads in big letters.
+pub fn headline(locale: Locale, status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Received => td_string!(locale, status_headline.received),
+        RequestStatus::Accepted => td_string!(locale, status_headline.accepted),
+        RequestStatus::OnTheWay => td_string!(locale, status_headline.on_the_way),
+        RequestStatus::Arrived => td_string!(locale, status_headline.arrived),
+        RequestStatus::Done => td_string!(locale, status_headline.done),
+        RequestStatus::Cancelled => td_string!(locale, status_headline.cancelled),
+    }
+}
+
+/// The short word on a staff board.
+pub fn status(locale: Locale, status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Received => td_string!(locale, status_label.received),
+        RequestStatus::Accepted => td_string!(locale, status_label.accepted),
+        RequestStatus::OnTheWay => td_string!(locale, status_label.on_the_way),
+        RequestStatus::Arrived => td_string!(locale, status_label.arrived),
+        RequestStatus::Done => td_string!(locale, status_label.done),
+        RequestStatus::Cancelled => td_string!(locale, status_label.cancelled),
+    }
+}
+
+/// The line the customer reads in their timeline.
+pub fn event(locale: Locale, e: &Recorded) -> String {
+    let who = e.by.as_ref().map_or(td_string!(locale, timeline.your_technician), |b| b.name.as_str());
+    let eta = |m: &u32| td_string!(locale, timeline.eta, minutes = m).to_string();
+    match &e.event {
+        Event::Received => td_string!(locale, timeline.received).to_owned(),
+        Event::CallbackRequested => td_string!(locale, timeline.callback_requested).to_owned(),
+        Event::Cancelled { reason: Some(reason) } => td_string!(locale, timeline.cancelled_because, reason).to_string(),
+        Event::Cancelled { reason: None } => td_string!(locale, timeline.cancelled).to_owned(),
+        Event::Accepted { .. } => td_string!(locale, timeline.accepted, who).to_string(),
+        Event::OnTheWay { eta_minutes } => {
+            td_string!(locale, timeline.on_the_way, who, eta = eta(eta_minutes)).to_string()
+        }
+        Event::EtaChanged { eta_minutes } => {
+            td_string!(locale, timeline.eta_changed, eta = eta(eta_minutes)).to_string()
+        }
+        Event::Arrived => td_string!(locale, timeline.arrived, who).to_string(),
+        Event::Done { note } => td_string!(locale, timeline.done, note).to_string(),
+        Event::Released { .. } => td_string!(locale, timeline.released).to_owned(),
+        Event::Assigned { technician } => td_string!(locale, timeline.assigned, who = &technician.name).to_string(),
+        Event::ArrivalConfirmed => td_string!(locale, timeline.arrival_confirmed).to_owned(),
+        Event::CallbackMade => td_string!(locale, timeline.callback_made).to_owned(),
+        Event::Escalated { level, .. } if *level >= crate::domain::ALARM => {
+            td_string!(locale, timeline.alarm).to_owned()
+        }
+        Event::Escalated { .. } => td_string!(locale, timeline.escalated).to_owned(),
+        // Only staff see this: the customer is told when someone takes it.
+        Event::Declined { .. } => td_string!(locale, timeline.declined).to_owned(),
+        Event::Seen { .. } => td_string!(locale, timeline.seen, who).to_string(),
+        Event::FollowUp { rating, comment: None } => td_string!(locale, timeline.follow_up, rating).to_string(),
+        Event::FollowUp { rating, comment: Some(comment) } => {
+            td_string!(locale, timeline.follow_up_said, rating, comment).to_string()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -24,6 +88,47 @@ mod tests {
         for p in Problem::ALL {
             assert_eq!(problem(Locale::en, p), p.label(), "{p:?}");
             assert!(!problem(Locale::ru, p).is_ascii(), "{p:?} in Russian");
+        }
+    }
+
+    fn by_ana(event: Event) -> Recorded {
+        let ana = crate::domain::StaffName { id: 7, name: "Ana".into() };
+        Recorded { at: 0, actor: crate::domain::Actor::Staff, by: Some(ana), event }
+    }
+
+    #[test]
+    fn the_timeline_reads_in_the_customers_language_with_its_values_in_place() {
+        let on_the_way = by_ana(Event::OnTheWay { eta_minutes: 30 });
+        assert_eq!(event(Locale::en, &on_the_way), "Ana is on the way, about 30 min.");
+        assert_eq!(event(Locale::ru, &on_the_way), "Ana — в пути, примерно 30 мин.");
+        let rated = by_ana(Event::FollowUp { rating: 4, comment: Some("Quick and kind".into()) });
+        assert_eq!(
+            event(Locale::en, &rated),
+            "Thank you for telling us how it went. You rated the help 4 of 5. “Quick and kind”"
+        );
+        assert_eq!(
+            event(Locale::ru, &rated),
+            "Спасибо, что рассказали, как всё прошло. Ваша оценка: 4 из 5. «Quick and kind»"
+        );
+        let ben = crate::domain::StaffName { id: 2, name: "Ben".into() };
+        assert_eq!(event(Locale::ru, &by_ana(Event::Assigned { technician: ben })), "Заявка передана технику: Ben.");
+        let nobody = Recorded { by: None, ..by_ana(Event::Arrived) };
+        assert_eq!(event(Locale::en, &nobody), "Your technician has arrived.");
+        assert_eq!(event(Locale::ru, &nobody), "Ваш техник — на месте.");
+    }
+
+    #[test]
+    fn every_status_has_a_headline_and_a_label_in_russian() {
+        for s in [
+            RequestStatus::Received,
+            RequestStatus::Accepted,
+            RequestStatus::OnTheWay,
+            RequestStatus::Arrived,
+            RequestStatus::Done,
+            RequestStatus::Cancelled,
+        ] {
+            assert!(!headline(Locale::ru, s).is_ascii() && !status(Locale::ru, s).is_ascii(), "{s:?}");
+            assert_ne!(headline(Locale::en, s), status(Locale::en, s), "{s:?}");
         }
     }
 }

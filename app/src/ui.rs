@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::call_us_number;
+use crate::{api::call_us_number, i18n::td_string};
 
 /// A live person is one tap away on every page.
 #[component]
@@ -118,11 +118,12 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
+    let l = crate::page_locale();
     view! {
         <section class="card">
-            <h1>"This page does not exist"</h1>
-            <p>"If you need help on the road, start here:"</p>
-            <a class="button" href="/">"Request help"</a>
+            <h1>{td_string!(l, not_found.title)}</h1>
+            <p>{td_string!(l, not_found.start_here)}</p>
+            <a class="button" href="/">{td_string!(l, not_found.request_help)}</a>
         </section>
     }
 }

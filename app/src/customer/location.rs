@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::{Locale, i18n::td_string, page_locale};
+
 /// Only the browser ever finds a position; the server always renders "Waiting".
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -27,25 +29,19 @@ impl Fix {
     }
 
     /// A class for the meter's colour and the words beside it.
-    fn reading(self) -> (&'static str, String) {
+    fn reading(self, l: Locale) -> (&'static str, String) {
         match self {
-            Fix::Waiting => ("waiting", "Once you pick what happened, we ask your phone where you are.".into()),
-            Fix::Locating => ("locating", "Finding your location…".into()),
+            Fix::Waiting => ("waiting", td_string!(l, location.waiting).into()),
+            Fix::Locating => ("locating", td_string!(l, location.locating).into()),
             Fix::Found { accuracy_m, .. } if accuracy_m <= 25.0 => {
-                ("good", format!("Location found, accurate to {} m", accuracy_m.round()))
+                ("good", td_string!(l, location.good, m = accuracy_m.round()).to_string())
             }
-            Fix::Found { accuracy_m, .. } if accuracy_m <= 150.0 => (
-                "fair",
-                format!("Location found within {} m. Keep this page open: it is getting better.", accuracy_m.round()),
-            ),
-            Fix::Found { accuracy_m, .. } => {
-                ("poor", format!("Location is rough (within {} m). Please add a landmark below.", accuracy_m.round()))
+            Fix::Found { accuracy_m, .. } if accuracy_m <= 150.0 => {
+                ("fair", td_string!(l, location.fair, m = accuracy_m.round()).to_string())
             }
-            Fix::Denied => (
-                "none",
-                "Location is off for this site. Describe where you are below, or allow location and reload.".into(),
-            ),
-            Fix::Unavailable => ("none", "No location signal yet. Describe where you are below.".into()),
+            Fix::Found { accuracy_m, .. } => ("poor", td_string!(l, location.poor, m = accuracy_m.round()).to_string()),
+            Fix::Denied => ("none", td_string!(l, location.denied).into()),
+            Fix::Unavailable => ("none", td_string!(l, location.unavailable).into()),
         }
     }
 }
@@ -53,7 +49,8 @@ impl Fix {
 /// The meter, and the hidden fields that carry the fix with the form.
 #[component]
 pub fn LocationMeter(fix: ReadSignal<Fix>) -> impl IntoView {
-    let reading = move || fix.get().reading();
+    let l = page_locale();
+    let reading = move || fix.get().reading(l);
     let field = move |pick: fn((f64, f64, f64)) -> f64| {
         move || fix.get().coordinates().map(pick).map(|v| v.to_string()).unwrap_or_default()
     };
@@ -64,7 +61,10 @@ pub fn LocationMeter(fix: ReadSignal<Fix>) -> impl IntoView {
         </div>
         // Without JavaScript there is no location service: say so instead of a promise to look.
         // (The waiting meter is hidden by `@media (scripting: none)` in the style sheet: no inline style.)
-        <noscript inner_html="<p class='meter' data-quality='none'>Your browser is not sharing a location. Describe where you are below.</p>"></noscript>
+        <noscript inner_html=format!(
+            "<p class='meter' data-quality='none'>{}</p>",
+            td_string!(l, location.no_script),
+        )></noscript>
         <input type="hidden" name="lat" prop:value=field(|c| c.0) />
         <input type="hidden" name="lon" prop:value=field(|c| c.1) />
         <input type="hidden" name="accuracy_m" prop:value=field(|c| c.2) />

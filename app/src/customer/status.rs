@@ -8,7 +8,8 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::request_status,
     domain::StatusView,
-    paths,
+    i18n::{td, td_string},
+    page_locale, paths, texts,
     ui::{Clock, Loaded, NotFound},
 };
 
@@ -27,7 +28,7 @@ pub fn StatusPage() -> impl IntoView {
         }
         .into_any(),
     };
-    view! { <Loaded data=status loading="Loading your request…" draw /> }
+    view! { <Loaded data=status loading=td_string!(page_locale(), status.loading) draw /> }
 }
 
 #[component]
@@ -46,6 +47,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
     }
 
     let v = move || current.get();
+    let l = page_locale();
     let open = move || current.with(|v| v.status.is_open());
     let callback_url = paths::at(paths::CALL_ME_BACK, &token);
     let follow_up_url = paths::at(paths::FOLLOW_UP, &token);
@@ -55,16 +57,16 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
         // Without JavaScript the page cannot follow the live feed: it reloads itself instead.
         <noscript inner_html="<meta http-equiv='refresh' content='20'>"></noscript>
         <section class="card status" data-status=move || v().status.as_str()>
-            <p class="number-label">"Your request number"</p>
+            <p class="number-label">{td_string!(l, status.number)}</p>
             <p class="number">{move || v().number}</p>
-            <h1 class="headline">{move || v().status.headline()}</h1>
+            <h1 class="headline">{move || texts::headline(l, v().status)}</h1>
             {move || {
                 let v = v();
                 v.technician.filter(|_| v.status.is_open()).map(|name| {
                     view! {
                         <p class="coming">
                             <span class="technician">{name}</span>
-                            {v.eta_at.map(|at| view! { " · arrives about " <Clock unix_ms=at zoned=true /> })}
+                            {v.eta_at.map(|at| view! { {td_string!(l, status.arrives_about)} <Clock unix_ms=at zoned=true /> })}
                         </p>
                     }
                 })
@@ -72,45 +74,44 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
             // Drawn from the server's clock, then the phone's, each time the request changes (the ladder's
             // "asked for news" is such a change); the same element on both sides keeps hydration exact.
             <p class="late" role="status" class:hidden=move || !current.with(|v| v.running_late(crate::ui::now_ms()))>
-                "Running late: we have asked your technician for news and will show it here."
+                {td_string!(l, status.late)}
             </p>
             // Honest about what a breakdown service can do: a child or pet in danger needs the emergency number.
             <p class="urgent" role="alert" class:hidden=move || !v().someone_inside || !v().status.is_open()>
-                "A child or a pet is inside: this request comes first. If they are in danger from heat or cold, "
-                "call the emergency number (112 or 911) now, then stay near the car."
+                {td_string!(l, status.someone_inside)}
             </p>
             <dl class="facts">
-                <dt>"Problem"</dt>
+                <dt>{td_string!(l, status.problem)}</dt>
                 <dd>
                     {move || {
                         let v = v();
                         match v.problem_detail {
-                            Some(d) => format!("{}: {d}", crate::texts::problem(crate::page_locale(), v.problem)),
-                            None => crate::texts::problem(crate::page_locale(), v.problem).to_owned(),
+                            Some(d) => format!("{}: {d}", texts::problem(l, v.problem)),
+                            None => texts::problem(l, v.problem).to_owned(),
                         }
                     }}
                 </dd>
-                <dt>"Where"</dt>
-                <dd>{move || where_text(&v())}</dd>
+                <dt>{td_string!(l, status.location)}</dt>
+                <dd>{move || where_text(l, &v())}</dd>
                 {move || {
-                    v().vehicle.describe().map(|d| view! { <dt>"Vehicle"</dt> <dd>{d}</dd> })
+                    v().vehicle.describe().map(|d| view! { <dt>{td_string!(l, status.vehicle)}</dt> <dd>{d}</dd> })
                 }}
-                <dt>"We call"</dt>
+                <dt>{td_string!(l, status.we_call)}</dt>
                 <dd>{move || v().phone_display}</dd>
             </dl>
         </section>
 
         <section class="card">
-            <h2>"What has happened"</h2>
+            <h2>{td_string!(l, status.what_has_happened)}</h2>
             <ol class="timeline" aria-live="polite">
                 <For
                     each=move || v().timeline.into_iter().enumerate()
                     key=|(i, e)| (*i, e.at)
-                    children=|(_, e)| {
+                    children=move |(_, e)| {
                         view! {
                             <li data-kind=e.kind().as_str()>
                                 <Clock unix_ms=e.at zoned=true />
-                                <span>{e.describe()}</span>
+                                <span>{texts::event(l, &e)}</span>
                             </li>
                         }
                     }
@@ -122,9 +123,9 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
             <form method="post" action=follow_up_url>
                 <fieldset>
                     <legend>
-                        <h2>"Are you satisfied?"</h2>
+                        <h2>{td_string!(l, status.satisfied)}</h2>
                     </legend>
-                    <p class="note">"1 is not at all, 5 is very. We read every answer."</p>
+                    <p class="note">{td_string!(l, status.rating_note)}</p>
                     <div class="rating">
                         {(1..=5)
                             .map(|r| {
@@ -138,10 +139,10 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                             .collect_view()}
                     </div>
                     <label class="field">
-                        <span>"Anything to tell us? (optional)"</span>
+                        <span>{td_string!(l, status.anything_to_tell)}</span>
                         <textarea name="comment" rows="2" maxlength=crate::domain::MAX_NOTES></textarea>
                     </label>
-                    <button class="button" type="submit">"Send my answer"</button>
+                    <button class="button" type="submit">{td_string!(l, status.send_answer)}</button>
                 </fieldset>
             </form>
         </section>
@@ -149,30 +150,30 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
         <section class="card actions" class:hidden=move || !open()>
             {move || {
                 if v().callback_requested {
-                    view! { <p class="note">"We will call you back on " {v().phone_display} "."</p> }.into_any()
+                    view! { <p class="note">{td!(l, status.will_call_back, phone = move || v().phone_display)}</p> }.into_any()
                 } else {
                     view! {
                         <form method="post" action=callback_url.clone()>
-                            <button class="button" type="submit">"Call me back"</button>
+                            <button class="button" type="submit">{td_string!(l, status.call_me_back)}</button>
                         </form>
                     }
                         .into_any()
                 }
             }}
             <details class="cancel">
-                <summary>"Cancel request"</summary>
+                <summary>{td_string!(l, status.cancel)}</summary>
                 <form method="post" action=cancel_url>
-                    <p>"Only if you no longer need help. We will not come."</p>
-                    <button class="button danger" type="submit">"Yes, cancel my request"</button>
+                    <p>{td_string!(l, status.cancel_note)}</p>
+                    <button class="button danger" type="submit">{td_string!(l, status.cancel_yes)}</button>
                 </form>
             </details>
         </section>
     }
 }
 
-fn where_text(v: &StatusView) -> String {
+fn where_text(l: crate::Locale, v: &StatusView) -> String {
     let coords = v.lat.zip(v.lon).map(|(lat, lon)| match v.accuracy_m {
-        Some(a) => format!("{lat:.5}, {lon:.5} (±{} m)", a.round()),
+        Some(a) => format!("{lat:.5}, {lon:.5} ({})", td_string!(l, status.metres, m = a.round())),
         None => format!("{lat:.5}, {lon:.5}"),
     });
     [v.place.clone(), coords].into_iter().flatten().collect::<Vec<_>>().join(" · ")

@@ -239,7 +239,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
             <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &number)>
                 <span class="job-number">{number.clone()}</span>
                 <span class="job-problem">{crate::texts::problem(crate::page_locale(), problem)}</span>
-                <span class="job-status">{status.label()}</span>
+                <span class="job-status">{crate::texts::status(crate::page_locale(), status)}</span>
                 {someone_inside.then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}
                 <span class="job-place">{place.unwrap_or_else(|| "GPS location".into())}</span>
                 <span class="job-age">"waiting " {move || waited(created_at, now.get())}</span>
@@ -311,7 +311,7 @@ fn Search() -> impl IntoView {
                                         <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &c.number)>
                                             <span class="job-number">{c.number.clone()}</span>
                                             <span class="job-problem">{crate::texts::problem(crate::page_locale(), c.problem)}</span>
-                                            <span class="job-status">{c.status.label()}</span>
+                                            <span class="job-status">{crate::texts::status(crate::page_locale(), c.status)}</span>
                                             <span class="job-age"><Clock unix_ms=c.created_at /></span>
                                             <span class="job-tech">{c.phone_display.clone()}</span>
                                         </a>

@@ -131,7 +131,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
             <p class="number">{number.clone()}</p>
             <JobTitle request=Signal::derive(r) />
             <p class="job-state">
-                <span class="job-status">{move || status().label()}</span>
+                <span class="job-status">{move || crate::texts::status(crate::page_locale(), status())}</span>
                 {move || r().technician.map(|t| view! { " · " {t} })}
                 {move || r().eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
                 {move || view_.with(|v| v.arrival_confirmed).then_some(" · arrival confirmed")}

@@ -264,7 +264,6 @@ mod tests {
         };
         let p = progress(&[entry(Received, 0, None, None), assigned.clone()]);
         assert_eq!((p.status(), p.owner.clone()), (RequestStatus::Accepted, Some((2, "Ben Okafor".into()))));
-        assert_eq!(assigned.describe(), "Ben Okafor has your request.");
         assert_eq!(
             p.decide_dispatch(&DispatchAction::Assign { technician_id: 2 }),
             Err(DispatchRefusal::AlreadyHas("Ben Okafor".into()))

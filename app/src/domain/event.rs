@@ -279,43 +279,6 @@ impl Recorded {
         self.event.kind()
     }
 
-    /// The line the customer reads in their timeline.
-    pub fn describe(&self) -> String {
-        let who = self.by.as_ref().map_or("Your technician", |b| b.name.as_str());
-        let eta = |m: &u32| format!(", about {m} min");
-        match &self.event {
-            Event::Received => "Request received. We are finding the nearest technician.".to_owned(),
-            Event::CallbackRequested => "You asked us to call you back. We will call you shortly.".to_owned(),
-            Event::Cancelled { reason: Some(reason) } => format!("Request cancelled: {reason}"),
-            Event::Cancelled { reason: None } => "Request cancelled.".to_owned(),
-            Event::Accepted { .. } => format!("{who} has accepted your request."),
-            Event::OnTheWay { eta_minutes } => format!("{who} is on the way{}.", eta(eta_minutes)),
-            Event::EtaChanged { eta_minutes } => format!("New arrival time{}.", eta(eta_minutes)),
-            Event::Arrived => format!("{who} has arrived."),
-            Event::Done { note } => format!("Job done: {note}"),
-            Event::Released { .. } => {
-                "Your technician could not come after all. We are finding another one now.".to_owned()
-            }
-            Event::Assigned { technician } => format!("{} has your request.", technician.name),
-            Event::ArrivalConfirmed => "We checked with you: help has arrived.".to_owned(),
-            Event::CallbackMade => "We called you back.".to_owned(),
-            Event::Escalated { level, .. } if *level >= super::ALARM => {
-                "A dispatcher is now looking after your request personally.".to_owned()
-            }
-            Event::Escalated { .. } => "We are making sure help comes: our team has been alerted again.".to_owned(),
-            // Only staff see this: the customer is told when someone takes it.
-            Event::Declined { .. } => "A technician could not take it; we are asking the others.".to_owned(),
-            Event::Seen { .. } => format!("{who} has seen your request."),
-            Event::FollowUp { rating, comment } => {
-                let thanks = format!("Thank you for telling us how it went. You rated the help {rating} of 5.");
-                match comment {
-                    Some(comment) => format!("{thanks} “{comment}”"),
-                    None => thanks,
-                }
-            }
-        }
-    }
-
     /// The same event as a customer or partner may read it: first names, and nothing meant for staff only.
     pub fn for_customer(mut self) -> Recorded {
         let short = |n: &mut StaffName| n.name = super::first_name(&n.name).to_owned();

@@ -30,30 +30,6 @@ impl RequestStatus {
         }
     }
 
-    /// What the customer reads in big letters.
-    pub fn headline(self) -> &'static str {
-        match self {
-            RequestStatus::Received => "Help is being arranged",
-            RequestStatus::Accepted => "A technician has your request",
-            RequestStatus::OnTheWay => "Your technician is on the way",
-            RequestStatus::Arrived => "Your technician has arrived",
-            RequestStatus::Done => "Done. Safe travels!",
-            RequestStatus::Cancelled => "Request cancelled",
-        }
-    }
-
-    /// The short word on a staff board.
-    pub fn label(self) -> &'static str {
-        match self {
-            RequestStatus::Received => "New",
-            RequestStatus::Accepted => "Accepted",
-            RequestStatus::OnTheWay => "On the way",
-            RequestStatus::Arrived => "Arrived",
-            RequestStatus::Done => "Done",
-            RequestStatus::Cancelled => "Cancelled",
-        }
-    }
-
     pub fn is_open(self) -> bool {
         !matches!(self, RequestStatus::Cancelled | RequestStatus::Done)
     }
@@ -374,7 +350,6 @@ pub(crate) mod tests {
         let progress = Progress::fold(&timeline);
         assert_eq!(progress.owner, Some((7, "Ana Lima".to_owned())));
         assert_eq!(progress.eta_at, Some(62_000 + 40 * 60_000));
-        assert_eq!(timeline[2].describe(), "Ana Lima is on the way, about 30 min.");
         let released =
             Progress::fold(&[timeline.clone(), vec![entry(Released, 9, Some((7, "Ana Lima")), None)]].concat());
         assert_eq!((released.owner, released.eta_at), (None, None));
@@ -397,10 +372,6 @@ pub(crate) mod tests {
         let step = p.decide_follow_up(Some(" 4 "), Some(" Quick and kind "))?;
         assert_eq!(step, Event::FollowUp { rating: 4, comment: Some("Quick and kind".into()) });
         let answer = recorded(step, 3, None);
-        assert_eq!(
-            answer.describe(),
-            "Thank you for telling us how it went. You rated the help 4 of 5. “Quick and kind”"
-        );
         let answered = Progress::fold(&[done, vec![answer]].concat());
         assert_eq!((answered.status(), answered.rating), (RequestStatus::Done, Some(4)));
         assert_eq!(answered.decide_follow_up(Some("1"), None), Err(FollowUpRefusal::AlreadyAnswered));

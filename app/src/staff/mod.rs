@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::{
     domain::{Channel, CrewMember, Event, Recorded, SentLine},
-    paths,
+    paths, texts,
     ui::Clock,
 };
 
@@ -246,23 +246,24 @@ pub fn StaffTimeline(timeline: Signal<Vec<Recorded>>) -> impl IntoView {
 }
 
 fn staff_line(e: &Recorded) -> String {
+    let l = crate::page_locale();
     let by = e.by.as_ref().map(|b| format!(" ({})", b.name)).unwrap_or_default();
     match &e.event {
         Event::Escalated { note, .. } => format!("Escalated: {note}"),
-        Event::Released { reason } => format!("{}{by}: {reason}", e.describe()),
+        Event::Released { reason } => format!("{}{by}: {reason}", texts::event(l, e)),
         Event::Cancelled { reason: Some(reason) } => format!("Cancelled{by}: {reason}"),
         Event::Assigned { technician } => format!("Assigned to {}{by}.", technician.name),
         Event::ArrivalConfirmed => format!("Arrival confirmed with the customer{by}."),
         Event::CallbackMade => format!("Customer called back{by}."),
         Event::Received if e.by.is_some() => format!("Taken on the phone{by}."),
         Event::Accepted { via: via @ (Channel::Sms | Channel::Call | Channel::Push) } => {
-            format!("{} ({})", e.describe(), via.answered())
+            format!("{} ({})", texts::event(l, e), via.answered())
         }
         Event::Declined { via } => format!("Could not take it{by} ({}).", via.answered()),
         Event::Seen { .. } => format!("Seen{by}: opened from the alert."),
         Event::FollowUp { rating, comment: None } => format!("Customer rated the help {rating} of 5."),
         Event::FollowUp { rating, comment: Some(c) } => format!("Customer rated the help {rating} of 5: “{c}”"),
-        _ => e.describe(),
+        _ => texts::event(l, e),
     }
 }
 

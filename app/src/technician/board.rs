@@ -130,7 +130,7 @@ fn JobList(cards: Signal<Vec<JobCard>>, here: Signal<Option<(f64, f64)>>, empty:
                     <a class="job" href=paths::at(paths::TECH_JOB, &card.number)>
                         <span class="job-number">{card.number.clone()}</span>
                         <span class="job-problem">{crate::texts::problem(crate::page_locale(), card.problem)}</span>
-                        <span class="job-status">{card.status.label()}</span>
+                        <span class="job-status">{crate::texts::status(crate::page_locale(), card.status)}</span>
                         {card
                             .someone_inside
                             .then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}

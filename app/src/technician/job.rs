@@ -72,7 +72,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
             <p class="number">{number.clone()}</p>
             <JobTitle request=Signal::derive(r) />
             <p class="job-state">
-                <span class="job-status">{move || status().label()}</span>
+                <span class="job-status">{move || crate::texts::status(crate::page_locale(), status())}</span>
                 {move || r().technician.map(|t| view! { " · " {t} })}
                 {move || r().eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
                 " · waiting " {move || waited(job.with(|j| j.created_at), now)}

@@ -66,6 +66,44 @@ async fn the_switch_remembers_the_choice_and_goes_back_to_the_same_page() {
     assert!(refused.headers().get("set-cookie").is_none());
 }
 
+#[tokio::test]
+async fn a_russian_customer_follows_every_step_in_russian_without_javascript() {
+    let app = spawn_app().await;
+    let form = [("problem", "flat_tire"), ("phone", "+7 912 345-67-89"), ("place", "М-11, 120 км")];
+    let sent = app.client.post(app.url("/request")).header("accept-language", "ru").form(&form).send().await.unwrap();
+    assert_eq!(sent.status(), 303);
+    let status_path = sent.headers()["location"].to_str().unwrap().to_owned();
+    let page = |language: &'static str| {
+        let (app, path) = (&app, &status_path);
+        async move {
+            let r = app.client.get(app.url(path)).header("accept-language", language).send().await.unwrap();
+            r.text().await.unwrap()
+        }
+    };
+    let received = page("ru").await;
+    for words in ["Организуем помощь", "Заявка получена. Ищем ближайшего техника.", "Спущено колесо", "Отменить заявку"]
+    {
+        assert!(received.contains(words), "{words}: {received}");
+    }
+
+    let sam = app.staff("sam", "Sam Rivera", app::domain::Role::Technician).await;
+    let number = received.split("<p class=\"number\">").nth(1).and_then(|r| r.split('<').next()).unwrap().to_owned();
+    assert_eq!(sam.step(&number, &[("action", "accept")]).await.status(), 204);
+    assert_eq!(sam.step(&number, &[("action", "on_my_way"), ("eta_minutes", "25")]).await.status(), 204);
+    let on_the_way = page("ru").await;
+    for words in [
+        "Техник едет к вам",
+        "Заявка принята. Ваш техник — Sam.",
+        "Sam — в пути, примерно 25 мин.",
+        "приедет примерно в",
+    ] {
+        assert!(on_the_way.contains(words), "{words}: {on_the_way}");
+    }
+    assert!(!on_the_way.contains("on the way"), "no English left: {on_the_way}");
+    let english = page("en").await;
+    assert!(english.contains("Sam is on the way, about 25 min."), "{english}");
+}
+
 #[test]
 fn russian_counts_agree_with_their_number() {
     use app::i18n::td_string;
