@@ -3,7 +3,7 @@
 
 use crate::{
     Locale,
-    domain::{Event, Problem, Recorded, RequestStatus},
+    domain::{Channel, Event, LoginRefusal, Problem, Purpose, Recorded, RequestStatus, SendState},
     i18n::td_string,
 };
 
@@ -40,6 +40,59 @@ pub fn status(locale: Locale, status: RequestStatus) -> &'static str {
         RequestStatus::Arrived => td_string!(locale, status_label.arrived),
         RequestStatus::Done => td_string!(locale, status_label.done),
         RequestStatus::Cancelled => td_string!(locale, status_label.cancelled),
+    }
+}
+
+/// How staff read an answer that came this way: "by text".
+pub fn answered(locale: Locale, channel: Channel) -> &'static str {
+    match channel {
+        Channel::App => td_string!(locale, channel_answered.app),
+        Channel::Push => td_string!(locale, channel_answered.push),
+        Channel::Sms => td_string!(locale, channel_answered.sms),
+        Channel::Call => td_string!(locale, channel_answered.call),
+    }
+}
+
+/// What a text or call was for, beside it on the request's page.
+pub fn purpose(locale: Locale, purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::Page => td_string!(locale, purpose.page),
+        Purpose::Received => td_string!(locale, purpose.received),
+        Purpose::OnTheWay => td_string!(locale, purpose.on_the_way),
+        Purpose::Late => td_string!(locale, purpose.late),
+        Purpose::Cancelled => td_string!(locale, purpose.cancelled),
+        Purpose::FollowUp => td_string!(locale, purpose.follow_up),
+    }
+}
+
+/// Where a text or call stands.
+pub fn send_state(locale: Locale, state: SendState) -> &'static str {
+    match state {
+        SendState::Pending | SendState::Claimed => td_string!(locale, send_state.waiting),
+        SendState::Sending => td_string!(locale, send_state.sending),
+        SendState::Sent => td_string!(locale, send_state.sent),
+        SendState::Delivered => td_string!(locale, send_state.delivered),
+        SendState::Failed => td_string!(locale, send_state.failed),
+        SendState::Cancelled => td_string!(locale, send_state.not_sent),
+    }
+}
+
+/// Why a login was refused, in the page's words.
+pub fn login_refusal(locale: Locale, refusal: LoginRefusal) -> &'static str {
+    match refusal {
+        LoginRefusal::Wrong => td_string!(locale, login.wrong),
+        LoginRefusal::Disabled => td_string!(locale, login.disabled),
+        LoginRefusal::Locked => td_string!(locale, login.locked),
+        LoginRefusal::Busy => td_string!(locale, login.busy),
+    }
+}
+
+/// One decimal, with the language's separator: "4.3" in English, "4,3" in Russian.
+pub fn decimal(locale: Locale, value: f64) -> String {
+    let written = format!("{value:.1}");
+    match locale {
+        Locale::ru => written.replace('.', ","),
+        Locale::en => written,
     }
 }
 

@@ -15,7 +15,7 @@ use crate::{
 pub async fn user(services: &Services, command: UserCommand) -> Result<(), StartError> {
     let failed = |e: StaffError| StartError::Config(e.to_string());
     match command {
-        UserCommand::Add { login, name, role, phone } => {
+        UserCommand::Add { login, name, role, phone, language } => {
             let role = Role::parse(&role).ok_or_else(|| StartError::Config(format!("unknown role {role}")))?;
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
@@ -24,9 +24,11 @@ pub async fn user(services: &Services, command: UserCommand) -> Result<(), Start
             if let Some(phone) = phone {
                 new = new.with_phone(&phone, services.settings.default_region).map_err(StartError::Config)?;
             }
+            new.locale = language.map(|l| leptos_i18n::Locale::as_str(l).to_owned());
             services.add_staff(&new).await.map_err(failed)?;
             let phone = new.phone.as_deref().map(|p| format!(", texts and calls to {p}")).unwrap_or_default();
-            println!("added {} ({}) as {}{phone}", new.login, new.name, role.as_str());
+            let language = new.locale.as_deref().map(|l| format!(", language {l}")).unwrap_or_default();
+            println!("added {} ({}) as {}{phone}{language}", new.login, new.name, role.as_str());
         }
         UserCommand::Disable { login } => {
             services.set_staff_disabled(&login, true).await.map_err(failed)?;
@@ -45,7 +47,8 @@ pub async fn user(services: &Services, command: UserCommand) -> Result<(), Start
                 } else {
                     ""
                 };
-                println!("{:<20} {:<11} {:<30} {state}", s.login, s.role.as_str(), s.name);
+                let language = s.locale.as_deref().unwrap_or("-");
+                println!("{:<20} {:<11} {:<30} {language:<3} {state}", s.login, s.role.as_str(), s.name);
             }
         }
     }

@@ -282,6 +282,9 @@ pub enum UserCommand {
         /// Mobile number for texts and calls when push does not wake them (+ and the country code).
         #[arg(long)]
         phone: Option<String>,
+        /// Their language for pages, alerts, texts and calls: en or ru (default: the one they first log in with).
+        #[arg(long, value_parser = parse_locale)]
+        language: Option<app::Locale>,
     },
     /// Disable an account: it can no longer log in, and goes off duty at once.
     Disable { login: String },

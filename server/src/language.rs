@@ -4,12 +4,19 @@
 use axum::http::{HeaderMap, header};
 
 use app::Locale;
+use leptos_i18n::Locale as _;
 
 /// The cookie the language switch sets.
 pub const COOKIE: &str = "roadcall_lang";
 
 /// The languages we ship, as tags.
 const OURS: [&str; 2] = ["en", "ru"];
+
+/// The switch's cookie: this browser's language from now on, for a year.
+pub fn cookie(locale: Locale, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}", locale.as_str())
+}
 
 /// The page's language for a request with these headers.
 pub fn of_request(headers: &HeaderMap, default: Locale) -> Locale {

@@ -140,10 +140,11 @@ export async function post(base, path) {
 
 export const screenshots = join(root, 'target', 'e2e-screens');
 
-/// Adds a member of staff the way an admin does: `server user add`, password on standard input.
-export function addStaff(server, login, name, role, password = 'a long enough password') {
+/// Adds a member of staff the way an admin does: `server user add`, password on standard input; `extra`: more
+/// of its flags (`['--language', 'ru']`).
+export function addStaff(server, login, name, role, password = 'a long enough password', extra = []) {
   execFileSync(join(root, 'target/release/server'),
-    ['user', 'add', login, '--name', name, '--role', role, '--database-url', server.database],
+    ['user', 'add', login, '--name', name, '--role', role, '--database-url', server.database, ...extra],
     { input: `${password}\n`, env: { ...process.env, RUST_LOG: 'warn' } });
   return { login, password };
 }

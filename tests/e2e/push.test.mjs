@@ -42,6 +42,25 @@ test('a new request reaches an on-duty technician\'s phone by push, named and li
   assert.deepEqual(push.rejected, []);
 });
 
+test('each technician is alerted in their own language about the same request', async () => {
+  const member = addStaff(env.server, 'ira', 'Ира Петрова', 'technician', undefined, ['--language', 'ru']);
+  const ira = await staffSession(env.server.base, member);
+  const device = push.subscribe('iras-phone');
+  assert.equal((await ira.post('/tech/push/subscribe', { device_id: 'iras-phone-1', ...device })).status, 204);
+  assert.equal((await onDuty(ira)).status, 204);
+  const request = { problem: 'flat_tire', phone: '+7 912 345 67 89', place: 'М-11, 120 км', someone_inside: true };
+  const created = await (await partnerPost(env.server.base, request)).json();
+  const hers = await push.next((m) => m.id === 'iras-phone' && m.payload.tag === created.number);
+  assert.equal(hers.payload.title, `СРОЧНО, в машине ребёнок или животное · Спущено колесо · ${created.number}`);
+  const his = await push.next((m) => m.id === 'sams-phone' && m.payload.tag === created.number);
+  assert.equal(his.payload.title, `EMERGENCY, child or pet inside · Flat tire · ${created.number}`);
+  assert.equal((await ira.post('/tech/push/test')).status, 200);
+  const testAlert = await push.next((m) => m.id === 'iras-phone' && m.payload.tag === 'test');
+  assert.deepEqual([testAlert.payload.title, testAlert.payload.body],
+    ['Пробное уведомление', 'Ира, этот телефон зазвонит при новых заявках.']);
+  assert.equal((await ira.post('/tech/duty', new URLSearchParams({ on: '0' }))).status, 204);
+});
+
 test('off duty, no alert; the test alert proves a device; a forgotten subscription is pruned', async () => {
   const kim = await staffSession(env.server.base, addStaff(env.server, 'kim', 'Kim Lee', 'technician'));
   const device = push.subscribe('kims-phone');

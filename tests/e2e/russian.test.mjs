@@ -1,8 +1,9 @@
-// The customer's page in Russian at 390×844: chosen by the phone's language with JavaScript off, and by the
-// switch with JavaScript on; the wasm takes over the Russian page without redrawing it.
+// Russian at 390×844. The customer's page: chosen by the phone's language with JavaScript off, and by the switch
+// with JavaScript on; the wasm takes over the Russian page without redrawing it. A Russian technician's login,
+// board and job screen, and the customer following the job live in Russian.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { phone, running, setUp } from './harness.mjs';
+import { addStaff, apiRequest, phone, running, setUp } from './harness.mjs';
 
 const env = setUp({ args: ['--default-region', 'RU'] });
 
@@ -18,6 +19,8 @@ test('a Russian phone without JavaScript gets the form in Russian and sends it',
   await page.fill('textarea[name=place]', 'М-11, 120 км, в сторону Твери');
   await page.getByRole('button', { name: 'Отправить заявку' }).tap();
   await page.waitForURL(/\/r\/[a-z2-7]{32}$/);
+  await page.getByRole('heading', { name: 'Организуем помощь' }).waitFor();
+  assert.equal(await page.locator('.timeline li span').innerText(), 'Заявка получена. Ищем ближайшего техника.');
   await context.close();
 });
 
@@ -40,4 +43,53 @@ test('the switch turns an English page Russian, the wasm keeps it so, and the ch
   assert.equal(await page.getAttribute('html', 'lang'), 'ru', 'remembered');
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('a Russian technician logs in, takes a job and sets off, all in Russian; the customer follows it live', async () => {
+  const ira = addStaff(env.server, 'ira', 'Ира Петрова', 'technician');
+  const errors = [];
+  const watch = (page, who) => {
+    page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${who}: ${m.text()}`); });
+  };
+  const techContext = await phone(env.browser, env.server.base, { locale: 'ru-RU' });
+  const tech = await techContext.newPage();
+  watch(tech, 'tech');
+  await tech.goto('/tech');
+  await tech.waitForURL(/\/login\?next=/);
+  await tech.getByRole('heading', { name: 'Вход для сотрудников' }).waitFor();
+  await tech.getByLabel('Логин').fill(ira.login);
+  await tech.getByLabel('Пароль').fill(ira.password);
+  await tech.getByRole('button', { name: 'Войти' }).tap();
+  await tech.waitForURL((url) => url.pathname === '/tech');
+  await tech.locator('[data-alerts]:not([data-alerts=unknown])').waitFor(); // the wasm has run
+  await tech.getByRole('heading', { name: 'Вы не на смене' }).waitFor();
+  await tech.getByRole('button', { name: 'Выйти на смену' }).tap();
+  await tech.getByRole('heading', { name: 'Вы на смене' }).waitFor();
+
+  const created = await apiRequest(env.server.base, { phone: '+7 912 345-67-89', place: 'М-11, 120 км' });
+  const card = tech.locator(`li[data-number="${created.number}"]`);
+  await card.waitFor();
+  assert.match(await card.innerText(), /Спущено колесо[\s\S]*Новая[\s\S]*М-11, 120 км[\s\S]*ждёт/);
+  await card.locator('a').tap();
+  await tech.waitForURL(`**/tech/jobs/${created.number}`);
+  await tech.getByRole('button', { name: 'Взять заявку' }).tap();
+  await tech.locator('.job-status', { hasText: 'Принята' }).waitFor();
+  await tech.getByRole('button', { name: 'Выезжаю' }).tap();
+  await tech.locator('.job-status', { hasText: 'В пути' }).waitFor();
+  await tech.getByText('Ира Петрова — в пути, примерно 30 мин.').waitFor();
+  await tech.getByRole('heading', { name: 'Сначала спросите, потом грузите машину' }).waitFor();
+
+  const customerContext = await phone(env.browser, env.server.base, { locale: 'ru-RU' });
+  const customer = await customerContext.newPage();
+  watch(customer, 'customer');
+  await customer.goto(`/r/${created.token}`);
+  await running(customer);
+  await customer.getByRole('heading', { name: 'Техник едет к вам' }).waitFor();
+  await customer.getByText('Ира — в пути, примерно 30 мин.').waitFor();
+  await tech.getByRole('button', { name: 'На месте' }).tap();
+  await customer.getByRole('heading', { name: 'Техник на месте' }).waitFor(); // live, no reload
+  assert.deepEqual(errors, []);
+  await techContext.close();
+  await customerContext.close();
 });

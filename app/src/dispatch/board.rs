@@ -153,7 +153,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
             </p>
         </section>
 
-        <AlertsCard csrf=csrf.clone() rings_for="requests nobody answers (the alarm)" />
+        <AlertsCard csrf=csrf.clone() rings_for=crate::i18n::td_string!(crate::page_locale(), staff.rings_for_alarms) />
 
         <section class="card">
             <h2>"On duty now"</h2>
@@ -242,7 +242,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
                 <span class="job-status">{crate::texts::status(crate::page_locale(), status)}</span>
                 {someone_inside.then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}
                 <span class="job-place">{place.unwrap_or_else(|| "GPS location".into())}</span>
-                <span class="job-age">"waiting " {move || waited(created_at, now.get())}</span>
+                <span class="job-age">"waiting " {move || waited(crate::page_locale(), created_at, now.get())}</span>
                 <span class="job-tech">
                     {technician.unwrap_or_else(|| "nobody yet".into())}
                     {eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}

@@ -135,7 +135,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
                 {move || r().technician.map(|t| view! { " · " {t} })}
                 {move || r().eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
                 {move || view_.with(|v| v.arrival_confirmed).then_some(" · arrival confirmed")}
-                " · waiting " {move || waited(view_.with(|v| v.job.created_at), now.get())}
+                " · waiting " {move || waited(crate::page_locale(), view_.with(|v| v.job.created_at), now.get())}
                 " · via " {move || view_.with(|v| v.source.clone())}
                 {move || view_.with(|v| v.partner.clone()).map(|p| view! { " (" {p} ")" })}
             </p>

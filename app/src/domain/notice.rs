@@ -33,16 +33,6 @@ impl Channel {
     pub fn parse(s: &str) -> Option<Channel> {
         [Channel::App, Channel::Push, Channel::Sms, Channel::Call].into_iter().find(|c| c.as_str() == s)
     }
-
-    /// How dispatch reads an answer that came this way.
-    pub fn answered(self) -> &'static str {
-        match self {
-            Channel::App => "in the app",
-            Channel::Push => "from the alert",
-            Channel::Sms => "by text",
-            Channel::Call => "by a key in the call",
-        }
-    }
 }
 
 /// Who a page goes to: the same people the push alerts of the ladder's rungs reach.
@@ -93,18 +83,6 @@ impl Purpose {
 
     pub fn parse(s: &str) -> Option<Purpose> {
         Purpose::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    /// What dispatch reads beside each message.
-    pub fn label(self) -> &'static str {
-        match self {
-            Purpose::Page => "Page",
-            Purpose::Received => "Request received",
-            Purpose::OnTheWay => "On the way",
-            Purpose::Late => "Running late",
-            Purpose::Cancelled => "Cancelled",
-            Purpose::FollowUp => "Follow-up",
-        }
     }
 }
 
@@ -158,18 +136,6 @@ impl SendState {
     /// Past the sender: with the provider, or ended.
     pub fn settled(self) -> bool {
         matches!(self, SendState::Sent | SendState::Delivered | SendState::Failed | SendState::Cancelled)
-    }
-
-    /// What dispatch reads.
-    pub fn label(self) -> &'static str {
-        match self {
-            SendState::Pending | SendState::Claimed => "waiting",
-            SendState::Sending => "sending",
-            SendState::Sent => "sent",
-            SendState::Delivered => "delivered",
-            SendState::Failed => "failed",
-            SendState::Cancelled => "not sent",
-        }
     }
 }
 

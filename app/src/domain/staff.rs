@@ -54,6 +54,9 @@ pub struct StaffMember {
     pub name: String,
     pub role: Role,
     pub on_duty: bool,
+    /// Their language's tag ("ru"), once chosen; `None`: the server's default.
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// A new member of staff as typed on the command line, checked.
@@ -65,6 +68,8 @@ pub struct NewStaff {
     pub password: String,
     /// E.164: where texts and calls reach them when push does not.
     pub phone: Option<String>,
+    /// Their language's tag ("ru"); `None`: the server's default.
+    pub locale: Option<String>,
 }
 
 /// Shorter passwords are refused: staff accounts see customers' phone numbers and locations.
@@ -85,7 +90,7 @@ impl NewStaff {
         if password.chars().count() < MIN_PASSWORD {
             return Err(format!("A password needs at least {MIN_PASSWORD} characters."));
         }
-        Ok(NewStaff { login, name, role, password: password.to_owned(), phone: None })
+        Ok(NewStaff { login, name, role, password: password.to_owned(), phone: None, locale: None })
     }
 
     /// With a mobile number for texts and calls, typed with its country code (or read as `region`'s).
@@ -124,17 +129,6 @@ impl LoginRefusal {
 
     pub fn parse(code: &str) -> Option<LoginRefusal> {
         LoginRefusal::ALL.into_iter().find(|r| r.code() == code)
-    }
-
-    pub fn message(self) -> &'static str {
-        match self {
-            LoginRefusal::Wrong => "That login and password do not match.",
-            LoginRefusal::Disabled => "This account is disabled. Ask your admin.",
-            LoginRefusal::Locked => {
-                "Too many failed attempts for this login. Wait a few minutes and try again, or ask your admin."
-            }
-            LoginRefusal::Busy => "Many logins are being checked just now. Try again in a moment.",
-        }
     }
 }
 

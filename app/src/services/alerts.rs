@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Services;
 use crate::{
-    domain::StaffMember,
+    Locale,
+    domain::{StaffMember, StatusView},
+    i18n::td_string,
     paths,
     push::{DeviceKeys, EndpointError, Pusher, Vapid},
     store::{Audience, DeviceSaved, NewDevice, Store, StoreError, Subscription},
@@ -161,21 +163,19 @@ impl Services {
 
     /// "Send me a test alert": proves this technician's devices can be reached.
     pub async fn test_alert(&self, who: &StaffMember) -> Result<AlertReport, StoreError> {
-        let notice = Notice {
-            title: "Test alert".into(),
+        let name = crate::domain::first_name(&who.name);
+        let notice = |l: Locale| Notice {
+            title: td_string!(l, push.test_title).into(),
             body: if who.role.dispatches() {
-                format!(
-                    "{}, this phone will ring when a request reaches the alarm.",
-                    crate::domain::first_name(&who.name)
-                )
+                td_string!(l, push.test_dispatch, name).to_string()
             } else {
-                format!("{}, this phone will ring for new jobs.", crate::domain::first_name(&who.name))
+                td_string!(l, push.test_tech, name).to_string()
             },
             url: if who.role.dispatches() { paths::DISPATCH } else { paths::TECH }.into(),
             tag: "test".into(),
         };
         let devices = self.store.subscriptions(Audience::Member(who.id)).await?;
-        Ok(self.push(devices, &notice).await)
+        Ok(self.push(devices, notice).await)
     }
 
     /// Alerts every on-duty technician's devices about a request waiting for someone.
@@ -210,54 +210,39 @@ impl Services {
         }
         let Some(loaded) = self.store.load(request_id).await? else { return Ok(AlertReport::default()) };
         let v = &loaded.view;
-        let place = match (&v.place, v.accuracy_m) {
-            (Some(place), _) => place.clone(),
-            (None, Some(a)) => format!("GPS location, ±{} m", a.round()),
-            (None, None) => "GPS location".to_owned(),
-        };
-        let vehicle = v.vehicle.describe().map(|d| format!(" · {d}")).unwrap_or_default();
-        let urgent = if v.someone_inside { "EMERGENCY, child or pet inside · " } else { "" };
-        let what = format!("{urgent}{} · {}", v.problem.label(), v.number);
-        let (title, body) = match why {
-            Why::New => (what, format!("{place}{vehicle}")),
-            Why::StillWaiting => (format!("Still waiting · {what}"), format!("Nobody has taken it yet. {place}")),
-            Why::Assigned => (format!("Assigned to you · {what}"), format!("{place}{vehicle}")),
-            Why::Overdue => {
-                let who = v.technician.as_deref().unwrap_or("The technician");
-                (format!("Help needed · {what}"), format!("{who} is long past the ETA. {place}"))
-            }
-            Why::Alarm => {
-                let why = match &v.technician {
-                    Some(who) if v.status == crate::domain::RequestStatus::OnTheWay => format!("{who} is still late."),
-                    _ => "Nobody has taken it.".to_owned(),
-                };
-                (format!("ALARM · {what}"), format!("{why} {place}"))
-            }
-            Why::Late => (
-                format!("Past your ETA · {}", v.number),
-                "The customer is waiting: update the ETA or mark Arrived.".to_owned(),
-            ),
-        };
         // A dispatcher's tap opens dispatch's page of the request; a technician's, the job screen.
         let url = if why == Why::Alarm {
             paths::at(paths::DISPATCH_REQUEST, &v.number)
         } else {
             format!("{}?{}", paths::at(paths::TECH_JOB, &v.number), paths::FROM_ALERT)
         };
-        let notice = Notice { title, body, url, tag: v.number.clone() };
-        let report = self.push(devices, &notice).await;
+        let notice = |l: Locale| {
+            let (title, body) = job_notice(l, v, why);
+            Notice { title, body, url: url.clone(), tag: v.number.clone() }
+        };
+        let report = self.push(devices, notice).await;
         tracing::info!(request_id, ?audience, ?report, "job alerts sent");
         Ok(report)
     }
 
-    async fn push(&self, devices: Vec<Subscription>, notice: &Notice) -> AlertReport {
-        let payload = serde_json::to_vec(notice).unwrap_or_default();
+    /// Sends `notice` to each device in its owner's language.
+    async fn push(&self, devices: Vec<Subscription>, notice: impl Fn(Locale) -> Notice) -> AlertReport {
+        let mut payloads: Vec<(Locale, Vec<u8>)> = Vec::new();
         let mut report = AlertReport { devices: devices.len(), ..AlertReport::default() };
         // An alert not delivered before the ladder's next rung is outdated by it: the push service may drop it then.
         let ttl_s = u32::try_from((self.settings.ladder.every_ms + 999) / 1000).unwrap_or(u32::MAX).max(1);
         let mut sends = tokio::task::JoinSet::new();
         for device in devices {
-            let (pusher, payload) = (self.alerts.pusher.clone(), payload.clone());
+            let locale = self.locale_of(device.locale.as_deref());
+            let payload = match payloads.iter().find(|(l, _)| *l == locale) {
+                Some((_, payload)) => payload.clone(),
+                None => {
+                    let payload = serde_json::to_vec(&notice(locale)).unwrap_or_default();
+                    payloads.push((locale, payload.clone()));
+                    payload
+                }
+            };
+            let pusher = self.alerts.pusher.clone();
             sends.spawn(async move {
                 let outcome = match DeviceKeys::parse(&device.p256dh, &device.auth) {
                     Ok(keys) => pusher.send(&device.endpoint, &keys, &payload, ttl_s).await,
@@ -293,5 +278,40 @@ impl Services {
             self.live.publish(crate::live::Changed::Crew);
         }
         report
+    }
+}
+
+/// A job alert's title and body, in one language.
+fn job_notice(l: Locale, v: &StatusView, why: Why) -> (String, String) {
+    let place = match (&v.place, v.accuracy_m) {
+        (Some(place), _) => place.clone(),
+        (None, Some(a)) => td_string!(l, push.gps_within, m = a.round()).to_string(),
+        (None, None) => td_string!(l, push.gps).to_owned(),
+    };
+    let vehicle = v.vehicle.describe().map(|d| format!(" · {d}")).unwrap_or_default();
+    let urgent = if v.someone_inside { td_string!(l, push.emergency) } else { "" };
+    let what = format!("{urgent}{} · {}", crate::texts::problem(l, v.problem), v.number);
+    match why {
+        Why::New => (what, format!("{place}{vehicle}")),
+        Why::StillWaiting => {
+            (td_string!(l, push.still_waiting, what).to_string(), td_string!(l, push.nobody_yet, place).to_string())
+        }
+        Why::Assigned => (td_string!(l, push.assigned, what).to_string(), format!("{place}{vehicle}")),
+        Why::Overdue => {
+            let who = v.technician.as_deref().unwrap_or(td_string!(l, push.the_technician));
+            (td_string!(l, push.help_needed, what).to_string(), td_string!(l, push.past_eta, who, place).to_string())
+        }
+        Why::Alarm => {
+            let why = match &v.technician {
+                Some(who) if v.status == crate::domain::RequestStatus::OnTheWay => {
+                    td_string!(l, push.still_late, who).to_string()
+                }
+                _ => td_string!(l, push.nobody_taken).to_owned(),
+            };
+            (td_string!(l, push.alarm, what).to_string(), format!("{why} {place}"))
+        }
+        Why::Late => {
+            (td_string!(l, push.late_title, number = &v.number).to_string(), td_string!(l, push.late_body).to_owned())
+        }
     }
 }

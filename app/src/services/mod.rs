@@ -145,6 +145,11 @@ pub enum CustomerAction {
 }
 
 impl Services {
+    /// A person's language from its stored tag: the server's default when they have none (or one we no longer ship).
+    pub fn locale_of(&self, tag: Option<&str>) -> crate::Locale {
+        tag.and_then(|t| t.parse().ok()).unwrap_or(self.settings.default_locale)
+    }
+
     /// The one way a request enters the system, whoever sends it. A repeated idempotency key returns the first
     /// request, once its caller and body match; keys expire after the configured time.
     pub async fn submit(

@@ -30,15 +30,15 @@ pub enum StaffError {
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// One answer for a wrong login and a wrong password: nobody learns which logins exist.
-    #[error("{}", LoginRefusal::Wrong.message())]
+    #[error("login refused: wrong")]
     Wrong,
-    #[error("{}", LoginRefusal::Disabled.message())]
+    #[error("login refused: disabled")]
     Disabled,
     /// Too many failures for the login typed (real or not); `retry_after` is what is left of the lock.
-    #[error("{}", LoginRefusal::Locked.message())]
+    #[error("login refused: locked")]
     Locked { retry_after: Duration },
     /// Too many logins waiting for their password to be checked.
-    #[error("{}", LoginRefusal::Busy.message())]
+    #[error("login refused: busy")]
     Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -103,7 +103,7 @@ impl Services {
     pub async fn add_staff(&self, new: &NewStaff) -> Result<i64, StaffError> {
         let hash = self.hash(&new.password).await?;
         self.store
-            .add_staff(&new.login, &new.name, new.role, &hash, new.phone.as_deref())
+            .add_staff(&new.login, &new.name, new.role, &hash, new.phone.as_deref(), new.locale.as_deref())
             .await?
             .ok_or_else(|| StaffError::LoginTaken(new.login.clone()))
     }
@@ -165,6 +165,11 @@ impl Services {
         Ok(self.store.staff_by_id(id).await?.filter(|r| !r.disabled).map(member))
     }
 
+    /// A member's own language: their pages on a phone they log in from next, their alerts, texts and calls.
+    pub async fn set_staff_locale(&self, who: &StaffMember, locale: crate::Locale) -> Result<(), StoreError> {
+        self.store.set_staff_locale(who.id, leptos_i18n::Locale::as_str(locale)).await
+    }
+
     pub async fn set_on_duty(&self, who: &StaffMember, on_duty: bool) -> Result<(), StoreError> {
         self.store.set_on_duty(who.id, on_duty).await?;
         self.live.publish(crate::live::Changed::Crew);
@@ -173,5 +178,12 @@ impl Services {
 }
 
 pub(super) fn member(r: StaffRecord) -> StaffMember {
-    StaffMember { id: r.id, login: r.login, name: r.name, role: r.role, on_duty: r.on_duty_since.is_some() }
+    StaffMember {
+        id: r.id,
+        login: r.login,
+        name: r.name,
+        role: r.role,
+        on_duty: r.on_duty_since.is_some(),
+        locale: r.locale,
+    }
 }

@@ -8,8 +8,10 @@ pub use login::LoginPage;
 use leptos::prelude::*;
 
 use crate::{
+    Locale,
     domain::{Channel, CrewMember, Event, Recorded, SentLine},
-    paths, texts,
+    i18n::td_string,
+    page_locale, paths, texts,
     ui::Clock,
 };
 
@@ -102,7 +104,7 @@ pub fn JobTitle(request: Signal<crate::domain::StatusView>) -> impl IntoView {
     view! {
         <h1>{title}</h1>
         <p class="urgent" role="alert" class:hidden=move || !request.with(|r| r.someone_inside)>
-            "A child or a pet is shut inside. Emergency: this job comes first."
+            {td_string!(page_locale(), staff.someone_inside)}
         </p>
     }
 }
@@ -136,34 +138,33 @@ pub fn truck_position() -> Signal<Option<(f64, f64)>> {
 }
 
 /// "1.1 km" from the truck to the customer, when both are known.
-pub fn away(here: Option<(f64, f64)>, lat: Option<f64>, lon: Option<f64>) -> Option<String> {
+pub fn away(l: Locale, here: Option<(f64, f64)>, lat: Option<f64>, lon: Option<f64>) -> Option<String> {
     let metres = crate::domain::distance_m(here?, lat.zip(lon)?);
-    Some(format!("{:.1} km", metres / 1000.0))
+    Some(td_string!(l, staff.km, km = texts::decimal(l, metres / 1000.0)).to_string())
 }
 
 /// "12 min": how long a customer has waited, from the server's clock at render and the phone's after.
-pub fn waited(since_ms: i64, now_ms: i64) -> String {
+pub fn waited(l: Locale, since_ms: i64, now_ms: i64) -> String {
     let minutes = (now_ms - since_ms).max(0) / 60_000;
     match minutes {
-        0 => "just now".to_owned(),
-        m if m < 60 => format!("{m} min"),
-        m => format!("{} h {} min", m / 60, m % 60),
+        0 => td_string!(l, staff.just_now).to_owned(),
+        m if m < 60 => td_string!(l, staff.minutes, m).to_string(),
+        m => td_string!(l, staff.hours_minutes, h = m / 60, m = m % 60).to_string(),
     }
 }
 
 /// Notification health: can a job alert reach this technician with the app closed?
-fn reach(member: &CrewMember) -> String {
+fn reach(l: Locale, member: &CrewMember) -> String {
     let push = match (member.devices, member.failing) {
-        (0, _) if !member.texts => " · no alert phone: reachable only with the app open".to_owned(),
+        (0, _) if !member.texts => td_string!(l, staff.no_alert_phone).to_owned(),
         (0, _) => String::new(),
-        (_, true) => " · push alerts are failing: check the phone".to_owned(),
-        (1, false) => " · alerts on 1 phone".to_owned(),
-        (n, false) => format!(" · alerts on {n} phones"),
+        (_, true) => td_string!(l, staff.push_failing).to_owned(),
+        (n, false) => td_string!(l, staff.alert_phones, count = n).to_string(),
     };
     let texts = match (member.texts, member.texts_failing) {
         (false, _) => "",
-        (true, false) => " · texts and calls",
-        (true, true) => " · the last text failed: check the number",
+        (true, false) => td_string!(l, staff.texts_and_calls),
+        (true, true) => td_string!(l, staff.text_failed),
     };
     format!("{push}{texts}")
 }
@@ -171,6 +172,7 @@ fn reach(member: &CrewMember) -> String {
 /// Who is on duty now, since when, and whether an alert reaches them: on the technicians' and dispatch boards.
 #[component]
 pub fn CrewList(crew: Signal<Vec<CrewMember>>) -> impl IntoView {
+    let l = page_locale();
     view! {
         <ul class="crew">
             <For
@@ -180,14 +182,14 @@ pub fn CrewList(crew: Signal<Vec<CrewMember>>) -> impl IntoView {
             >
                 <li data-reachable=member.reachable().to_string()>
                     <strong>{member.name.clone()}</strong>
-                    " · since "
+                    {td_string!(l, staff.since)}
                     <Clock unix_ms=member.on_duty_since />
-                    <span class="reach">{reach(&member)}</span>
+                    <span class="reach">{reach(l, &member)}</span>
                 </li>
             </For>
         </ul>
         <p class="note" class:hidden=move || crew.with(|c| !c.is_empty())>
-            "Nobody is on duty. New requests wait for dispatch."
+            {td_string!(l, staff.nobody_on_duty)}
         </p>
     }
 }
@@ -196,23 +198,26 @@ pub fn CrewList(crew: Signal<Vec<CrewMember>>) -> impl IntoView {
 /// said: on dispatch's request page all of them, on a technician's job screen their own pages.
 #[component]
 pub fn SentList(sent: Signal<Vec<SentLine>>) -> impl IntoView {
+    let l = page_locale();
     view! {
         <section class="card" id="sent" class:hidden=move || sent.with(Vec::is_empty)>
-            <h2>"Texts and calls"</h2>
+            <h2>{td_string!(l, staff.sent_title)}</h2>
             <ol class="timeline sent">
                 <For each=move || sent.get().into_iter().enumerate() key=|(i, l)| (*i, l.updated_at) let((_, line))>
                     <li data-channel=line.channel.as_str() data-state=line.state.as_str() data-purpose=line.purpose.as_str()>
                         <Clock unix_ms=line.updated_at />
                         <span>
                             <strong>
-                                {match line.channel {
-                                    Channel::Call => "Call",
-                                    _ => "Text",
-                                }}
-                                " to " {line.staff.clone().unwrap_or_else(|| "the customer".into())}
-                                " · " {line.purpose.label()} ": " {line.state.label()}
+                                {
+                                    let who = line.staff.clone().unwrap_or_else(|| td_string!(l, staff.the_customer).into());
+                                    match line.channel {
+                                        Channel::Call => td_string!(l, staff.call_to, who).to_string(),
+                                        _ => td_string!(l, staff.text_to, who).to_string(),
+                                    }
+                                }
+                                " · " {texts::purpose(l, line.purpose)} ": " {texts::send_state(l, line.state)}
                             </strong>
-                            {(line.attempts > 1).then(|| format!(" after {} attempts", line.attempts))}
+                            {(line.attempts > 1).then(|| td_string!(l, staff.after_attempts, n = line.attempts).to_string())}
                             {line.detail.clone().map(|d| format!(" — {d}"))}
                             {line.body.clone().map(|b| view! { <q>{b}</q> })}
                         </span>
@@ -226,6 +231,7 @@ pub fn SentList(sent: Signal<Vec<SentLine>>) -> impl IntoView {
 /// A request's whole timeline as staff read it: the customer's words, who did it, and the reasons given.
 #[component]
 pub fn StaffTimeline(timeline: Signal<Vec<Recorded>>) -> impl IntoView {
+    let l = page_locale();
     let entries = move || timeline.get().into_iter().enumerate().collect::<Vec<_>>();
     view! {
         <ol class="timeline">
@@ -238,31 +244,38 @@ pub fn StaffTimeline(timeline: Signal<Vec<Recorded>>) -> impl IntoView {
                     }
                 >
                     <Clock unix_ms=e.at />
-                    <span>{staff_line(&e)}</span>
+                    <span>{staff_line(l, &e)}</span>
                 </li>
             </For>
         </ol>
     }
 }
 
-fn staff_line(e: &Recorded) -> String {
-    let l = crate::page_locale();
+fn staff_line(l: Locale, e: &Recorded) -> String {
     let by = e.by.as_ref().map(|b| format!(" ({})", b.name)).unwrap_or_default();
     match &e.event {
-        Event::Escalated { note, .. } => format!("Escalated: {note}"),
-        Event::Released { reason } => format!("{}{by}: {reason}", texts::event(l, e)),
-        Event::Cancelled { reason: Some(reason) } => format!("Cancelled{by}: {reason}"),
-        Event::Assigned { technician } => format!("Assigned to {}{by}.", technician.name),
-        Event::ArrivalConfirmed => format!("Arrival confirmed with the customer{by}."),
-        Event::CallbackMade => format!("Customer called back{by}."),
-        Event::Received if e.by.is_some() => format!("Taken on the phone{by}."),
-        Event::Accepted { via: via @ (Channel::Sms | Channel::Call | Channel::Push) } => {
-            format!("{} ({})", texts::event(l, e), via.answered())
+        Event::Escalated { note, .. } => td_string!(l, staff_timeline.escalated, note).to_string(),
+        Event::Released { reason } => {
+            td_string!(l, staff_timeline.released, line = texts::event(l, e), by, reason).to_string()
         }
-        Event::Declined { via } => format!("Could not take it{by} ({}).", via.answered()),
-        Event::Seen { .. } => format!("Seen{by}: opened from the alert."),
-        Event::FollowUp { rating, comment: None } => format!("Customer rated the help {rating} of 5."),
-        Event::FollowUp { rating, comment: Some(c) } => format!("Customer rated the help {rating} of 5: “{c}”"),
+        Event::Cancelled { reason: Some(reason) } => td_string!(l, staff_timeline.cancelled, by, reason).to_string(),
+        Event::Assigned { technician } => {
+            td_string!(l, staff_timeline.assigned, who = &technician.name, by).to_string()
+        }
+        Event::ArrivalConfirmed => td_string!(l, staff_timeline.arrival_confirmed, by).to_string(),
+        Event::CallbackMade => td_string!(l, staff_timeline.callback_made, by).to_string(),
+        Event::Received if e.by.is_some() => td_string!(l, staff_timeline.taken_on_phone, by).to_string(),
+        Event::Accepted { via: via @ (Channel::Sms | Channel::Call | Channel::Push) } => {
+            format!("{} ({})", texts::event(l, e), texts::answered(l, *via))
+        }
+        Event::Declined { via } => {
+            td_string!(l, staff_timeline.declined, by, via = texts::answered(l, *via)).to_string()
+        }
+        Event::Seen { .. } => td_string!(l, staff_timeline.seen, by).to_string(),
+        Event::FollowUp { rating, comment: None } => td_string!(l, staff_timeline.rated, rating).to_string(),
+        Event::FollowUp { rating, comment: Some(comment) } => {
+            td_string!(l, staff_timeline.rated_said, rating, comment).to_string()
+        }
         _ => texts::event(l, e),
     }
 }
@@ -318,24 +331,25 @@ pub fn AlertsCard(csrf: String, rings_for: &'static str) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let turn_on = |_| {};
 
+    let l = page_locale();
     view! {
         <section class="card alerts" data-alerts=move || setting.get().unwrap_or("unknown")>
-            <h2>"Alerts on this phone"</h2>
+            <h2>{td_string!(l, staff.alerts_title)}</h2>
             <p class="note">
                 {move || match setting.get() {
-                    Some("on") => format!("On: this phone rings for {rings_for}, even with roadcall closed."),
-                    Some("blocked") => "Blocked: allow notifications for this site in the browser settings.".to_owned(),
-                    Some("unsupported") => "This browser cannot alert with the app closed. On an iPhone, add roadcall to the home screen first.".to_owned(),
-                    Some(_) => format!("Off: turn them on so {rings_for} wake this phone."),
-                    None => "Checking…".to_owned(),
+                    Some("on") => td_string!(l, staff.alerts_on, what = rings_for).to_string(),
+                    Some("blocked") => td_string!(l, staff.alerts_blocked).to_owned(),
+                    Some("unsupported") => td_string!(l, staff.alerts_unsupported).to_owned(),
+                    Some(_) => td_string!(l, staff.alerts_off, what = rings_for).to_string(),
+                    None => td_string!(l, staff.checking).to_owned(),
                 }}
             </p>
             <button class="button" type="button" on:click=turn_on class:hidden=move || setting.get() != Some("off")>
-                "Turn on alerts"
+                {td_string!(l, staff.turn_on_alerts)}
             </button>
             <p class="refusal" role="alert" class:hidden=move || problem.with(Option::is_none)>{problem}</p>
             <StaffForm action=paths::PUSH_TEST.into() csrf plain=true>
-                <button class="button secondary" type="submit">"Send me a test alert"</button>
+                <button class="button secondary" type="submit">{td_string!(l, staff.test_alert)}</button>
             </StaffForm>
         </section>
     }

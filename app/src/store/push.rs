@@ -13,6 +13,8 @@ pub struct Subscription {
     pub endpoint: String,
     pub p256dh: String,
     pub auth: String,
+    /// The owner's language tag; `None`: the server's default.
+    pub locale: Option<String>,
 }
 
 /// A device's subscription, checked, about to be stored.
@@ -106,7 +108,7 @@ impl Store {
     /// The devices of whoever an alert is for.
     pub async fn subscriptions(&self, audience: Audience) -> Result<Vec<Subscription>, StoreError> {
         let sql = format!(
-            "SELECT p.id, p.staff_id, p.endpoint, p.p256dh, p.auth FROM push_subscriptions p \
+            "SELECT p.id, p.staff_id, p.endpoint, p.p256dh, p.auth, s.locale FROM push_subscriptions p \
              JOIN staff s ON s.id = p.staff_id WHERE {}",
             super::outbox::audience_condition(audience, "$1")
         );
@@ -123,6 +125,7 @@ impl Store {
                     endpoint: r.try_get("endpoint")?,
                     p256dh: r.try_get("p256dh")?,
                     auth: r.try_get("auth")?,
+                    locale: r.try_get("locale")?,
                 })
             })
             .collect()

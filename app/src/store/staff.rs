@@ -24,10 +24,12 @@ pub struct StaffRecord {
     /// Their own delays for the text and the call after a push (ms); `None`: the server's.
     pub sms_after_ms: Option<i64>,
     pub call_after_ms: Option<i64>,
+    /// Their language's tag ("ru"); `None`: the server's default.
+    pub locale: Option<String>,
 }
 
 const STAFF_COLUMNS: &str = "id, login, name, role, password_hash, on_duty_since, disabled_at, session_epoch, phone, backup_since, \
-     sms_after_ms, call_after_ms";
+     sms_after_ms, call_after_ms, locale";
 
 fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreError> {
     let role: String = row.try_get("role")?;
@@ -44,6 +46,7 @@ fn staff_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StaffRecord, StoreErr
         backup: row.try_get::<Option<i64>, _>("backup_since")?.is_some(),
         sms_after_ms: row.try_get("sms_after_ms")?,
         call_after_ms: row.try_get("call_after_ms")?,
+        locale: row.try_get("locale")?,
     })
 }
 
@@ -56,10 +59,11 @@ impl Store {
         role: Role,
         password_hash: &str,
         phone: Option<&str>,
+        locale: Option<&str>,
     ) -> Result<Option<i64>, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO staff (login, name, role, password_hash, created_at, phone) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id",
+            "INSERT INTO staff (login, name, role, password_hash, created_at, phone, locale) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(login)
         .bind(name)
@@ -67,6 +71,7 @@ impl Store {
         .bind(password_hash)
         .bind(now_ms())
         .bind(phone)
+        .bind(locale)
         .fetch_one(&self.pool)
         .await;
         match inserted {
@@ -74,6 +79,12 @@ impl Store {
             Err(e) if is_unique_violation(&e, "login") => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A member's own language, by its tag.
+    pub async fn set_staff_locale(&self, id: i64, locale: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff SET locale = $2 WHERE id = $1").bind(id).bind(locale).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Sets a new password and ends every session begun with the old one. `Ok(false)` when there is no such login.

@@ -8,8 +8,10 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_board},
     domain::{Board, JobCard},
-    paths,
+    i18n::td_string,
+    page_locale, paths,
     staff::{AlertsCard, CrewList, StaffForm, StaffLoad, away, truck_position, waited},
+    texts,
 };
 
 /// The route's data half, created as soon as the route matches; the view half is split out of the customer's
@@ -25,11 +27,12 @@ impl LazyRoute for BoardPage {
 
     fn view(this: Self) -> AnyView {
         let page = this.0;
+        let l = page_locale();
         view! {
-            <Title text="Jobs · roadcall" />
+            <Title text=td_string!(l, tech.jobs_title) />
             <StaffLoad
                 page
-                loading="Loading jobs…"
+                loading=td_string!(l, tech.loading_jobs)
                 draw=|page| view! { <BoardView page /> }
             />
         }
@@ -67,17 +70,14 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
     let wanted = StoredValue::new(false);
     let duty_done = Callback::new(move |()| on_duty.set(wanted.get_value()));
     let first = crate::domain::first_name(&me.name).to_owned();
+    let l = page_locale();
     view! {
         <section class="card duty" class:on=on_duty data-on-duty=move || on_duty.get().to_string()>
-            <p class="hello">"Hello " {first}</p>
-            <h1>{move || if on_duty.get() { "You are on duty" } else { "You are off duty" }}</h1>
+            <p class="hello">{td_string!(l, tech.hello, name = first)}</p>
+            <h1>{move || if on_duty.get() { td_string!(l, tech.on_duty) } else { td_string!(l, tech.off_duty) }}</h1>
             <p class="note">
                 {move || {
-                    if on_duty.get() {
-                        "New requests come to this phone. Keep this page open for sound."
-                    } else {
-                        "Go on duty to receive new requests."
-                    }
+                    if on_duty.get() { td_string!(l, tech.on_duty_note) } else { td_string!(l, tech.off_duty_note) }
                 }}
             </p>
             <StaffForm action=paths::TECH_DUTY.into() csrf=csrf.clone() on_done=duty_done>
@@ -88,34 +88,38 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
                     type="submit"
                     on:click=move |_| wanted.set_value(!on_duty.get_untracked())
                 >
-                    {move || if on_duty.get() { "Go off duty" } else { "Go on duty" }}
+                    {move || if on_duty.get() { td_string!(l, tech.go_off_duty) } else { td_string!(l, tech.go_on_duty) }}
                 </button>
             </StaffForm>
         </section>
 
         <section class="card">
-            <h2>"Your jobs"</h2>
-            <JobList cards=Signal::derive(move || board.with(|b| b.mine.clone())) here empty="No jobs yet." />
-        </section>
-
-        <section class="card">
-            <h2>"Waiting for a technician"</h2>
+            <h2>{td_string!(l, tech.your_jobs)}</h2>
             <JobList
-                cards=Signal::derive(move || board.with(|b| b.open.clone()))
+                cards=Signal::derive(move || board.with(|b| b.mine.clone()))
                 here
-                empty="Nobody is waiting. Good."
+                empty=td_string!(l, tech.no_jobs)
             />
         </section>
 
         <section class="card">
-            <h2>"On duty now"</h2>
+            <h2>{td_string!(l, tech.waiting_title)}</h2>
+            <JobList
+                cards=Signal::derive(move || board.with(|b| b.open.clone()))
+                here
+                empty=td_string!(l, tech.nobody_waiting)
+            />
+        </section>
+
+        <section class="card">
+            <h2>{td_string!(l, tech.on_duty_now)}</h2>
             <CrewList crew=Signal::derive(move || board.with(|b| b.crew.clone())) />
         </section>
 
-        <AlertsCard csrf=csrf.clone() rings_for="new jobs" />
+        <AlertsCard csrf=csrf.clone() rings_for=td_string!(l, staff.rings_for_jobs) />
 
         <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
-            <button class="link" type="submit">"Log out"</button>
+            <button class="link" type="submit">{td_string!(l, staff.log_out)}</button>
         </StaffForm>
     }
 }
@@ -123,21 +127,27 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
 #[component]
 fn JobList(cards: Signal<Vec<JobCard>>, here: Signal<Option<(f64, f64)>>, empty: &'static str) -> impl IntoView {
     let now = crate::ui::now_ms();
+    let l = page_locale();
     view! {
         <ul class="jobs">
             <For each=move || cards.get() key=|c| (c.number.clone(), c.status) let(card)>
                 <li data-number=card.number.clone() data-status=card.status.as_str()>
                     <a class="job" href=paths::at(paths::TECH_JOB, &card.number)>
                         <span class="job-number">{card.number.clone()}</span>
-                        <span class="job-problem">{crate::texts::problem(crate::page_locale(), card.problem)}</span>
-                        <span class="job-status">{crate::texts::status(crate::page_locale(), card.status)}</span>
+                        <span class="job-problem">{texts::problem(l, card.problem)}</span>
+                        <span class="job-status">{texts::status(l, card.status)}</span>
                         {card
                             .someone_inside
-                            .then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}
-                        <span class="job-place">{card.place.clone().unwrap_or_else(|| "GPS location".into())}</span>
+                            .then(|| view! { <span class="job-urgent">{td_string!(l, tech.child_or_pet)}</span> })}
+                        <span class="job-place">
+                            {card.place.clone().unwrap_or_else(|| td_string!(l, tech.gps_location).into())}
+                        </span>
                         <span class="job-age">
-                            "waiting " {waited(card.created_at, now)}
-                            {move || away(here.get(), card.lat, card.lon).map(|d| format!(" · {d} away"))}
+                            {td_string!(l, tech.waiting_for, time = waited(l, card.created_at, now)).to_string()}
+                            {move || {
+                                away(l, here.get(), card.lat, card.lon)
+                                    .map(|distance| td_string!(l, tech.away, distance).to_string())
+                            }}
                         </span>
                     </a>
                 </li>

@@ -9,8 +9,10 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, tech_job},
     domain::{JobView, MAX_ETA_MINUTES, RequestStatus, navigation_links},
-    paths,
+    i18n::td_string,
+    page_locale, paths,
     staff::{JobTitle, SentList, StaffForm, StaffLoad, StaffTimeline, away, truck_position, waited},
+    texts,
     ui::Clock,
 };
 
@@ -29,12 +31,13 @@ impl LazyRoute for JobPage {
 
     fn view(this: Self) -> AnyView {
         let page = this.0;
+        let l = page_locale();
         view! {
             <StaffLoad
                 page
-                loading="Loading the job…"
+                loading=td_string!(l, tech.loading_job)
                 draw=|page| view! { <JobScreen page /> }
-                back=(paths::TECH, "Back to jobs")
+                back=(paths::TECH, td_string!(l, tech.back_to_jobs))
             />
         }
         .into_any()
@@ -65,31 +68,36 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
     let step_url = url("step");
     let check_url = url("check");
     let now = crate::ui::now_ms();
+    let l = page_locale();
 
     view! {
-        <Title text=format!("{number} · job") />
+        <Title text=td_string!(l, tech.job_title, number = &number).to_string() />
         <section class="card job-head" data-status=move || status().as_str()>
             <p class="number">{number.clone()}</p>
             <JobTitle request=Signal::derive(r) />
             <p class="job-state">
-                <span class="job-status">{move || crate::texts::status(crate::page_locale(), status())}</span>
+                <span class="job-status">{move || texts::status(l, status())}</span>
                 {move || r().technician.map(|t| view! { " · " {t} })}
-                {move || r().eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
-                " · waiting " {move || waited(job.with(|j| j.created_at), now)}
+                {move || r().eta_at.map(|at| view! { {td_string!(l, tech.eta)} <Clock unix_ms=at /> })}
+                " · "
+                {move || td_string!(l, tech.waiting_for, time = waited(l, job.with(|j| j.created_at), now)).to_string()}
             </p>
         </section>
 
         <section class="card">
-            <h2>"Where"</h2>
-            <p class="place">{move || r().place.unwrap_or_else(|| "No place description: use the pin.".into())}</p>
+            <h2>{td_string!(l, tech.where_)}</h2>
+            <p class="place">{move || r().place.unwrap_or_else(|| td_string!(l, tech.no_place).into())}</p>
             {move || {
                 let r = r();
                 r.lat.zip(r.lon).map(|(lat, lon)| {
                     view! {
                         <p class="coords">
                             {format!("{lat:.5}, {lon:.5}")}
-                            {r.accuracy_m.map(|a| format!(" · accurate to ±{} m", a.round()))}
-                            {move || away(here.get(), Some(lat), Some(lon)).map(|d| format!(" · {d} from you"))}
+                            {r.accuracy_m.map(|a| td_string!(l, tech.accurate_to, m = a.round()).to_string())}
+                            {move || {
+                                away(l, here.get(), Some(lat), Some(lon))
+                                    .map(|distance| td_string!(l, tech.from_you, distance).to_string())
+                            }}
                         </p>
                         <div class="nav-links">
                             {navigation_links(lat, lon)
@@ -102,18 +110,24 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
                     }
                 })
             }}
-            {move || r().access_notes.map(|n| view! { <p class="access"><strong>"Access: "</strong>{n}</p> })}
+            {move || r().access_notes.map(|n| view! { <p class="access"><strong>{td_string!(l, tech.access)}</strong>{n}</p> })}
         </section>
 
         <section class="card">
-            <h2>"Who"</h2>
-            <p>{move || job.with(|j| j.customer_name.clone()).unwrap_or_else(|| "Customer".into())}</p>
+            <h2>{td_string!(l, tech.who)}</h2>
+            <p>{move || job.with(|j| j.customer_name.clone()).unwrap_or_else(|| td_string!(l, tech.customer).into())}</p>
             <a class="button call-customer" href=move || format!("tel:{}", r().phone)>
-                "Call " {move || r().phone_display}
+                {move || td_string!(l, tech.call, phone = r().phone_display).to_string()}
             </a>
-            {move || r().vehicle.describe().map(|v| view! { <p><strong>"Vehicle: "</strong>{v}</p> })}
-            {move || job.with(|j| j.notes.clone()).map(|n| view! { <p><strong>"Notes: "</strong>{n}</p> })}
-            {move || r().callback_requested.then(|| view! { <p class="note">"The customer asked to be called back."</p> })}
+            {move || {
+                r().vehicle.describe().map(|v| view! { <p><strong>{td_string!(l, tech.vehicle)}</strong>{v}</p> })
+            }}
+            {move || {
+                job.with(|j| j.notes.clone()).map(|n| view! { <p><strong>{td_string!(l, tech.notes)}</strong>{n}</p> })
+            }}
+            {move || {
+                r().callback_requested.then(|| view! { <p class="note">{td_string!(l, tech.call_back_asked)}</p> })
+            }}
         </section>
 
         <section class="card steps">
@@ -121,7 +135,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
         </section>
 
         <section class="card" id="checklist">
-            <h2>"Ask first, then load the truck"</h2>
+            <h2>{td_string!(l, tech.checklist)}</h2>
             <ul class="checklist">
                 <For each=move || job.with(|j| j.checklist.clone()) key=|l| (l.id, l.checked) let(line)>
                     <li class:question=line.question class:checked=line.checked data-item=line.id>
@@ -141,9 +155,9 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
         <SentList sent=Signal::derive(move || job.with(|j| j.sent.clone())) />
 
         <section class="card">
-            <h2>"What has happened"</h2>
+            <h2>{td_string!(l, tech.what_has_happened)}</h2>
             <StaffTimeline timeline=Signal::derive(move || job.with(|j| j.request.timeline.clone())) />
-            <a class="link" href=paths::TECH>"← All jobs"</a>
+            <a class="link" href=paths::TECH>{td_string!(l, tech.all_jobs)}</a>
         </section>
     }
 }
@@ -159,6 +173,7 @@ fn Steps(
     csrf: String,
 ) -> impl IntoView {
     use RequestStatus as S;
+    let l = page_locale();
     let shows = move |action: &str| {
         let (s, mine) = (status.get(), mine.get());
         match action {
@@ -187,30 +202,33 @@ fn Steps(
     };
     let eta = view! {
         <label class="eta">
-            "ETA in minutes"
+            {td_string!(l, tech.eta_minutes)}
             <input name="eta_minutes" type="number" inputmode="numeric" min="1" max=MAX_ETA_MINUTES required value="30" />
         </label>
     }
     .into_any();
     let fixed = |text: &'static str| Signal::derive(move || text);
     view! {
-        {step("accept", fixed("Accept job"), ().into_any())}
-        {step("arrived", fixed("Arrived"), ().into_any())}
+        {step("accept", fixed(td_string!(l, tech.accept)), ().into_any())}
+        {step("arrived", fixed(td_string!(l, tech.arrived)), ().into_any())}
         {step(
             "on_my_way",
-            Signal::derive(move || if status.get() == S::OnTheWay { "Update ETA" } else { "On my way" }),
+            Signal::derive(move || {
+                if status.get() == S::OnTheWay { td_string!(l, tech.update_eta) } else { td_string!(l, tech.on_my_way) }
+            }),
             eta,
         )}
-        {step("done", fixed("Done"), note("What was done?"))}
+        {step("done", fixed(td_string!(l, tech.done)), note(td_string!(l, tech.what_was_done)))}
         {step(
             "cant_take",
-            Signal::derive(move || if status.get() == S::Arrived { "Can't finish: hand back" } else { "Can't take it" }),
-            note("Why not?"),
+            Signal::derive(move || {
+                if status.get() == S::Arrived { td_string!(l, tech.cant_finish) } else { td_string!(l, tech.cant_take) }
+            }),
+            note(td_string!(l, tech.why_not)),
         )}
-        <p class="note" class:hidden=move || status.get().is_open()>"This request is closed."</p>
+        <p class="note" class:hidden=move || status.get().is_open()>{td_string!(l, tech.closed)}</p>
         <p class="note" class:hidden=move || !status.get().is_open() || status.get() == S::Received || mine.get()>
-            {move || technician.get().unwrap_or_default()}
-            " has this job."
+            {move || td_string!(l, tech.has_this_job, who = technician.get().unwrap_or_default()).to_string()}
         </p>
     }
 }

@@ -12,8 +12,8 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use leptos_i18n::Locale as _;
 use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
 
 use crate::{
     AppState,
@@ -144,6 +144,7 @@ pub struct LanguageForm {
 /// local path; anything else goes home).
 pub async fn language(
     State(state): State<AppState>,
+    session: Session,
     form: Result<Form<LanguageForm>, FormRejection>,
 ) -> Result<Response, Problem> {
     let Form(form) = form?;
@@ -157,12 +158,11 @@ pub async fn language(
         .as_deref()
         .and_then(LocalPath::parse)
         .map_or_else(|| paths::HOME.to_owned(), |p| p.as_str().to_owned());
-    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!(
-        "{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}",
-        crate::language::COOKIE,
-        locale.as_str()
-    );
+    // A member of staff switching chooses for themselves: their alerts and texts, and their next phone's pages.
+    if let Some(member) = app::session::current(&session, &state.services).await? {
+        state.services.set_staff_locale(&member, locale).await?;
+    }
+    let cookie = crate::language::cookie(locale, state.public_url.starts_with("https://"));
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
 }
 

@@ -48,11 +48,22 @@ pub async fn log_in(
             let member = logged_in.member;
             tracing::info!(staff = member.id, "logged in");
             let home = next.as_ref().map_or(member.role.home(), LocalPath::as_str).to_owned();
-            return Ok(if wants.json {
+            // Their own language on any phone; the first time, the one they logged in with becomes theirs.
+            let locale = match member.locale.as_deref().and_then(|tag| tag.parse::<app::Locale>().ok()) {
+                Some(theirs) => theirs,
+                None => {
+                    let here = crate::language::of_request(&headers, state.services.settings.default_locale);
+                    state.services.set_staff_locale(&member, here).await?;
+                    here
+                }
+            };
+            let cookie = crate::language::cookie(locale, state.public_url.starts_with("https://"));
+            let answer = if wants.json {
                 Json(serde_json::json!({ "home": home })).into_response()
             } else {
                 Redirect::to(&home).into_response()
-            });
+            };
+            return Ok(([(header::SET_COOKIE, cookie)], answer).into_response());
         }
         Err(LoginError::Store(e)) => return Err(Problem::from(e).titled("Not logged in").back(paths::LOGIN)),
         Err(e) => e,
@@ -68,7 +79,8 @@ pub async fn log_in(
         _ => (StatusCode::UNAUTHORIZED, None),
     };
     if wants.json {
-        let problem = Problem::new(status, refusal.code(), refusal.message());
+        let locale = crate::language::of_request(&headers, state.services.settings.default_locale);
+        let problem = Problem::new(status, refusal.code(), app::texts::login_refusal(locale, refusal));
         return Err(match retry_after {
             Some(seconds) => problem.retry_after(seconds),
             None => problem,

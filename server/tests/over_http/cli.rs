@@ -55,6 +55,16 @@ fn staff_are_added_listed_and_disabled_from_the_command_line() {
     let refused = server(&db, &bad, "secret horse 42\n");
     assert!(!refused.status.success());
     assert!(text(&refused).contains("The phone number"), "{}", text(&refused));
+
+    let russian = ["user", "add", "ira", "--name", "Ира Петрова", "--role", "technician", "--language", "ru"];
+    let added = server(&db, &russian, "secret horse 42\n");
+    assert!(String::from_utf8_lossy(&added.stdout).contains("language ru"), "{}", text(&added));
+    let list = String::from_utf8_lossy(&server(&db, &["user", "list"], "").stdout).to_string();
+    assert!(list.lines().any(|l| l.starts_with("ira ") && l.contains(" ru ")), "{list}");
+    let unknown = ["user", "add", "hans", "--name", "Hans", "--role", "technician", "--language", "de"];
+    let refused = server(&db, &unknown, "secret horse 42\n");
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("not a language we speak: use en or ru"), "{}", text(&refused));
 }
 
 #[test]

@@ -104,6 +104,53 @@ async fn a_russian_customer_follows_every_step_in_russian_without_javascript() {
     assert!(english.contains("Sam is on the way, about 25 min."), "{english}");
 }
 
+/// Logs in with these request headers: the answer's language cookie, and a client that keeps its cookies.
+async fn log_in_from(app: &TestApp, login: &str, headers: &[(&str, &str)]) -> (String, reqwest::Client) {
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut request = client.post(app.url("/login")).form(&[("login", login), ("password", "a long enough password")]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let answer = request.send().await.unwrap();
+    assert_eq!(answer.status(), 303);
+    let cookies = answer.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_owned());
+    let language = cookies.filter_map(|c| c.strip_prefix("roadcall_lang=").map(|v| v[..2].to_owned())).next();
+    (language.unwrap_or_default(), client)
+}
+
+#[tokio::test]
+async fn a_member_of_staff_keeps_their_own_language_on_every_phone() {
+    let app = spawn_app().await;
+    app.add_staff("ira", "Ира Петрова", app::domain::Role::Technician).await;
+    // The first login's language becomes theirs; their pages are drawn in it without JavaScript.
+    let (language, phone) = log_in_from(&app, "ira", &[("accept-language", "ru-RU,ru;q=0.9")]).await;
+    assert_eq!(language, "ru");
+    let board = phone.get(app.url("/tech")).send().await.unwrap().text().await.unwrap();
+    for words in ["<html lang=\"ru\"", "Вы не на смене", "Выйти на смену", "Никто не ждёт. Хорошо.", "Выйти</button>"]
+    {
+        assert!(board.contains(words), "{words}: {board}");
+    }
+    // A second phone set to English still gets hers.
+    let (language, _) = log_in_from(&app, "ira", &[("accept-language", "en-GB")]).await;
+    assert_eq!(language, "ru");
+    // Switching while logged in changes it for her, not only for this browser.
+    let csrf = phone.get(app.url("/staff/api/board")).send().await.unwrap().json::<serde_json::Value>().await.unwrap()
+        ["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let switched = phone
+        .post(app.url("/language"))
+        .form(&[("to", "en"), ("back", "/tech"), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 303);
+    let (language, _) = log_in_from(&app, "ira", &[("accept-language", "ru")]).await;
+    assert_eq!(language, "en");
+}
+
 #[test]
 fn russian_counts_agree_with_their_number() {
     use app::i18n::td_string;

@@ -117,7 +117,14 @@ impl TestApp {
             let status = r.status().as_u16();
             return Err((status, r.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().into()));
         }
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        // The session's cookie (the other one is the member's language).
+        let session = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|c| c.to_str().unwrap())
+            .find(|c| !c.starts_with("roadcall_lang="));
+        let cookie = session.unwrap().split(';').next().unwrap().to_owned();
         let board: serde_json::Value =
             client.get(self.url("/staff/api/board")).send().await.unwrap().json().await.unwrap();
         Ok(StaffClient {
