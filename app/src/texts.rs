@@ -87,6 +87,15 @@ pub fn login_refusal(locale: Locale, refusal: LoginRefusal) -> &'static str {
     }
 }
 
+/// "2 min", "45 s": an interval as dispatch reads it.
+pub fn interval(locale: Locale, ms: i64) -> String {
+    if ms >= 60_000 && ms % 60_000 == 0 {
+        td_string!(locale, staff.minutes, m = ms / 60_000).to_string()
+    } else {
+        td_string!(locale, staff.seconds, s = ms / 1000).to_string()
+    }
+}
+
 /// One decimal, with the language's separator: "4.3" in English, "4,3" in Russian.
 pub fn decimal(locale: Locale, value: f64) -> String {
     let written = format!("{value:.1}");

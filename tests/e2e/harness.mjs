@@ -155,7 +155,7 @@ export async function logIn(page, { login, password }, landing = '/tech') {
   await page.waitForURL(/\/login\?next=/);
   await page.fill('input[name=login]', login);
   await page.fill('input[name=password]', password);
-  await page.getByRole('button', { name: 'Log in' }).tap();
+  await page.locator('form[action="/login"] button[type=submit]').tap(); // "Log in" or "Войти"
   await page.waitForURL((url) => url.pathname === landing);
 }
 

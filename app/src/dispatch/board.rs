@@ -10,8 +10,10 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, board_page, dispatch_board, dispatch_search},
     domain::{BOARD_PAGE, DispatchBoard, JobCard, RequestStatus, page_number},
-    paths,
+    i18n::td_string,
+    page_locale, paths,
     staff::{AlertsCard, CrewList, StaffForm, StaffLoad, ticking_now, waited},
+    texts,
     ui::Clock,
 };
 
@@ -29,11 +31,12 @@ impl LazyRoute for DispatchPage {
 
     fn view(this: Self) -> AnyView {
         let page = this.0;
+        let l = page_locale();
         view! {
-            <Title text="Dispatch · roadcall" />
+            <Title text=td_string!(l, dispatch.title) />
             <StaffLoad
                 page
-                loading="Loading the board…"
+                loading=td_string!(l, dispatch.loading_board)
                 draw=|page| view! { <Board page /> }
             />
         }
@@ -70,19 +73,17 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
 
     let open = Signal::derive(move || board.with(|b| b.open.clone()));
     let (csrf_calls, csrf_roster) = (csrf.clone(), csrf.clone());
+    let l = page_locale();
     view! {
         <section class="alarm" role="alert" class:hidden=move || alarms.get() == 0 data-alarms=move || alarms.get()>
-            <strong>"Alarm: "</strong>
-            {move || match alarms.get() {
-                1 => "1 request needs an owner now.".to_owned(),
-                n => format!("{n} requests need an owner now."),
-            }}
-            " Assign a technician or call the customer."
+            <strong>{td_string!(l, dispatch.alarm)}</strong>
+            {move || td_string!(l, dispatch.need_owner, count = alarms.get()).to_string()}
+            {td_string!(l, dispatch.assign_or_call)}
             <ul class="unreadable">
                 <For each=move || board.with(|b| b.unreadable.clone()) key=|u| u.number.clone() let(u)>
                     <li data-unreadable=u.number.clone()>
                         <strong>{u.number.clone()}</strong>
-                        " cannot be read (" {u.reason.clone()} "). Tell an admin, and call the customer: "
+                        {td_string!(l, dispatch.unreadable, reason = &u.reason).to_string()}
                         <a class="button call-customer" href=format!("tel:{}", u.phone)>{u.phone.clone()}</a>
                     </li>
                 </For>
@@ -90,33 +91,29 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
         </section>
 
         <section class="alarm" role="alert" id="texting-trouble" class:hidden=move || board.with(|b| b.texting.trouble.is_none())>
-            <strong>"Texts and calls are not going out: "</strong>
+            <strong>{td_string!(l, dispatch.texting_down)}</strong>
             {move || {
                 board.with(|b| {
                     b.texting.trouble.as_ref().map(|(_, error)| error.clone()).unwrap_or_default()
                 })
             }}
-            " Technicians get push alerts only: phone them if nobody takes a request."
+            {td_string!(l, dispatch.push_only)}
         </section>
 
         <section class="card dispatch-head">
-            <h1>"Open requests"</h1>
+            <h1>{td_string!(l, dispatch.open_requests)}</h1>
             <p class="note">
                 {move || {
                     board.with(|b| {
-                        format!(
-                            "{} open · {} waiting for a technician · {} on duty",
-                            b.open_total,
-                            b.waiting_total,
-                            b.crew.len(),
-                        )
+                        let (open, waiting, crew) = (b.open_total, b.waiting_total, b.crew.len());
+                        td_string!(l, dispatch.summary, open, waiting, crew).to_string()
                     })
                 }}
             </p>
-            <a class="button secondary" href=paths::DISPATCH_NEW>"Take a request by phone"</a>
+            <a class="button secondary" href=paths::DISPATCH_NEW>{td_string!(l, dispatch.take_by_phone)}</a>
             <nav class="nav-links">
-                <a class="link" href=paths::DISPATCH_REPORTS>"Reports and follow-ups"</a>
-                <a class="link" href=paths::DISPATCH_SETUP>"Staff and checklists"</a>
+                <a class="link" href=paths::DISPATCH_REPORTS>{td_string!(l, dispatch.reports_link)}</a>
+                <a class="link" href=paths::DISPATCH_SETUP>{td_string!(l, dispatch.setup_link)}</a>
             </nav>
         </section>
 
@@ -126,52 +123,55 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                     <DispatchCard card now />
                 </For>
             </ul>
-            <p class="note" class:hidden=move || !open.with(Vec::is_empty)>"Nothing open. All quiet."</p>
+            <p class="note" class:hidden=move || !open.with(Vec::is_empty)>{td_string!(l, dispatch.all_quiet)}</p>
             <Pager board />
         </section>
 
         <section class="card" id="callbacks">
-            <h2>"Call back"</h2>
+            <h2>{td_string!(l, dispatch.call_back)}</h2>
             <ul class="callbacks">
                 <For each=move || board.with(|b| b.callbacks.clone()) key=|c| c.number.clone() let(card)>
                     <li data-number=card.number.clone()>
                         <a class="button call-customer" href=format!("tel:{}", card.phone)>
-                            "Call " {card.phone_display.clone()}
+                            {td_string!(l, tech.call, phone = &card.phone_display).to_string()}
                         </a>
-                        <span>{card.number.clone()} " · " {crate::texts::problem(crate::page_locale(), card.problem)}</span>
+                        <span>{card.number.clone()} " · " {texts::problem(l, card.problem)}</span>
                         <StaffForm action=paths::at(paths::DISPATCH_ACT, &card.number) csrf=csrf_calls.clone()>
                             <input type="hidden" name="action" value="callback_made" />
                             <input type="hidden" name="back" value="/dispatch#callbacks" />
-                            <button class="button secondary" type="submit">"Call made"</button>
+                            <button class="button secondary" type="submit">{td_string!(l, dispatch.call_made)}</button>
                         </StaffForm>
                     </li>
                 </For>
             </ul>
-            <p class="note" class:hidden=move || board.with(|b| !b.callbacks.is_empty())>"Nobody is waiting for a call."</p>
+            <p class="note" class:hidden=move || board.with(|b| !b.callbacks.is_empty())>{td_string!(l, dispatch.nobody_waiting_call)}</p>
             <p class="note" class:hidden=move || board.with(|b| b.callbacks_total <= b.callbacks.len())>
-                {move || board.with(|b| format!("The oldest {} of {} are shown.", b.callbacks.len(), b.callbacks_total))}
+                {move || {
+                    board.with(|b| {
+                        td_string!(l, dispatch.oldest_shown, shown = b.callbacks.len(), total = b.callbacks_total).to_string()
+                    })
+                }}
             </p>
         </section>
 
-        <AlertsCard csrf=csrf.clone() rings_for=crate::i18n::td_string!(crate::page_locale(), staff.rings_for_alarms) />
+        <AlertsCard csrf=csrf.clone() rings_for=td_string!(l, staff.rings_for_alarms) />
 
         <section class="card">
-            <h2>"On duty now"</h2>
+            <h2>{td_string!(l, tech.on_duty_now)}</h2>
             <CrewList crew=Signal::derive(move || board.with(|b| b.crew.clone())) />
         </section>
 
         <section class="card" id="roster">
-            <h2>"Roster"</h2>
-            <p class="note">"Backups are alerted when nobody on duty takes a request in time."</p>
+            <h2>{td_string!(l, dispatch.roster)}</h2>
+            <p class="note">{td_string!(l, dispatch.backups_note)}</p>
             <p class="note" id="texting">
                 {move || {
                     board.with(|b| match b.texting.after_ms {
-                        Some((sms, call)) => format!(
-                            "While a request waits, each member alerted gets a text after {} and a call after {}.",
-                            crate::domain::minutes(sms),
-                            crate::domain::minutes(call),
-                        ),
-                        None => "Texts and calls are off: alerts are push only.".to_owned(),
+                        Some((sms, call)) => {
+                            let (sms, call) = (texts::interval(l, sms), texts::interval(l, call));
+                            td_string!(l, dispatch.texting_delays, sms, call).to_string()
+                        }
+                        None => td_string!(l, dispatch.texting_off).to_owned(),
                     })
                 }}
             </p>
@@ -181,16 +181,16 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
                         <strong>{t.name.clone()}</strong>
                         <span class="roster-state">
                             {match (t.on_duty_since.is_some(), t.backup) {
-                                (true, _) => "on duty",
-                                (false, true) => "backup",
-                                (false, false) => "off",
+                                (true, _) => td_string!(l, dispatch.on_duty),
+                                (false, true) => td_string!(l, dispatch.backup),
+                                (false, false) => td_string!(l, dispatch.off),
                             }}
                         </span>
                         <StaffForm action=paths::DISPATCH_ROSTER.into() csrf=csrf_roster.clone()>
                             <input type="hidden" name="technician" value=t.id />
                             <input type="hidden" name="backup" value=if t.backup { "0" } else { "1" } />
                             <button class="button secondary" type="submit">
-                                {if t.backup { "Not a backup" } else { "Make backup" }}
+                                {if t.backup { td_string!(l, dispatch.not_backup) } else { td_string!(l, dispatch.make_backup) }}
                             </button>
                         </StaffForm>
                     </li>
@@ -201,7 +201,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
         <Search />
 
         <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
-            <button class="link" type="submit">"Log out"</button>
+            <button class="link" type="submit">{td_string!(l, staff.log_out)}</button>
         </StaffForm>
     }
 }
@@ -224,13 +224,18 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
         someone_inside,
         ..
     } = card;
+    let l = page_locale();
     let ladder = move || match (alarm, next_escalation_at) {
-        (true, _) if status == RequestStatus::OnTheWay => "ALARM: long past the ETA".to_owned(),
-        (true, _) => "ALARM: nobody has this".to_owned(),
+        (true, _) if status == RequestStatus::OnTheWay => td_string!(l, dispatch.alarm_late).to_owned(),
+        (true, _) => td_string!(l, dispatch.alarm_nobody).to_owned(),
         (false, Some(at)) => {
             let left = (at - now.get()).max(0) / 1000;
-            let rung = if escalation == 0 { "escalates".to_owned() } else { format!("rung {escalation} · next") };
-            format!("{rung} in {}:{:02}", left / 60, left % 60)
+            let time = format!("{}:{:02}", left / 60, left % 60);
+            if escalation == 0 {
+                td_string!(l, dispatch.escalates_in, time).to_string()
+            } else {
+                td_string!(l, dispatch.rung_next, rung = escalation, time).to_string()
+            }
         }
         (false, None) => String::new(),
     };
@@ -238,15 +243,17 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
         <li data-number=number.clone() data-status=status.as_str() data-escalation=escalation class:alarmed=alarm>
             <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &number)>
                 <span class="job-number">{number.clone()}</span>
-                <span class="job-problem">{crate::texts::problem(crate::page_locale(), problem)}</span>
-                <span class="job-status">{crate::texts::status(crate::page_locale(), status)}</span>
-                {someone_inside.then(|| view! { <span class="job-urgent">"Child or pet inside"</span> })}
-                <span class="job-place">{place.unwrap_or_else(|| "GPS location".into())}</span>
-                <span class="job-age">"waiting " {move || waited(crate::page_locale(), created_at, now.get())}</span>
+                <span class="job-problem">{texts::problem(l, problem)}</span>
+                <span class="job-status">{texts::status(l, status)}</span>
+                {someone_inside.then(|| view! { <span class="job-urgent">{td_string!(l, tech.child_or_pet)}</span> })}
+                <span class="job-place">{place.unwrap_or_else(|| td_string!(l, tech.gps_location).into())}</span>
+                <span class="job-age">
+                    {move || td_string!(l, tech.waiting_for, time = waited(l, created_at, now.get())).to_string()}
+                </span>
                 <span class="job-tech">
-                    {technician.unwrap_or_else(|| "nobody yet".into())}
-                    {eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
-                    {callback_requested.then_some(" · wants a call")}
+                    {technician.unwrap_or_else(|| td_string!(l, dispatch.nobody_yet).into())}
+                    {eta_at.map(|at| view! { {td_string!(l, tech.eta)} <Clock unix_ms=at /> })}
+                    {callback_requested.then_some(td_string!(l, dispatch.wants_call))}
                 </span>
                 <span class="job-ladder">{ladder}</span>
             </a>
@@ -258,8 +265,9 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
 #[component]
 fn Pager(board: RwSignal<DispatchBoard>) -> impl IntoView {
     let many = move || board.with(|b| b.pages > 1);
+    let l = page_locale();
     view! {
-        <nav class="pager" class:hidden=move || !many() aria-label="Pages of open requests">
+        <nav class="pager" class:hidden=move || !many() aria-label=td_string!(l, dispatch.pages_label)>
             {move || {
                 board.with(|b| {
                     let first = (b.page - 1) * BOARD_PAGE + 1;
@@ -267,13 +275,13 @@ fn Pager(board: RwSignal<DispatchBoard>) -> impl IntoView {
                     let (no_previous, no_next) = (b.page <= 1, b.page >= b.pages);
                     view! {
                         <a class="link" class:hidden=no_previous href=board_page(paths::DISPATCH, b.page.saturating_sub(1))>
-                            "← Previous"
+                            {td_string!(l, dispatch.previous)}
                         </a>
                         <span class="note" data-page=b.page>
-                            {format!("{first}–{last} of {} · page {} of {}", b.open_total, b.page, b.pages)}
+                            {td_string!(l, dispatch.page_of, first, last, total = b.open_total, page = b.page, pages = b.pages).to_string()}
                         </span>
                         <a class="link" class:hidden=no_next href=board_page(paths::DISPATCH, b.page + 1)>
-                            "Next →"
+                            {td_string!(l, dispatch.next)}
                         </a>
                     }
                 })
@@ -290,28 +298,29 @@ fn Search() -> impl IntoView {
     let results = Resource::new(q, |q| async move {
         if q.trim().is_empty() { Ok(None) } else { dispatch_search(q).await.map(|p| Some(p.data)) }
     });
+    let l = page_locale();
     view! {
         <section class="card" id="search">
-            <h2>"Find a request"</h2>
+            <h2>{td_string!(l, dispatch.find)}</h2>
             <form method="get" action="/dispatch" class="search">
-                <input name="q" type="search" value=q placeholder="RC-7K3Q, +1 202 555 0142 or 2026-11-24" />
-                <button class="button secondary" type="submit">"Search"</button>
+                <input name="q" type="search" value=q placeholder=td_string!(l, dispatch.search_hint) />
+                <button class="button secondary" type="submit">{td_string!(l, dispatch.search)}</button>
             </form>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Ok(Some(found)) if found.cards.is_empty() => view! { <p class="note">"Nothing found."</p> }.into_any(),
+                        Ok(Some(found)) if found.cards.is_empty() => view! { <p class="note">{td_string!(l, dispatch.nothing_found)}</p> }.into_any(),
                         Ok(Some(found)) => view! {
                             <p class="note search-more" class:hidden=!found.more>
-                                {format!("Showing the newest {}: there are more. Narrow the search to see older ones.", found.cards.len())}
+                                {td_string!(l, dispatch.newest_shown, n = found.cards.len()).to_string()}
                             </p>
                             <ul class="jobs found">
                                 {found.cards.into_iter().map(|c| view! {
                                     <li data-number=c.number.clone() data-status=c.status.as_str()>
                                         <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &c.number)>
                                             <span class="job-number">{c.number.clone()}</span>
-                                            <span class="job-problem">{crate::texts::problem(crate::page_locale(), c.problem)}</span>
-                                            <span class="job-status">{crate::texts::status(crate::page_locale(), c.status)}</span>
+                                            <span class="job-problem">{texts::problem(l, c.problem)}</span>
+                                            <span class="job-status">{texts::status(l, c.status)}</span>
                                             <span class="job-age"><Clock unix_ms=c.created_at /></span>
                                             <span class="job-tech">{c.phone_display.clone()}</span>
                                         </a>

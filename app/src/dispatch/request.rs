@@ -10,8 +10,10 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_request},
     domain::{DispatchView, RequestStatus},
-    paths,
+    i18n::td_string,
+    page_locale, paths,
     staff::{JobTitle, SentList, StaffForm, StaffLoad, StaffTimeline, ticking_now, waited},
+    texts,
     ui::Clock,
 };
 
@@ -30,12 +32,13 @@ impl LazyRoute for DispatchRequestPage {
 
     fn view(this: Self) -> AnyView {
         let page = this.0;
+        let l = page_locale();
         view! {
             <StaffLoad
                 page
-                loading="Loading the request…"
+                loading=td_string!(l, request.loading)
                 draw=|page| view! { <RequestScreen page /> }
-                back=(paths::DISPATCH, "Back to the board")
+                back=(paths::DISPATCH, td_string!(l, request.back_to_board))
             />
         }
         .into_any()
@@ -48,6 +51,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
     let number = data.job.request.number.clone();
     let view_ = RwSignal::new(data);
     let now = ticking_now();
+    let l = page_locale();
 
     #[cfg(feature = "hydrate")]
     {
@@ -65,7 +69,8 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
     let status_link = Signal::derive(move || view_.with(|v| v.status_path.clone()));
     let sms = move || {
         let r = r();
-        let body = format!("roadcall {}: follow your request live at {}", r.number, absolute(&status_link.get()));
+        let link = absolute(&status_link.get());
+        let body = td_string!(l, request.sms_body, number = &r.number, link).to_string();
         format!("sms:{}?body={}", r.phone, percent(&body))
     };
     let shows = move |what: &str| {
@@ -95,15 +100,15 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
     let technicians = move || view_.with(|v| v.roster.clone());
     let assign_fields = view! {
         <label>
-            "Technician"
+            {td_string!(l, request.technician)}
             <select name="technician" required>
                 <For each=technicians key=|t| format!("{t:?}") let(t)>
                     <option value=t.id>
                         {t.name.clone()}
                         {match (t.on_duty_since.is_some(), t.backup) {
-                            (true, _) => " · on duty",
-                            (false, true) => " · backup",
-                            (false, false) => " · off duty",
+                            (true, _) => td_string!(l, request.on_duty),
+                            (false, true) => td_string!(l, request.backup),
+                            (false, false) => td_string!(l, request.off_duty),
                         }}
                     </option>
                 </For>
@@ -111,19 +116,20 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
         </label>
     }
     .into_any();
-    let reason =
-        view! { <label>"Why? (the customer reads it)" <textarea name="reason" rows="2" required></textarea></label> }
-            .into_any();
+    let reason = view! {
+        <label>{td_string!(l, request.why)} <textarea name="reason" rows="2" required></textarea></label>
+    }
+    .into_any();
 
     view! {
-        <Title text=format!("{number} · dispatch") />
+        <Title text=td_string!(l, request.title, number = &number).to_string() />
         <section class="alarm" role="alert" class:hidden=move || !view_.with(|v| v.alarm)>
-            <strong>"Alarm: "</strong>
+            <strong>{td_string!(l, dispatch.alarm)}</strong>
             {move || {
                 if status() == RequestStatus::OnTheWay {
-                    "the technician is long past the ETA. Call them, or reassign."
+                    td_string!(l, request.alarm_late)
                 } else {
-                    "nobody has this request yet. Assign a technician or call the customer."
+                    td_string!(l, request.alarm_nobody)
                 }
             }}
         </section>
@@ -131,63 +137,73 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
             <p class="number">{number.clone()}</p>
             <JobTitle request=Signal::derive(r) />
             <p class="job-state">
-                <span class="job-status">{move || crate::texts::status(crate::page_locale(), status())}</span>
+                <span class="job-status">{move || texts::status(l, status())}</span>
                 {move || r().technician.map(|t| view! { " · " {t} })}
-                {move || r().eta_at.map(|at| view! { " · ETA " <Clock unix_ms=at /> })}
-                {move || view_.with(|v| v.arrival_confirmed).then_some(" · arrival confirmed")}
-                " · waiting " {move || waited(crate::page_locale(), view_.with(|v| v.job.created_at), now.get())}
-                " · via " {move || view_.with(|v| v.source.clone())}
+                {move || r().eta_at.map(|at| view! { {td_string!(l, tech.eta)} <Clock unix_ms=at /> })}
+                {move || view_.with(|v| v.arrival_confirmed).then_some(td_string!(l, request.arrival_confirmed))}
+                " · "
+                {move || {
+                    let time = waited(l, view_.with(|v| v.job.created_at), now.get());
+                    td_string!(l, tech.waiting_for, time).to_string()
+                }}
+                {move || td_string!(l, request.via, source = view_.with(|v| v.source.clone())).to_string()}
                 {move || view_.with(|v| v.partner.clone()).map(|p| view! { " (" {p} ")" })}
             </p>
         </section>
 
         <section class="card steps">
-            {form("assign", assign_fields, "Assign")}
-            {form("confirm_arrival", ().into_any(), "Customer confirms: help has arrived")}
-            {form("callback_made", ().into_any(), "I called the customer back")}
-            {form("cancel", reason, "Cancel the request")}
-            <p class="note" class:hidden=move || status().is_open()>"This request is closed."</p>
+            {form("assign", assign_fields, td_string!(l, request.assign))}
+            {form("confirm_arrival", ().into_any(), td_string!(l, request.confirm_arrival))}
+            {form("callback_made", ().into_any(), td_string!(l, request.callback_made))}
+            {form("cancel", reason, td_string!(l, request.cancel))}
+            <p class="note" class:hidden=move || status().is_open()>{td_string!(l, tech.closed)}</p>
         </section>
 
         <section class="card">
-            <h2>"Customer"</h2>
-            <p>{move || view_.with(|v| v.job.customer_name.clone()).unwrap_or_else(|| "No name given".into())}</p>
-            <a class="button call-customer" href=move || format!("tel:{}", r().phone)>"Call " {move || r().phone_display}</a>
+            <h2>{td_string!(l, request.customer)}</h2>
+            <p>{move || view_.with(|v| v.job.customer_name.clone()).unwrap_or_else(|| td_string!(l, request.no_name).into())}</p>
+            <a class="button call-customer" href=move || format!("tel:{}", r().phone)>
+                {move || td_string!(l, tech.call, phone = r().phone_display).to_string()}
+            </a>
             <p class="status-link">
-                "Status link: " <a href=move || status_link.get() data-status-link="">{move || absolute(&status_link.get())}</a>
+                {td_string!(l, request.status_link)} <a href=move || status_link.get() data-status-link="">{move || absolute(&status_link.get())}</a>
             </p>
             <div class="nav-links">
                 <button class="button secondary copy" type="button" on:click=move |_| copy(absolute(&status_link.get_untracked()))>
-                    "Copy link"
+                    {td_string!(l, request.copy_link)}
                 </button>
-                <a class="button secondary" href=sms>"Text the link"</a>
+                <a class="button secondary" href=sms>{td_string!(l, request.text_link)}</a>
             </div>
-            {move || r().vehicle.describe().map(|v| view! { <p><strong>"Vehicle: "</strong>{v}</p> })}
-            {move || view_.with(|v| v.job.notes.clone()).map(|n| view! { <p><strong>"Notes: "</strong>{n}</p> })}
+            {move || {
+                r().vehicle.describe().map(|v| view! { <p><strong>{td_string!(l, tech.vehicle)}</strong>{v}</p> })
+            }}
+            {move || {
+                view_.with(|v| v.job.notes.clone()).map(|n| view! { <p><strong>{td_string!(l, tech.notes)}</strong>{n}</p> })
+            }}
         </section>
 
         <section class="card">
-            <h2>"Where"</h2>
-            <p class="place">{move || r().place.unwrap_or_else(|| "No place description.".into())}</p>
+            <h2>{td_string!(l, tech.where_)}</h2>
+            <p class="place">{move || r().place.unwrap_or_else(|| td_string!(l, request.no_place).into())}</p>
             {move || {
                 let r = r();
                 r.lat.zip(r.lon).map(|(lat, lon)| view! {
                     <p class="coords">
                         {format!("{lat:.5}, {lon:.5}")}
-                        {r.accuracy_m.map(|a| format!(" · accurate to ±{} m", a.round()))}
+                        {r.accuracy_m.map(|a| td_string!(l, tech.accurate_to, m = a.round()).to_string())}
                     </p>
                 })
             }}
-            {move || r().access_notes.map(|n| view! { <p class="access"><strong>"Access: "</strong>{n}</p> })}
+            {move || r().access_notes.map(|n| view! { <p class="access"><strong>{td_string!(l, tech.access)}</strong>{n}</p> })}
         </section>
 
         <section class="card">
-            <h2>"What has happened"</h2>
+            <h2>{td_string!(l, tech.what_has_happened)}</h2>
             <StaffTimeline timeline=Signal::derive(move || view_.with(|v| v.job.request.timeline.clone())) />
         </section>
 
         <SentList sent=Signal::derive(move || view_.with(|v| v.job.sent.clone())) />
-        <a class="link" href=paths::DISPATCH>"← The board"</a>
+        <a class="link" href=paths::DISPATCH>{td_string!(l, request.board)}</a>
     }
 }
 

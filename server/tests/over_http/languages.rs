@@ -151,6 +151,33 @@ async fn a_member_of_staff_keeps_their_own_language_on_every_phone() {
     assert_eq!(language, "en");
 }
 
+#[tokio::test]
+async fn a_russian_dispatcher_reads_the_board_and_a_request_in_russian() {
+    let app = spawn_app().await;
+    app.add_staff("dana", "Дана Орлова", app::domain::Role::Dispatcher).await;
+    let form = [("problem", "battery"), ("phone", "+7 912 345-67-89"), ("place", "Тверская, 1")];
+    let sent = app.client.post(app.url("/request")).header("accept-language", "ru").form(&form).send().await.unwrap();
+    assert_eq!(sent.status(), 303);
+    let (_, dana) = log_in_from(&app, "dana", &[("accept-language", "ru")]).await;
+    let board = dana.get(app.url("/dispatch")).send().await.unwrap().text().await.unwrap();
+    for words in [
+        "Открытые заявки",
+        "Открыто: 1 · ждут техника: 1 · на смене: 0",
+        "Аккумулятор / не заводится",
+        "Новая",
+        "пока никто",
+    ] {
+        assert!(board.contains(words), "{words}: {board}");
+    }
+    let number = board.split("data-number=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
+    let request =
+        dana.get(app.url(&format!("/dispatch/requests/{number}"))).send().await.unwrap().text().await.unwrap();
+    for words in ["Назначить", "Отменить заявку", "Ссылка на статус: ", "Заявка получена. Ищем ближайшего техника."]
+    {
+        assert!(request.contains(words), "{words}: {request}");
+    }
+}
+
 #[test]
 fn russian_counts_agree_with_their_number() {
     use app::i18n::td_string;
