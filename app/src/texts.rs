@@ -3,7 +3,7 @@
 
 use crate::{
     Locale,
-    domain::{Channel, Event, LoginRefusal, Problem, Purpose, Recorded, RequestStatus, SendState},
+    domain::{Channel, Event, LoginRefusal, Problem, Purpose, Recorded, RequestStatus, Role, SendState},
     i18n::td_string,
 };
 
@@ -96,6 +96,30 @@ pub fn interval(locale: Locale, ms: i64) -> String {
     }
 }
 
+/// A day as the language writes it: "2026-11-24" stays so in English (unambiguous everywhere), "24.11.2026" in
+/// Russian. Anything that is not such a day is shown as it is.
+pub fn date(locale: Locale, day: &str) -> String {
+    let parts: Vec<&str> = day.split('-').collect();
+    match (locale, parts.as_slice()) {
+        (Locale::ru, [y, m, d]) if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}.{m}.{y}"),
+        _ => day.to_owned(),
+    }
+}
+
+/// A member's role, as staff read it.
+pub fn role(locale: Locale, role: Role) -> &'static str {
+    match role {
+        Role::Technician => td_string!(locale, role.technician),
+        Role::Dispatcher => td_string!(locale, role.dispatcher),
+        Role::Admin => td_string!(locale, role.admin),
+    }
+}
+
+/// A truck checklist's heading: the problem it is for, or every job.
+pub fn checklist(locale: Locale, problem: &str) -> &'static str {
+    Problem::parse(problem).map_or(td_string!(locale, staff.every_job), |p| self::problem(locale, p))
+}
+
 /// One decimal, with the language's separator: "4.3" in English, "4,3" in Russian.
 pub fn decimal(locale: Locale, value: f64) -> String {
     let written = format!("{value:.1}");
@@ -177,6 +201,18 @@ mod tests {
         let nobody = Recorded { by: None, ..by_ana(Event::Arrived) };
         assert_eq!(event(Locale::en, &nobody), "Your technician has arrived.");
         assert_eq!(event(Locale::ru, &nobody), "Ваш техник — на месте.");
+    }
+
+    #[test]
+    fn checklists_are_headed_by_their_problem_or_every_job_and_russian_days_read_day_first() {
+        assert_eq!(checklist(Locale::en, "battery"), "Battery / won't start");
+        assert_eq!(checklist(Locale::ru, "always"), "Любая заявка");
+        assert_eq!(date(Locale::ru, "2026-11-24"), "24.11.2026");
+        assert_eq!(date(Locale::en, "2026-11-24"), "2026-11-24");
+        assert_eq!(date(Locale::ru, "Ana Lima"), "Ana Lima", "not a day");
+        assert_eq!(decimal(Locale::ru, 4.3), "4,3");
+        assert_eq!(interval(Locale::ru, 120_000), "2 мин");
+        assert_eq!(interval(Locale::en, 45_000), "45 s");
     }
 
     #[test]

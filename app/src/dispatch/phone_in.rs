@@ -25,18 +25,19 @@ impl LazyRoute for PhoneInPage {
 
     fn view(this: Self) -> AnyView {
         let page = this.0;
+        let l = crate::page_locale();
         view! {
-            <Title text="Take a request by phone · dispatch" />
+            <Title text=crate::i18n::td_string!(l, phone_in.title) />
             <StaffLoad
                 page
-                loading="Loading…"
-                draw=|page| {
+                loading=crate::i18n::td_string!(l, staff.loading)
+                draw=move |page| {
                     view! {
                         <p class="card note phone-in">
-                            "A request for a caller. Ask where they are first; read the number back to them."
+                            {crate::i18n::td_string!(l, phone_in.note)}
                         </p>
                         <HelpForm echo=page.data caller_csrf=page.csrf />
-                        <a class="link" href=paths::DISPATCH>"← The board"</a>
+                        <a class="link" href=paths::DISPATCH>{crate::i18n::td_string!(l, request.board)}</a>
                     }
                 }
             />

@@ -7,9 +7,11 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
+    Locale,
     api::{StaffPage, dispatch_report},
     domain::{Report, ReportRow, RequestFacts},
-    paths,
+    i18n::td_string,
+    page_locale, paths, texts,
     ui::Loaded,
 };
 
@@ -47,10 +49,11 @@ impl LazyRoute for ReportsPage {
                 .into_any()
             }
         };
+        let l = page_locale();
         view! {
-            <Title text="Reports · dispatch" />
-            <Loaded data=page loading="Counting…" draw />
-            <a class="link" href=paths::DISPATCH>"← The board"</a>
+            <Title text=td_string!(l, reports.title) />
+            <Loaded data=page loading=td_string!(l, reports.counting) draw />
+            <a class="link" href=paths::DISPATCH>{td_string!(l, request.board)}</a>
         }
         .into_any()
     }
@@ -59,11 +62,12 @@ impl LazyRoute for ReportsPage {
 /// A plain GET form: works before the wasm, and the address can be bookmarked.
 #[component]
 fn RangeForm(from: String, to: String) -> impl IntoView {
+    let l = page_locale();
     view! {
         <form class="card range" method="get" action="/dispatch/reports">
-            <label>"From" <input type="date" name="from" value=from /></label>
-            <label>"To" <input type="date" name="to" value=to /></label>
-            <button class="button secondary" type="submit">"Show"</button>
+            <label>{td_string!(l, reports.from)} <input type="date" name="from" value=from /></label>
+            <label>{td_string!(l, reports.to)} <input type="date" name="to" value=to /></label>
+            <button class="button secondary" type="submit">{td_string!(l, reports.show)}</button>
         </form>
     }
 }
@@ -72,51 +76,66 @@ fn RangeForm(from: String, to: String) -> impl IntoView {
 fn ReportView(report: Report) -> impl IntoView {
     let Report { from, to, total, by_day, by_technician, answers, unanswered, cut_short } = report;
     let csv = format!("{}?from={from}&to={to}", paths::DISPATCH_REPORTS_CSV);
+    let l = page_locale();
+    let range = td_string!(
+        l,
+        reports.range,
+        from = texts::date(l, &from),
+        to = texts::date(l, &to),
+        zone = crate::api::time_zone().name,
+    )
+    .to_string();
     view! {
         <section class="card">
-            <h1>"Reports"</h1>
-            <p class="note">{format!("{from} to {to}, days in {}", crate::api::time_zone().name)}</p>
+            <h1>{td_string!(l, reports.heading)}</h1>
+            <p class="note">{range}</p>
             <p class="summary" data-total=total.requests>
-                {summary(&total)}
+                {summary(l, &total)}
             </p>
             <p class="refusal cut-short" role="alert" class:hidden=!cut_short>
-                "This range holds more requests than one report counts: only the newest are counted. Choose a shorter range."
+                {td_string!(l, reports.cut_short)}
             </p>
-            <a class="button secondary" href=csv download="">"Download CSV"</a>
+            <a class="button secondary" href=csv download="">{td_string!(l, reports.csv)}</a>
         </section>
         <RangeForm from to />
-        <RowTable title="By day" first="Day" rows=by_day />
-        <RowTable title="By technician" first="Technician" rows=by_technician />
+        <RowTable title=td_string!(l, reports.by_day) first=td_string!(l, reports.day) rows=by_day dated=true />
+        <RowTable
+            title=td_string!(l, reports.by_technician)
+            first=td_string!(l, reports.technician)
+            rows=by_technician
+            dated=false
+        />
         <section class="card" id="answers">
-            <h2>"Follow-up answers"</h2>
-            <FactsList facts=answers empty="No answers yet." />
+            <h2>{td_string!(l, reports.answers)}</h2>
+            <FactsList facts=answers empty=td_string!(l, reports.no_answers) />
         </section>
         <section class="card" id="unanswered">
-            <h2>"Not answered yet"</h2>
-            <p class="note">"Done, and the customer has not said how it went."</p>
-            <FactsList facts=unanswered empty="Every customer has answered." />
+            <h2>{td_string!(l, reports.unanswered)}</h2>
+            <p class="note">{td_string!(l, reports.unanswered_note)}</p>
+            <FactsList facts=unanswered empty=td_string!(l, reports.everyone_answered) />
         </section>
     }
 }
 
-fn summary(total: &ReportRow) -> String {
-    format!(
-        "{} · {} accepted in {} (median) · {} reached in {} (median) · rating {}",
-        match total.requests {
-            1 => "1 request".to_owned(),
-            n => format!("{n} requests"),
-        },
-        total.accepted,
-        duration(total.median_to_accept_ms),
-        total.arrived,
-        duration(total.median_to_arrival_ms),
-        rating(total),
+fn summary(l: Locale, total: &ReportRow) -> String {
+    td_string!(
+        l,
+        reports.summary,
+        requests = td_string!(l, requests, count = total.requests),
+        accepted = total.accepted,
+        to_accept = duration(l, total.median_to_accept_ms),
+        arrived = total.arrived,
+        to_arrive = duration(l, total.median_to_arrival_ms),
+        rating = rating(l, total),
     )
+    .to_string()
 }
 
+/// A table of rows keyed by day (drawn in the language's date format) or by technician.
 #[component]
-fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>) -> impl IntoView {
+fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>, dated: bool) -> impl IntoView {
     let empty = rows.is_empty();
+    let l = page_locale();
     view! {
         <section class="card report">
             <h2>{title}</h2>
@@ -125,10 +144,10 @@ fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>) -> i
                     <thead>
                         <tr>
                             <th scope="col">{first}</th>
-                            <th scope="col" title="Requests">"Req."</th>
-                            <th scope="col" title="Median time to accept">"Accept"</th>
-                            <th scope="col" title="Median time to arrival">"Arrive"</th>
-                            <th scope="col">"Rating"</th>
+                            <th scope="col" title=td_string!(l, reports.requests_title)>{td_string!(l, reports.req)}</th>
+                            <th scope="col" title=td_string!(l, reports.accept_title)>{td_string!(l, reports.accept)}</th>
+                            <th scope="col" title=td_string!(l, reports.arrive_title)>{td_string!(l, reports.arrive)}</th>
+                            <th scope="col">{td_string!(l, reports.rating)}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -138,11 +157,15 @@ fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>) -> i
                                 view! {
                                     <tr data-key=r.key.clone()>
                                         // A non-breaking hyphen: a date never breaks over two lines.
-                                        <th scope="row">{r.key.replace('-', "\u{2011}")}</th>
+                                        <th scope="row">
+                                            {if dated { texts::date(l, &r.key).replace('-', "\u{2011}") } else { r.key.clone() }}
+                                        </th>
                                         <td>{r.requests}</td>
-                                        <td data-accept-ms=r.median_to_accept_ms>{duration(r.median_to_accept_ms)}</td>
-                                        <td data-arrival-ms=r.median_to_arrival_ms>{duration(r.median_to_arrival_ms)}</td>
-                                        <td title=format!("{} answers", r.answers)>{average(&r)}</td>
+                                        <td data-accept-ms=r.median_to_accept_ms>{duration(l, r.median_to_accept_ms)}</td>
+                                        <td data-arrival-ms=r.median_to_arrival_ms>{duration(l, r.median_to_arrival_ms)}</td>
+                                        <td title=td_string!(l, reports.answer_count, count = r.answers).to_string()>
+                                            {average(l, &r)}
+                                        </td>
                                     </tr>
                                 }
                             })
@@ -150,8 +173,8 @@ fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>) -> i
                     </tbody>
                 </table>
             </div>
-            <p class="note" class:hidden=empty>"Accept, Arrive: median time from the request."</p>
-            <p class="note" class:hidden=!empty>"Nothing in these days."</p>
+            <p class="note" class:hidden=empty>{td_string!(l, reports.medians_note)}</p>
+            <p class="note" class:hidden=!empty>{td_string!(l, reports.nothing)}</p>
         </section>
     }
 }
@@ -159,6 +182,7 @@ fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>) -> i
 #[component]
 fn FactsList(facts: Vec<RequestFacts>, empty: &'static str) -> impl IntoView {
     let none = facts.is_empty();
+    let l = page_locale();
     view! {
         <ul class="jobs found">
             {facts
@@ -169,13 +193,15 @@ fn FactsList(facts: Vec<RequestFacts>, empty: &'static str) -> impl IntoView {
                             <a class="job" href=paths::at(paths::DISPATCH_REQUEST, &f.number)>
                                 <span class="job-number">{f.number.clone()}</span>
                                 <span class="job-status">
-                                    {f.rating.map_or("no answer".to_owned(), |r| format!("{r} of 5"))}
+                                    {f.rating.map_or(td_string!(l, reports.no_answer).to_owned(), |r| {
+                                        td_string!(l, reports.of_five, r).to_string()
+                                    })}
                                 </span>
                                 <span class="job-tech">{f.technician.clone().unwrap_or_default()}</span>
                                 {f.comment.clone().map(|c| view! { <span class="job-tech">"“" {c} "”"</span> })}
                             </a>
                             {f.rating.is_none().then(|| view! {
-                                <a class="button secondary call-customer" href=format!("tel:{}", f.phone)>"Call and ask"</a>
+                                <a class="button secondary call-customer" href=format!("tel:{}", f.phone)>{td_string!(l, reports.call_and_ask)}</a>
                             })}
                         </li>
                     }
@@ -187,20 +213,20 @@ fn FactsList(facts: Vec<RequestFacts>, empty: &'static str) -> impl IntoView {
 }
 
 /// "45 s", "12 min", "1 h 5 min", or a dash when nothing was measured.
-fn duration(ms: Option<i64>) -> String {
+fn duration(l: Locale, ms: Option<i64>) -> String {
     match ms.map(|m| m.max(0) / 1000) {
         None => "—".to_owned(),
-        Some(s) if s < 60 => format!("{s} s"),
-        Some(s) if s < 3600 => format!("{} min", s / 60),
-        Some(s) => format!("{} h {} min", s / 3600, s / 60 % 60),
+        Some(s) if s < 60 => td_string!(l, staff.seconds, s).to_string(),
+        Some(s) if s < 3600 => td_string!(l, staff.minutes, m = s / 60).to_string(),
+        Some(s) => td_string!(l, staff.hours_minutes, h = s / 3600, m = s / 60 % 60).to_string(),
     }
 }
 
-/// The mean rating alone, for a narrow table column.
-fn average(row: &ReportRow) -> String {
-    row.rating_tenths.map_or("—".to_owned(), |t| format!("{}.{}", t / 10, t % 10))
+/// The mean rating alone, for a narrow table column: "4.3", "4,3".
+fn average(l: Locale, row: &ReportRow) -> String {
+    row.rating_tenths.map_or("—".to_owned(), |t| texts::decimal(l, t as f64 / 10.0))
 }
 
-fn rating(row: &ReportRow) -> String {
-    row.rating_tenths.map_or("—".to_owned(), |t| format!("{}.{} ({})", t / 10, t % 10, row.answers))
+fn rating(l: Locale, row: &ReportRow) -> String {
+    row.rating_tenths.map_or("—".to_owned(), |t| format!("{} ({})", texts::decimal(l, t as f64 / 10.0), row.answers))
 }

@@ -8,8 +8,10 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::{
     api::{StaffPage, dispatch_setup},
     domain::{ChecklistTemplate, Setup},
-    paths,
+    i18n::td_string,
+    page_locale, paths,
     staff::{StaffForm, StaffLoad},
+    texts,
 };
 
 /// The route's data half, created as soon as the route matches; the view half is split out of the customer's
@@ -27,14 +29,15 @@ impl LazyRoute for SetupPage {
         let page = this.0;
         // After a plain form's save (no JavaScript yet), the editor it came from says so.
         let saved = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("saved"));
+        let l = page_locale();
         view! {
-            <Title text="Staff and checklists · dispatch" />
+            <Title text=td_string!(l, setup.title) />
             <StaffLoad
                 page
-                loading="Loading…"
+                loading=td_string!(l, staff.loading)
                 draw=move |page| view! { <SetupView page saved=saved.clone() /> }
             />
-            <a class="link" href=paths::DISPATCH>"← The board"</a>
+            <a class="link" href=paths::DISPATCH>{td_string!(l, request.board)}</a>
         }
         .into_any()
     }
@@ -45,31 +48,37 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
     let Setup { staff, checklists, texting } = data;
     let (sms_usual, call_usual) = texting.after_ms.map_or((1, 3), |(sms, call)| (sms / 60_000, call / 60_000));
+    let l = page_locale();
     view! {
         <section class="card" id="staff">
-            <h1>"Staff"</h1>
+            <h1>{td_string!(l, setup.staff)}</h1>
             <ul class="roster">
                 {staff
                     .into_iter()
                     .map(|s| {
                         let state = match (s.disabled, s.on_duty_since.is_some(), s.backup) {
-                            (true, _, _) => "disabled",
-                            (false, true, _) => "on duty",
-                            (false, false, true) => "backup",
-                            (false, false, false) => "off duty",
+                            (true, _, _) => td_string!(l, setup.disabled),
+                            (false, true, _) => td_string!(l, setup.on_duty),
+                            (false, false, true) => td_string!(l, setup.backup),
+                            (false, false, false) => td_string!(l, setup.off_duty),
                         };
                         let (login, phone) = (s.login.clone(), s.phone.clone().unwrap_or_default());
                         let minutes = |m: Option<i64>| m.map(|m| m.to_string()).unwrap_or_default();
                         let (sms_after, call_after) = (minutes(s.sms_after_min), minutes(s.call_after_min));
+                        let language = s.locale.clone().unwrap_or_default();
+                        let option = move |tag: &'static str, name: &'static str| {
+                            let selected = language == tag;
+                            view! { <option value=tag selected=selected>{name}</option> }
+                        };
                         view! {
                             <li data-login=s.login.clone() class:retired=s.disabled>
                                 <strong>{s.name}</strong>
-                                <span class="roster-state">{s.role.as_str()} " · " {state}</span>
+                                <span class="roster-state">{texts::role(l, s.role)} " · " {state}</span>
                                 <span class="note">{s.login.clone()}</span>
                                 <StaffForm action=paths::DISPATCH_STAFF_ALERTS.into() csrf=csrf.clone() class="staff-alerts">
                                     <input type="hidden" name="login" value=login />
                                     <label>
-                                        "Mobile for texts and calls"
+                                        {td_string!(l, setup.mobile)}
                                         <input
                                             type="tel"
                                             name="phone"
@@ -79,14 +88,22 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
                                         />
                                     </label>
                                     <label>
-                                        "Text after (min)"
+                                        {td_string!(l, setup.text_after)}
                                         <input type="number" name="sms_after" min="1" max="120" inputmode="numeric" placeholder=sms_usual.to_string() value=sms_after />
                                     </label>
                                     <label>
-                                        "Call after (min)"
+                                        {td_string!(l, setup.call_after)}
                                         <input type="number" name="call_after" min="1" max="120" inputmode="numeric" placeholder=call_usual.to_string() value=call_after />
                                     </label>
-                                    <button class="button secondary" type="submit">"Save"</button>
+                                    <label>
+                                        {td_string!(l, setup.language)}
+                                        <select name="language">
+                                            {option("", td_string!(l, setup.server_default))}
+                                            {option("en", "English")}
+                                            {option("ru", "Русский")}
+                                        </select>
+                                    </label>
+                                    <button class="button secondary" type="submit">{td_string!(l, staff.save)}</button>
                                 </StaffForm>
                             </li>
                         }
@@ -94,18 +111,14 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
                     .collect_view()}
             </ul>
             <p class="note">
-                "Accounts are added and disabled on the server: "
-                <code>"server user add LOGIN --name … --role … --phone +…"</code>
-                ". An empty number turns texts and calls off for that member. While a request waits, each member \
-                 alerted is texted, then called, this long after the push (blank: the usual delays)."
+                {td_string!(l, setup.accounts)}
+                <code>"server user add LOGIN --name … --role … --phone +… --language ru"</code>
+                {td_string!(l, setup.accounts_after)}
             </p>
         </section>
         <section class="card">
-            <h2>"Truck checklists"</h2>
-            <p class="note">
-                "One line each. Start a line with ? for a question to ask the customer before setting off. "
-                "Open jobs show the new list when they are next opened."
-            </p>
+            <h2>{td_string!(l, setup.checklists)}</h2>
+            <p class="note">{td_string!(l, setup.checklists_note)}</p>
         </section>
         {checklists
             .into_iter()
@@ -121,8 +134,13 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
 fn ChecklistEditor(template: ChecklistTemplate, csrf: String, just_saved: bool) -> impl IntoView {
     let saved = RwSignal::new(just_saved);
     let rows = (template.lines.len() + 1).clamp(3, 14);
-    let (id, problem, title, text) =
-        (format!("checklist-{}", template.problem), template.problem.clone(), template.title(), template.text());
+    let l = page_locale();
+    let (id, problem, title, text) = (
+        format!("checklist-{}", template.problem),
+        template.problem.clone(),
+        texts::checklist(l, &template.problem),
+        template.text(),
+    );
     view! {
         <section class="card checklist-edit" id=id>
             <StaffForm action=paths::DISPATCH_CHECKLISTS.into() csrf on_done=move |()| saved.set(true)>
@@ -131,8 +149,8 @@ fn ChecklistEditor(template: ChecklistTemplate, csrf: String, just_saved: bool) 
                     <h3>{title}</h3>
                     <textarea name="lines" rows=rows on:input=move |_| saved.set(false)>{text}</textarea>
                 </label>
-                <button class="button secondary" type="submit">"Save"</button>
-                <p class="note saved" class:hidden=move || !saved.get()>"Saved."</p>
+                <button class="button secondary" type="submit">{td_string!(l, staff.save)}</button>
+                <p class="note saved" class:hidden=move || !saved.get()>{td_string!(l, staff.saved)}</p>
             </StaffForm>
         </section>
     }

@@ -42,10 +42,6 @@ impl ChecklistTemplate {
         std::iter::once(EVERY_JOB).chain(Problem::ALL.into_iter().map(Problem::as_str))
     }
 
-    pub fn title(&self) -> &'static str {
-        Problem::parse(&self.problem).map_or("Every job", Problem::label)
-    }
-
     /// The list as it is edited: a line each, "? " before a question.
     pub fn text(&self) -> String {
         self.lines
@@ -103,8 +99,7 @@ mod tests {
             ]
         );
         assert_eq!(t.text(), "? Do the lights come on?\nJump pack\n? Cables");
-        assert_eq!(t.title(), "Battery / won't start");
-        assert_eq!(ChecklistTemplate::parse("always", "")?.title(), "Every job");
+        assert_eq!(ChecklistTemplate::parse("always", "")?.problem, "always");
         Ok(())
     }
 

@@ -198,6 +198,9 @@ pub struct StaffLine {
     pub sms_after_min: Option<i64>,
     #[serde(default)]
     pub call_after_min: Option<i64>,
+    /// Their language's tag; `None`: the server's default.
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// Dispatch's setup page: the staff list and the truck checklists.

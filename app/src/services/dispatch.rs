@@ -243,6 +243,7 @@ impl Services {
                 phone: s.phone.map(|p| Phone::from_stored(p).international()),
                 sms_after_min: s.sms_after_ms.map(|ms| ms / 60_000),
                 call_after_min: s.call_after_ms.map(|ms| ms / 60_000),
+                locale: s.locale,
             })
             .collect();
         Ok(Setup { staff, checklists: self.store.checklist_templates().await?, texting: self.texting().await? })
@@ -269,6 +270,22 @@ impl Services {
             return Err(DispatchError::UnknownLogin(login.chars().take(40).collect()));
         }
         self.live.publish(Changed::Crew);
+        Ok(())
+    }
+
+    /// A member's language, set by dispatch; `None` leaves it to the server's default.
+    pub async fn set_staff_language(
+        &self,
+        who: &StaffMember,
+        login: &str,
+        locale: Option<crate::Locale>,
+    ) -> Result<(), DispatchError> {
+        require_dispatch(who)?;
+        let login = login.trim().to_lowercase();
+        let tag = locale.map(leptos_i18n::Locale::as_str);
+        if !self.store.set_staff_locale(&login, tag).await? {
+            return Err(DispatchError::UnknownLogin(login.chars().take(40).collect()));
+        }
         Ok(())
     }
 

@@ -81,10 +81,14 @@ impl Store {
         }
     }
 
-    /// A member's own language, by its tag.
-    pub async fn set_staff_locale(&self, id: i64, locale: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff SET locale = $2 WHERE id = $1").bind(id).bind(locale).execute(&self.pool).await?;
-        Ok(())
+    /// A member's own language, by its tag (`None`: the server's default). `Ok(false)` when there is no such login.
+    pub async fn set_staff_locale(&self, login: &str, locale: Option<&str>) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE staff SET locale = $2 WHERE login = $1")
+            .bind(login)
+            .bind(locale)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Sets a new password and ends every session begun with the old one. `Ok(false)` when there is no such login.

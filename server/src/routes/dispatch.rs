@@ -122,6 +122,8 @@ pub struct AlertsForm {
     phone: Option<String>,
     sms_after: Option<String>,
     call_after: Option<String>,
+    /// en, ru, or empty for the server's default; absent leaves it as it is.
+    language: Option<String>,
 }
 
 pub async fn staff_alerts(
@@ -132,8 +134,20 @@ pub async fn staff_alerts(
     let login = form.login.unwrap_or_default();
     let delays = (form.sms_after.as_deref().unwrap_or_default(), form.call_after.as_deref().unwrap_or_default());
     let phone = form.phone.as_deref().unwrap_or_default();
+    let back = |e: Problem| e.back(format!("{}#staff", paths::DISPATCH_SETUP));
+    let language = match form.language.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(tag) => Some(Some(tag.parse::<app::Locale>().map_err(|_| {
+            back(Problem::invalid("Choose a language we speak: en or ru, or none for the server's default."))
+        })?)),
+    };
     let result = state.services.set_staff_alerts(&staff.member, &login, phone, delays).await;
-    result.map_err(|e| Problem::from(e).back(format!("{}#staff", paths::DISPATCH_SETUP)))?;
+    result.map_err(|e| back(Problem::from(e)))?;
+    if let Some(language) = language {
+        let result = state.services.set_staff_language(&staff.member, &login, language).await;
+        result.map_err(|e| back(Problem::from(e)))?;
+    }
     Ok(Done(format!("{}#staff", paths::DISPATCH_SETUP)))
 }
 

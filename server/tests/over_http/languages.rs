@@ -178,6 +178,43 @@ async fn a_russian_dispatcher_reads_the_board_and_a_request_in_russian() {
     }
 }
 
+#[tokio::test]
+async fn dispatch_sets_a_members_language_and_reports_read_in_russian_with_russian_days() {
+    let app = spawn_app_with(&["--time-zone", "Europe/Moscow"]).await;
+    let dee = app.staff("dee", "Dee Okafor", app::domain::Role::Dispatcher).await;
+    app.add_staff("sam", "Sam Rivera", app::domain::Role::Technician).await;
+    let set = |language: &'static str| {
+        let dee = &dee;
+        async move { dee.post("/dispatch/staff/alerts", &[("login", "sam"), ("phone", ""), ("language", language)]).await }
+    };
+    assert_eq!(set("ru").await.status(), 204);
+    assert_eq!(log_in_from(&app, "sam", &[("accept-language", "en")]).await.0, "ru", "dispatch chose Russian for Sam");
+    let refused = set("de").await;
+    assert_eq!(refused.status(), 422);
+    let message = refused.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().to_owned();
+    assert_eq!(message, "Choose a language we speak: en or ru, or none for the server's default.");
+    assert_eq!(set("").await.status(), 204);
+    let (_, setup) = dee.get_json("/staff/api/dispatch/setup").await;
+    let sam = setup["data"]["staff"].as_array().unwrap().iter().find(|s| s["login"] == "sam").unwrap().clone();
+    assert_eq!(sam["locale"], serde_json::Value::Null, "back to the server's default");
+
+    let form = [("problem", "fuel"), ("phone", "+7 912 345-67-89"), ("place", "Тверская, 1")];
+    assert_eq!(app.client.post(app.url("/request")).form(&form).send().await.unwrap().status(), 303);
+    let (_, dana) = {
+        app.add_staff("dana", "Дана Орлова", app::domain::Role::Dispatcher).await;
+        log_in_from(&app, "dana", &[("accept-language", "ru")]).await
+    };
+    let report = dana.get(app.url("/dispatch/reports")).send().await.unwrap().text().await.unwrap();
+    let today = report.split("data-key=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
+    let (y, rest) = today.split_once('-').unwrap();
+    let (m, d) = rest.split_once('-').unwrap();
+    let russian_day = format!("{d}.{m}.{y}");
+    for words in ["По дням", "1 заявка · принято: 0", "сутки по часовому поясу Europe/Moscow", "Скачать CSV"] {
+        assert!(report.contains(words), "{words}: {report}");
+    }
+    assert!(report.contains(&russian_day), "{russian_day}: {report}");
+}
+
 #[test]
 fn russian_counts_agree_with_their_number() {
     use app::i18n::td_string;
