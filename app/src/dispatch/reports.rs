@@ -139,7 +139,8 @@ fn RowTable(title: &'static str, first: &'static str, rows: Vec<ReportRow>, date
     view! {
         <section class="card report">
             <h2>{title}</h2>
-            <div class="table-wrap">
+            // Scrolls sideways when the columns are wider than the phone (Russian's are): reachable by keyboard.
+            <div class="table-wrap" tabindex="0" role="region" aria-label=title>
                 <table>
                     <thead>
                         <tr>

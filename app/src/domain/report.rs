@@ -152,13 +152,10 @@ impl Report {
         }
     }
 
-    /// One line per request, for a spreadsheet; times local, with their offset. Cells a spreadsheet would run as
-    /// a formula are defused.
-    pub fn csv(facts: &[RequestFacts], zone: &Zone) -> String {
-        let mut out = String::from(
-            "number,created_at,source,problem,status,technician,seconds_to_accept,seconds_to_arrival,\
-             arrival_confirmed,rating,comment\r\n",
-        );
+    /// One line per request under `header` (the column names, in the reader's language), for a spreadsheet;
+    /// times local, with their offset. Cells a spreadsheet would run as a formula are defused.
+    pub fn csv(facts: &[RequestFacts], zone: &Zone, header: &str) -> String {
+        let mut out = format!("{header}\r\n");
         let seconds = |ms: Option<i64>| ms.map(|m| (m / 1000).to_string()).unwrap_or_default();
         for f in facts {
             let cells = [
@@ -310,7 +307,7 @@ mod tests {
         assert_eq!(report.answers.iter().map(|f| f.number.as_str()).collect::<Vec<_>>(), ["RC-BBBB", "RC-AAAA"]);
         assert_eq!(report.unanswered.iter().map(|f| f.number.as_str()).collect::<Vec<_>>(), ["RC-DDDD"]);
 
-        let csv = Report::csv(&facts[..1], &zone::tests::moscow());
+        let csv = Report::csv(&facts[..1], &zone::tests::moscow(), "number,created_at,…");
         let mut lines = csv.lines();
         assert!(lines.next().ok_or("header")?.starts_with("number,created_at,"));
         assert_eq!(

@@ -80,6 +80,7 @@ pub async fn report(
 pub async fn report_csv(
     State(state): State<AppState>,
     staff: Staff,
+    request_headers: HeaderMap,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, Problem> {
     let (range, facts, _) = state
@@ -89,7 +90,11 @@ pub async fn report_csv(
         .map_err(|e| Problem::from(e).back(paths::DISPATCH_REPORTS))?;
     let file = format!("attachment; filename=\"roadcall-{}-to-{}.csv\"", range.from, range.to);
     let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, file)];
-    Ok((headers, Report::csv(&facts, &state.services.settings.zone)).into_response())
+    let locale = crate::language::of_request(&request_headers, state.services.settings.default_locale);
+    let header = app::i18n::td_string!(locale, csv.header);
+    // The byte order mark tells Excel the file is UTF-8: without it, Cyrillic names and comments come out garbled.
+    let body = format!("\u{FEFF}{}", Report::csv(&facts, &state.services.settings.zone, header));
+    Ok((headers, body).into_response())
 }
 
 pub async fn setup(State(state): State<AppState>, staff: Staff) -> Page<app::domain::Setup> {

@@ -209,10 +209,18 @@ async fn dispatch_sets_a_members_language_and_reports_read_in_russian_with_russi
     let (y, rest) = today.split_once('-').unwrap();
     let (m, d) = rest.split_once('-').unwrap();
     let russian_day = format!("{d}.{m}.{y}");
-    for words in ["По дням", "1 заявка · принято: 0", "сутки по часовому поясу Europe/Moscow", "Скачать CSV"] {
+    for words in ["По дням", "1 заявка · принято: 0", "сутки по часовому поясу Europe/Moscow", "Скачать CSV"]
+    {
         assert!(report.contains(words), "{words}: {report}");
     }
     assert!(report.contains(&russian_day), "{russian_day}: {report}");
+
+    // The CSV's columns are named in the reader's language, and Excel is told the file is UTF-8.
+    let csv = dana.get(app.url("/dispatch/reports.csv")).send().await.unwrap().bytes().await.unwrap();
+    let csv = String::from_utf8(csv.to_vec()).unwrap();
+    assert!(csv.starts_with("\u{FEFF}Номер,Создана,Источник,Проблема,Статус,Техник,"), "{csv}");
+    let english = dee.client.get(dee.url("/dispatch/reports.csv")).send().await.unwrap().bytes().await.unwrap();
+    assert!(english.starts_with("\u{FEFF}number,created_at,source,".as_bytes()));
 }
 
 #[test]
