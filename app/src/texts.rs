@@ -186,7 +186,7 @@ mod tests {
     fn the_timeline_reads_in_the_customers_language_with_its_values_in_place() {
         let on_the_way = by_ana(Event::OnTheWay { eta_minutes: 30 });
         assert_eq!(event(Locale::en, &on_the_way), "Ana is on the way, about 30 min.");
-        assert_eq!(event(Locale::ru, &on_the_way), "Ana — в пути, примерно 30 мин.");
+        assert_eq!(event(Locale::ru, &on_the_way), "Ana — в пути, примерно через 30 мин.");
         let rated = by_ana(Event::FollowUp { rating: 4, comment: Some("Quick and kind".into()) });
         assert_eq!(
             event(Locale::en, &rated),

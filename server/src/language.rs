@@ -20,6 +20,11 @@ pub fn cookie(locale: Locale, secure: bool) -> String {
 
 /// The page's language for a request with these headers.
 pub fn of_request(headers: &HeaderMap, default: Locale) -> Locale {
+    named(headers).unwrap_or(default)
+}
+
+/// The language this browser names (the switch's cookie, else `Accept-Language`), if it names one we speak.
+pub fn named(headers: &HeaderMap) -> Option<Locale> {
     let chosen = headers
         .get_all(header::COOKIE)
         .iter()
@@ -31,7 +36,7 @@ pub fn of_request(headers: &HeaderMap, default: Locale) -> Locale {
         let header = headers.get_all(header::ACCEPT_LANGUAGE).iter().filter_map(|v| v.to_str().ok());
         negotiate(&header.collect::<Vec<_>>().join(","), &OURS).and_then(|tag| tag.parse::<Locale>().ok())
     };
-    chosen.or_else(accepted).unwrap_or(default)
+    chosen.or_else(accepted)
 }
 
 /// The best of `supported` for an `Accept-Language` header: by q-value (ties keep the header's order), a region

@@ -77,7 +77,7 @@ test('a Russian technician logs in, takes a job and sets off, all in Russian; th
   await tech.locator('.job-status', { hasText: 'Принята' }).waitFor();
   await tech.getByRole('button', { name: 'Выезжаю' }).tap();
   await tech.locator('.job-status', { hasText: 'В пути' }).waitFor();
-  await tech.getByText('Ира Петрова — в пути, примерно 30 мин.').waitFor();
+  await tech.getByText('Ира Петрова — в пути, примерно через 30 мин.').waitFor();
   await tech.getByRole('heading', { name: 'Сначала спросите, потом грузите машину' }).waitFor();
 
   const customerContext = await phone(env.browser, env.server.base, { locale: 'ru-RU' });
@@ -86,7 +86,7 @@ test('a Russian technician logs in, takes a job and sets off, all in Russian; th
   await customer.goto(`/r/${created.token}`);
   await running(customer);
   await customer.getByRole('heading', { name: 'Техник едет к вам' }).waitFor();
-  await customer.getByText('Ира — в пути, примерно 30 мин.').waitFor();
+  await customer.getByText('Ира — в пути, примерно через 30 мин.').waitFor();
   await tech.getByRole('button', { name: 'На месте' }).tap();
   await customer.getByRole('heading', { name: 'Техник на месте' }).waitFor(); // live, no reload
   assert.deepEqual(errors, []);

@@ -66,6 +66,7 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
                         let minutes = |m: Option<i64>| m.map(|m| m.to_string()).unwrap_or_default();
                         let (sms_after, call_after) = (minutes(s.sms_after_min), minutes(s.call_after_min));
                         let language = s.locale.clone().unwrap_or_default();
+                        let unset = language.is_empty();
                         let option = move |tag: &'static str, name: &'static str| {
                             let selected = language == tag;
                             view! { <option value=tag selected=selected>{name}</option> }
@@ -98,7 +99,7 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
                                     <label>
                                         {td_string!(l, setup.language)}
                                         <select name="language">
-                                            {option("", td_string!(l, setup.server_default))}
+                                            {unset.then(|| option("", td_string!(l, setup.not_chosen)))}
                                             {option("en", "English")}
                                             {option("ru", "Русский")}
                                         </select>

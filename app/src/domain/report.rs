@@ -152,9 +152,10 @@ impl Report {
         }
     }
 
-    /// One line per request under `header` (the column names, in the reader's language), for a spreadsheet;
-    /// times local, with their offset. Cells a spreadsheet would run as a formula are defused.
-    pub fn csv(facts: &[RequestFacts], zone: &Zone, header: &str) -> String {
+    /// One line per request under `header` (the column names, in the reader's language), cells parted by
+    /// `separator` (the reader's spreadsheet's: `;` where the decimal mark is a comma), for a spreadsheet; times
+    /// local, with their offset. Cells a spreadsheet would run as a formula are defused.
+    pub fn csv(facts: &[RequestFacts], zone: &Zone, header: &str, separator: char) -> String {
         let mut out = format!("{header}\r\n");
         let seconds = |ms: Option<i64>| ms.map(|m| (m / 1000).to_string()).unwrap_or_default();
         for f in facts {
@@ -171,7 +172,7 @@ impl Report {
                 f.rating.map(|r| r.to_string()).unwrap_or_default(),
                 f.comment.clone().unwrap_or_default(),
             ];
-            out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+            out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(&separator.to_string()));
             out.push_str("\r\n");
         }
         out
@@ -181,7 +182,7 @@ impl Report {
 fn csv_cell(text: &str) -> String {
     // A leading = + - @ makes a spreadsheet evaluate the cell (CSV injection): a quote mark keeps it text.
     let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+    if text.contains([',', ';', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
 /// Whole local days `from..=to`, as typed (`2026-11-24`), and their span in unix ms.
@@ -307,7 +308,7 @@ mod tests {
         assert_eq!(report.answers.iter().map(|f| f.number.as_str()).collect::<Vec<_>>(), ["RC-BBBB", "RC-AAAA"]);
         assert_eq!(report.unanswered.iter().map(|f| f.number.as_str()).collect::<Vec<_>>(), ["RC-DDDD"]);
 
-        let csv = Report::csv(&facts[..1], &zone::tests::moscow(), "number,created_at,…");
+        let csv = Report::csv(&facts[..1], &zone::tests::moscow(), "number,created_at,…", ',');
         let mut lines = csv.lines();
         assert!(lines.next().ok_or("header")?.starts_with("number,created_at,"));
         assert_eq!(

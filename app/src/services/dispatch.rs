@@ -273,17 +273,16 @@ impl Services {
         Ok(())
     }
 
-    /// A member's language, set by dispatch; `None` leaves it to the server's default.
+    /// A member's language, set by dispatch.
     pub async fn set_staff_language(
         &self,
         who: &StaffMember,
         login: &str,
-        locale: Option<crate::Locale>,
+        locale: crate::Locale,
     ) -> Result<(), DispatchError> {
         require_dispatch(who)?;
         let login = login.trim().to_lowercase();
-        let tag = locale.map(leptos_i18n::Locale::as_str);
-        if !self.store.set_staff_locale(&login, tag).await? {
+        if !self.store.set_staff_locale(&login, leptos_i18n::Locale::as_str(locale)).await? {
             return Err(DispatchError::UnknownLogin(login.chars().take(40).collect()));
         }
         Ok(())

@@ -167,7 +167,7 @@ impl Services {
 
     /// A member's own language: their pages on a phone they log in from next, their alerts, texts and calls.
     pub async fn set_staff_locale(&self, who: &StaffMember, locale: crate::Locale) -> Result<(), StoreError> {
-        self.store.set_staff_locale(&who.login, Some(leptos_i18n::Locale::as_str(locale))).await.map(|_| ())
+        self.store.set_staff_locale(&who.login, leptos_i18n::Locale::as_str(locale)).await.map(|_| ())
     }
 
     pub async fn set_on_duty(&self, who: &StaffMember, on_duty: bool) -> Result<(), StoreError> {

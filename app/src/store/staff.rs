@@ -81,8 +81,8 @@ impl Store {
         }
     }
 
-    /// A member's own language, by its tag (`None`: the server's default). `Ok(false)` when there is no such login.
-    pub async fn set_staff_locale(&self, login: &str, locale: Option<&str>) -> Result<bool, StoreError> {
+    /// A member's own language, by its tag. `Ok(false)` when there is no such login.
+    pub async fn set_staff_locale(&self, login: &str, locale: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE staff SET locale = $2 WHERE login = $1")
             .bind(login)
             .bind(locale)

@@ -92,8 +92,10 @@ pub async fn report_csv(
     let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, file)];
     let locale = crate::language::of_request(&request_headers, state.services.settings.default_locale);
     let header = app::i18n::td_string!(locale, csv.header);
+    // Russian spreadsheets write decimals with a comma, so they part cells with a semicolon.
+    let separator = if locale == app::Locale::ru { ';' } else { ',' };
     // The byte order mark tells Excel the file is UTF-8: without it, Cyrillic names and comments come out garbled.
-    let body = format!("\u{FEFF}{}", Report::csv(&facts, &state.services.settings.zone, header));
+    let body = format!("\u{FEFF}{}", Report::csv(&facts, &state.services.settings.zone, header, separator));
     Ok((headers, body).into_response())
 }
 
@@ -127,7 +129,7 @@ pub struct AlertsForm {
     phone: Option<String>,
     sms_after: Option<String>,
     call_after: Option<String>,
-    /// en, ru, or empty for the server's default; absent leaves it as it is.
+    /// en or ru; blank or absent leaves it as it is.
     language: Option<String>,
 }
 
@@ -140,12 +142,12 @@ pub async fn staff_alerts(
     let delays = (form.sms_after.as_deref().unwrap_or_default(), form.call_after.as_deref().unwrap_or_default());
     let phone = form.phone.as_deref().unwrap_or_default();
     let back = |e: Problem| e.back(format!("{}#staff", paths::DISPATCH_SETUP));
+    // Blank: not chosen yet (their first login's language will be theirs), and left as it is.
     let language = match form.language.as_deref().map(str::trim) {
-        None => None,
-        Some("") => Some(None),
-        Some(tag) => Some(Some(tag.parse::<app::Locale>().map_err(|_| {
-            back(Problem::invalid("Choose a language we speak: en or ru, or none for the server's default."))
-        })?)),
+        None | Some("") => None,
+        Some(tag) => Some(
+            tag.parse::<app::Locale>().map_err(|_| back(Problem::invalid("Choose a language we speak: en or ru.")))?,
+        ),
     };
     let result = state.services.set_staff_alerts(&staff.member, &login, phone, delays).await;
     result.map_err(|e| back(Problem::from(e)))?;

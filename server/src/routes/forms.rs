@@ -145,6 +145,7 @@ pub struct LanguageForm {
 pub async fn language(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     form: Result<Form<LanguageForm>, FormRejection>,
 ) -> Result<Response, Problem> {
     let Form(form) = form?;
@@ -158,8 +159,11 @@ pub async fn language(
         .as_deref()
         .and_then(LocalPath::parse)
         .map_or_else(|| paths::HOME.to_owned(), |p| p.as_str().to_owned());
-    // A member of staff switching chooses for themselves: their alerts and texts, and their next phone's pages.
-    if let Some(member) = app::session::current(&session, &state.services).await? {
+    // A member of staff switching on our own pages chooses for themselves: their alerts, and their next phone's
+    // pages. (Only the cookie for a post from elsewhere: it must not change what a member has chosen.)
+    if crate::auth::same_site(&headers, &state).is_ok()
+        && let Some(member) = app::session::current(&session, &state.services).await?
+    {
         state.services.set_staff_locale(&member, locale).await?;
     }
     let cookie = crate::language::cookie(locale, state.public_url.starts_with("https://"));

@@ -48,22 +48,32 @@ pub async fn log_in(
             let member = logged_in.member;
             tracing::info!(staff = member.id, "logged in");
             let home = next.as_ref().map_or(member.role.home(), LocalPath::as_str).to_owned();
-            // Their own language on any phone; the first time, the one they logged in with becomes theirs.
+            // Their own language on any phone; until they have one, the one their browser names becomes theirs.
             let locale = match member.locale.as_deref().and_then(|tag| tag.parse::<app::Locale>().ok()) {
-                Some(theirs) => theirs,
+                Some(theirs) => Some(theirs),
                 None => {
-                    let here = crate::language::of_request(&headers, state.services.settings.default_locale);
-                    state.services.set_staff_locale(&member, here).await?;
-                    here
+                    let named = crate::language::named(&headers);
+                    if let Some(here) = named
+                        && let Err(e) = state.services.set_staff_locale(&member, here).await
+                    {
+                        // Logged in all the same: the language is asked again at the next login.
+                        tracing::warn!(error = %e, staff = member.id, "storing a member's language failed");
+                    }
+                    named
                 }
             };
-            let cookie = crate::language::cookie(locale, state.public_url.starts_with("https://"));
-            let answer = if wants.json {
+            let mut answer = if wants.json {
                 Json(serde_json::json!({ "home": home })).into_response()
             } else {
                 Redirect::to(&home).into_response()
             };
-            return Ok(([(header::SET_COOKIE, cookie)], answer).into_response());
+            if let Some(locale) = locale {
+                let cookie = crate::language::cookie(locale, state.public_url.starts_with("https://"));
+                if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+                    answer.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+            }
+            return Ok(answer);
         }
         Err(LoginError::Store(e)) => return Err(Problem::from(e).titled("Not logged in").back(paths::LOGIN)),
         Err(e) => e,

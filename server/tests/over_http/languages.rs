@@ -94,7 +94,7 @@ async fn a_russian_customer_follows_every_step_in_russian_without_javascript() {
     for words in [
         "Техник едет к вам",
         "Заявка принята. Ваш техник — Sam.",
-        "Sam — в пути, примерно 25 мин.",
+        "Sam — в пути, примерно через 25 мин.",
         "приедет примерно в",
     ] {
         assert!(on_the_way.contains(words), "{words}: {on_the_way}");
@@ -134,21 +134,23 @@ async fn a_member_of_staff_keeps_their_own_language_on_every_phone() {
     // A second phone set to English still gets hers.
     let (language, _) = log_in_from(&app, "ira", &[("accept-language", "en-GB")]).await;
     assert_eq!(language, "ru");
-    // Switching while logged in changes it for her, not only for this browser.
-    let csrf = phone.get(app.url("/staff/api/board")).send().await.unwrap().json::<serde_json::Value>().await.unwrap()
-        ["csrf"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let switched = phone
-        .post(app.url("/language"))
-        .form(&[("to", "en"), ("back", "/tech"), ("csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(switched.status(), 303);
+    // A switch posted from another site changes this browser's cookie, never what she chose.
+    let forged = phone.post(app.url("/language")).header("origin", "https://evil.example").form(&[("to", "en")]);
+    assert_eq!(forged.send().await.unwrap().status(), 303);
+    assert_eq!(log_in_from(&app, "ira", &[]).await.0, "ru");
+    // Switching on our own page while logged in changes it for her, not only for this browser.
+    let switched =
+        phone.post(app.url("/language")).header("origin", &app.base).form(&[("to", "en"), ("back", "/tech")]);
+    assert_eq!(switched.send().await.unwrap().status(), 303);
     let (language, _) = log_in_from(&app, "ira", &[("accept-language", "ru")]).await;
     assert_eq!(language, "en");
+
+    // Someone whose browser names no language we speak gets none fixed at login: the server's default stays
+    // theirs until they choose.
+    app.add_staff("hans", "Hans Berg", app::domain::Role::Technician).await;
+    assert_eq!(log_in_from(&app, "hans", &[("accept-language", "de-DE")]).await.0, "");
+    assert_eq!(log_in_from(&app, "hans", &[("accept-language", "ru")]).await.0, "ru", "first named, then kept");
+    assert_eq!(log_in_from(&app, "hans", &[("accept-language", "en")]).await.0, "ru");
 }
 
 #[tokio::test]
@@ -192,11 +194,15 @@ async fn dispatch_sets_a_members_language_and_reports_read_in_russian_with_russi
     let refused = set("de").await;
     assert_eq!(refused.status(), 422);
     let message = refused.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().to_owned();
-    assert_eq!(message, "Choose a language we speak: en or ru, or none for the server's default.");
-    assert_eq!(set("").await.status(), 204);
+    assert_eq!(message, "Choose a language we speak: en or ru.");
+    assert_eq!(set("").await.status(), 204, "blank: left as it is");
     let (_, setup) = dee.get_json("/staff/api/dispatch/setup").await;
     let sam = setup["data"]["staff"].as_array().unwrap().iter().find(|s| s["login"] == "sam").unwrap().clone();
-    assert_eq!(sam["locale"], serde_json::Value::Null, "back to the server's default");
+    assert_eq!(sam["locale"], "ru");
+    let sam_client = app.log_in("sam", "a long enough password").await.unwrap();
+    let by_sam =
+        sam_client.post("/dispatch/staff/alerts", &[("login", "sam"), ("phone", ""), ("language", "en")]).await;
+    assert_eq!(by_sam.status(), 403, "only dispatch sets others' languages");
 
     let form = [("problem", "fuel"), ("phone", "+7 912 345-67-89"), ("place", "Тверская, 1")];
     assert_eq!(app.client.post(app.url("/request")).form(&form).send().await.unwrap().status(), 303);
@@ -218,7 +224,8 @@ async fn dispatch_sets_a_members_language_and_reports_read_in_russian_with_russi
     // The CSV's columns are named in the reader's language, and Excel is told the file is UTF-8.
     let csv = dana.get(app.url("/dispatch/reports.csv")).send().await.unwrap().bytes().await.unwrap();
     let csv = String::from_utf8(csv.to_vec()).unwrap();
-    assert!(csv.starts_with("\u{FEFF}Номер,Создана,Источник,Проблема,Статус,Техник,"), "{csv}");
+    assert!(csv.starts_with("\u{FEFF}Номер;Создана;Источник;Проблема;Статус;Техник;"), "{csv}");
+    assert!(csv.lines().nth(1).is_some_and(|line| line.contains(";web;fuel;received;;")), "{csv}");
     let english = dee.client.get(dee.url("/dispatch/reports.csv")).send().await.unwrap().bytes().await.unwrap();
     assert!(english.starts_with("\u{FEFF}number,created_at,source,".as_bytes()));
 }
