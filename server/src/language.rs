@@ -12,9 +12,9 @@ pub const COOKIE: &str = "roadcall_lang";
 /// The languages we ship, as tags.
 const OURS: [&str; 2] = ["en", "ru"];
 
-/// The switch's cookie: this browser's language from now on, for a year.
-pub fn cookie(locale: Locale, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
+/// The switch's cookie: this browser's language from now on, for a year (Secure when we are served over https).
+pub fn cookie(locale: Locale, public_url: &str) -> String {
+    let secure = if public_url.starts_with("https://") { "; Secure" } else { "" };
     format!("{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}", locale.as_str())
 }
 

@@ -248,7 +248,7 @@ fn DispatchCard(card: JobCard, now: Signal<i64>) -> impl IntoView {
                 {someone_inside.then(|| view! { <span class="job-urgent">{td_string!(l, tech.child_or_pet)}</span> })}
                 <span class="job-place">{place.unwrap_or_else(|| td_string!(l, tech.gps_location).into())}</span>
                 <span class="job-age">
-                    {move || td_string!(l, tech.waiting_for, time = waited(l, created_at, now.get())).to_string()}
+                    {move || waited(l, created_at, now.get())}
                 </span>
                 <span class="job-tech">
                     {technician.unwrap_or_else(|| td_string!(l, dispatch.nobody_yet).into())}

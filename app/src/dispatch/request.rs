@@ -142,10 +142,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
                 {move || r().eta_at.map(|at| view! { {td_string!(l, tech.eta)} <Clock unix_ms=at /> })}
                 {move || view_.with(|v| v.arrival_confirmed).then_some(td_string!(l, request.arrival_confirmed))}
                 " · "
-                {move || {
-                    let time = waited(l, view_.with(|v| v.job.created_at), now.get());
-                    td_string!(l, tech.waiting_for, time).to_string()
-                }}
+                {move || waited(l, view_.with(|v| v.job.created_at), now.get())}
                 {move || td_string!(l, request.via, source = view_.with(|v| v.source.clone())).to_string()}
                 {move || view_.with(|v| v.partner.clone()).map(|p| view! { " (" {p} ")" })}
             </p>

@@ -143,14 +143,15 @@ pub fn away(l: Locale, here: Option<(f64, f64)>, lat: Option<f64>, lon: Option<f
     Some(td_string!(l, staff.km, km = texts::decimal(l, metres / 1000.0)).to_string())
 }
 
-/// "12 min": how long a customer has waited, from the server's clock at render and the phone's after.
+/// "waiting 12 min": how long a customer has waited, from the server's clock at render and the phone's after.
 pub fn waited(l: Locale, since_ms: i64, now_ms: i64) -> String {
     let minutes = (now_ms - since_ms).max(0) / 60_000;
-    match minutes {
+    let time = match minutes {
         0 => td_string!(l, staff.just_now).to_owned(),
         m if m < 60 => td_string!(l, staff.minutes, m).to_string(),
         m => td_string!(l, staff.hours_minutes, h = m / 60, m = m % 60).to_string(),
-    }
+    };
+    td_string!(l, tech.waiting_for, time).to_string()
 }
 
 /// Notification health: can a job alert reach this technician with the app closed?

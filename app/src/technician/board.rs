@@ -143,7 +143,7 @@ fn JobList(cards: Signal<Vec<JobCard>>, here: Signal<Option<(f64, f64)>>, empty:
                             {card.place.clone().unwrap_or_else(|| td_string!(l, tech.gps_location).into())}
                         </span>
                         <span class="job-age">
-                            {td_string!(l, tech.waiting_for, time = waited(l, card.created_at, now)).to_string()}
+                            {waited(l, card.created_at, now)}
                             {move || {
                                 away(l, here.get(), card.lat, card.lon)
                                     .map(|distance| td_string!(l, tech.away, distance).to_string())

@@ -80,7 +80,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
                 {move || r().technician.map(|t| view! { " · " {t} })}
                 {move || r().eta_at.map(|at| view! { {td_string!(l, tech.eta)} <Clock unix_ms=at /> })}
                 " · "
-                {move || td_string!(l, tech.waiting_for, time = waited(l, job.with(|j| j.created_at), now)).to_string()}
+                {move || waited(l, job.with(|j| j.created_at), now)}
             </p>
         </section>
 

@@ -166,7 +166,7 @@ pub async fn language(
     {
         state.services.set_staff_locale(&member, locale).await?;
     }
-    let cookie = crate::language::cookie(locale, state.public_url.starts_with("https://"));
+    let cookie = crate::language::cookie(locale, &state.public_url);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
 }
 

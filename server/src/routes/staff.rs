@@ -68,7 +68,7 @@ pub async fn log_in(
                 Redirect::to(&home).into_response()
             };
             if let Some(locale) = locale {
-                let cookie = crate::language::cookie(locale, state.public_url.starts_with("https://"));
+                let cookie = crate::language::cookie(locale, &state.public_url);
                 if let Ok(cookie) = HeaderValue::from_str(&cookie) {
                     answer.headers_mut().append(header::SET_COOKIE, cookie);
                 }
