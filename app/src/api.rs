@@ -70,7 +70,7 @@ pub async fn request_status(token: String) -> Result<Option<StatusView>, String>
             .ok_or_else(|| "the server is not set up".to_owned())?;
         let found = services.status_by_token(&token).await.map_err(|e| {
             tracing::error!(error = %e, "reading a request status failed");
-            "We could not load your request just now. It is safe with us; try again or call us.".to_owned()
+            crate::i18n::td_string!(crate::page_locale(), refused.status_unavailable).to_owned()
         })?;
         Ok(found.map(|(_, view)| view))
     }
@@ -103,7 +103,7 @@ pub async fn tech_board() -> Result<StaffPage<crate::domain::Board>, String> {
         staff_page(paths::TECH, |services, me| async move {
             services.board(&me).await.map_err(|e| {
                 tracing::error!(error = %e, "reading the board failed");
-                "The board could not be loaded just now. Reload in a moment.".to_owned()
+                crate::i18n::td_string!(crate::page_locale(), refused.board_unavailable).to_owned()
             })
         })
         .await
@@ -127,7 +127,7 @@ pub async fn tech_job(number: String) -> Result<StaffPage<crate::domain::JobView
             if from_alert && let Err(e) = services.job_seen(&me, &number, crate::domain::Channel::Push).await {
                 tracing::warn!(error = %e, "recording that a job alert was seen failed");
             }
-            services.job(&me, &number).await.map_err(|e| e.to_string())
+            services.job(&me, &number).await.map_err(said)
         })
         .await
     }
@@ -141,9 +141,10 @@ pub async fn tech_job(number: String) -> Result<StaffPage<crate::domain::JobView
 pub async fn dispatch_board(page: usize) -> Result<StaffPage<crate::domain::DispatchBoard>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page(paths::DISPATCH, |services, me| async move {
-            services.dispatch_board(&me, page).await.map_err(|e| e.to_string())
-        })
+        staff_page(
+            paths::DISPATCH,
+            |services, me| async move { services.dispatch_board(&me, page).await.map_err(said) },
+        )
         .await
     }
     #[cfg(not(feature = "ssr"))]
@@ -162,10 +163,8 @@ pub async fn dispatch_request(number: String) -> Result<StaffPage<crate::domain:
     #[cfg(feature = "ssr")]
     {
         let next = paths::at(paths::DISPATCH_REQUEST, &number);
-        staff_page(&next, |services, me| async move {
-            services.dispatch_request(&me, &number).await.map_err(|e| e.to_string())
-        })
-        .await
+        staff_page(&next, |services, me| async move { services.dispatch_request(&me, &number).await.map_err(said) })
+            .await
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -179,7 +178,7 @@ pub async fn dispatch_me() -> Result<StaffPage<crate::customer::FormEcho>, Strin
     {
         let echo = crate::customer::FormEcho::from_context();
         staff_page(paths::DISPATCH_NEW, |_, me| async move {
-            crate::services::require_dispatch(&me).map_err(|e| e.to_string())?;
+            crate::services::require_dispatch(&me).map_err(said)?;
             Ok(echo)
         })
         .await
@@ -195,7 +194,7 @@ pub async fn dispatch_report(from: String, to: String) -> Result<StaffPage<crate
     #[cfg(feature = "ssr")]
     {
         staff_page(paths::DISPATCH_REPORTS, |services, me| async move {
-            services.report(&me, Some(&from), Some(&to)).await.map_err(|e| e.to_string())
+            services.report(&me, Some(&from), Some(&to)).await.map_err(said)
         })
         .await
     }
@@ -210,11 +209,7 @@ pub async fn dispatch_report(from: String, to: String) -> Result<StaffPage<crate
 pub async fn dispatch_setup() -> Result<StaffPage<crate::domain::Setup>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page(
-            paths::DISPATCH_SETUP,
-            |services, me| async move { services.setup(&me).await.map_err(|e| e.to_string()) },
-        )
-        .await
+        staff_page(paths::DISPATCH_SETUP, |services, me| async move { services.setup(&me).await.map_err(said) }).await
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -226,10 +221,8 @@ pub async fn dispatch_setup() -> Result<StaffPage<crate::domain::Setup>, String>
 pub async fn dispatch_search(query: String) -> Result<StaffPage<crate::domain::Found>, String> {
     #[cfg(feature = "ssr")]
     {
-        staff_page(paths::DISPATCH, |services, me| async move {
-            services.search(&me, &query).await.map_err(|e| e.to_string())
-        })
-        .await
+        staff_page(paths::DISPATCH, |services, me| async move { services.search(&me, &query).await.map_err(said) })
+            .await
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -248,7 +241,7 @@ where
 {
     let unavailable = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "reading the staff session failed");
-        "Your session could not be read just now. Reload in a moment.".to_owned()
+        crate::i18n::td_string!(crate::page_locale(), refused.session_unreadable).to_owned()
     };
     let services = leptos::prelude::use_context::<crate::services::Services>()
         .ok_or_else(|| "the server is not set up".to_owned())?;
@@ -259,11 +252,17 @@ where
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(axum::http::StatusCode::FOUND);
         }
-        return Err("Log in first.".to_owned());
+        return Err(crate::i18n::td_string!(crate::page_locale(), refused.log_in_first).to_owned());
     };
     let csrf = crate::session::csrf_token(&session).await.map_err(|e| unavailable(&e))?;
     let data = load(services, me.clone()).await?;
     Ok(StaffPage { me, csrf, data })
+}
+
+/// A refusal in the words of the page's language.
+#[cfg(feature = "ssr")]
+fn said(refusal: impl crate::texts::Say) -> String {
+    refusal.say(crate::page_locale())
 }
 
 #[cfg(feature = "ssr")]

@@ -164,21 +164,33 @@ pub fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
-/// A call that speaks `speech` and waits for one key, posted to `action`.
-pub fn gather_twiml(speech: &str, action: &str) -> String {
+/// Words a call says, in a language as the provider names it ("ru-RU"): its voice reads them in that language.
+#[derive(Clone, Copy, Debug)]
+pub struct Speech<'a> {
+    pub words: &'a str,
+    pub language: &'a str,
+}
+
+impl Speech<'_> {
+    fn twiml(&self) -> String {
+        format!("<Say language=\"{}\">{}</Say>", xml_escape(self.language), xml_escape(self.words))
+    }
+}
+
+/// A call that says `speech` (twice) and waits for one key, posted to `action`; `no_key` if none comes.
+pub fn gather_twiml(speech: Speech, action: &str, no_key: &str) -> String {
+    let said = speech.twiml();
+    let no_key = Speech { words: no_key, ..speech }.twiml();
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Gather numDigits=\"1\" action=\"{}\" method=\"POST\" \
-         timeout=\"8\"><Say>{}</Say><Pause length=\"1\"/><Say>{}</Say></Gather><Say>No key was pressed. \
-         Goodbye.</Say></Response>",
+         timeout=\"8\">{said}<Pause length=\"1\"/>{said}</Gather>{no_key}</Response>",
         xml_escape(action),
-        xml_escape(speech),
-        xml_escape(speech),
     )
 }
 
 /// An answer to a webhook: say `speech` (a call) or text back `message` (an SMS), or nothing.
-pub fn reply_twiml(say: Option<&str>, message: Option<&str>) -> String {
-    let say = say.map(|s| format!("<Say>{}</Say>", xml_escape(s))).unwrap_or_default();
+pub fn reply_twiml(say: Option<Speech>, message: Option<&str>) -> String {
+    let say = say.map(|s| s.twiml()).unwrap_or_default();
     let message = message.map(|m| format!("<Message>{}</Message>", xml_escape(m))).unwrap_or_default();
     format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{say}{message}</Response>")
 }
@@ -235,8 +247,10 @@ mod tests {
 
     #[test]
     fn twiml_escapes_what_it_says() {
-        let twiml = gather_twiml("Tom & Jerry <here>", "https://x/twilio/calls/1?a=1&b=2");
-        assert!(twiml.contains("<Say>Tom &amp; Jerry &lt;here&gt;</Say>"), "{twiml}");
+        let speech = Speech { words: "Tom & Jerry <here>", language: "en-US" };
+        let twiml = gather_twiml(speech, "https://x/twilio/calls/1?a=1&b=2", "Bye.");
+        assert!(twiml.contains("<Say language=\"en-US\">Tom &amp; Jerry &lt;here&gt;</Say>"), "{twiml}");
+        assert!(twiml.ends_with("</Gather><Say language=\"en-US\">Bye.</Say></Response>"), "{twiml}");
         assert!(twiml.contains("action=\"https://x/twilio/calls/1?a=1&amp;b=2\""), "{twiml}");
         assert_eq!(reply_twiml(None, None), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>");
     }

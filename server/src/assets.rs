@@ -11,7 +11,9 @@ use axum::{
 };
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
-use crate::reply::Problem;
+use app::i18n::td_string;
+
+use crate::reply::{Problem, Said};
 
 const COMPRESSIBLE: [&str; 8] = ["wasm", "js", "css", "svg", "html", "json", "webmanifest", "txt"];
 
@@ -107,7 +109,7 @@ pub async fn only_file_names(request: Request, next: Next) -> Response {
     if could_name_a_file(request.uri().path()) {
         next.run(request).await
     } else {
-        Problem::not_found("There is no such page or file.").into_response()
+        Problem::not_found(Said::by(|l| td_string!(l, refused.no_such_page))).into_response()
     }
 }
 

@@ -4,7 +4,7 @@
 //! the token in their forms (`csrf`) and the wasm sends it as `X-CSRF-Token`; a state-changing staff request
 //! without it is refused. The cookie is HttpOnly and SameSite=Lax, and Secure whenever the public URL is https.
 
-use app::{paths, services::StaffMember, session};
+use app::{i18n::td_string, paths, services::StaffMember, session};
 use axum::{
     body::Body,
     extract::{FromRequestParts, Request, State},
@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use crate::{
     AppState,
-    reply::{self, Problem, Wants},
+    reply::{self, Problem, Said, Wants},
 };
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -42,7 +42,12 @@ impl FromRequestParts<AppState> for Staff {
 /// What a request without a (valid) login gets: pages go to the login form, scripts get a 401.
 fn login_required(parts: &Parts) -> Response {
     if Wants::of(&parts.headers, parts.uri.path()).json {
-        return Problem::new(StatusCode::UNAUTHORIZED, "login_required", "Log in first.").into_response();
+        return Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "login_required",
+            Said::by(|l| td_string!(l, refused.log_in_first)),
+        )
+        .into_response();
     }
     let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or(paths::HOME);
     let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
@@ -63,16 +68,21 @@ async fn checked(state: &AppState, session: &Session, request: Request) -> Resul
         return Ok(request);
     }
     same_site(request.headers(), state)?;
-    let refused = |message: &str| Problem::new(StatusCode::FORBIDDEN, "csrf", message);
-    let expected =
-        session::expected_csrf(session).await?.ok_or_else(|| refused("Your session has ended. Log in again."))?;
+    let refused = |message: Said| Problem::new(StatusCode::FORBIDDEN, "csrf", message);
+    let expected = session::expected_csrf(session)
+        .await?
+        .ok_or_else(|| refused(Said::by(|l| td_string!(l, refused.session_ended))))?;
     if let Some(sent) = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if sent == expected { Ok(request) } else { Err(refused("The page was out of date. Reload it.")) };
+        return if sent == expected {
+            Ok(request)
+        } else {
+            Err(refused(Said::by(|l| td_string!(l, refused.out_of_date))))
+        };
     }
     let (parts, body) = request.into_parts();
     let bytes = reply::read_body(body).await?;
     if form_urlencoded_field(&bytes, "csrf").as_deref() != Some(expected.as_str()) {
-        return Err(refused("The page was out of date. Reload it and try again."));
+        return Err(refused(Said::by(|l| td_string!(l, refused.out_of_date_form))));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
@@ -86,7 +96,7 @@ pub fn same_site(headers: &HeaderMap, state: &AppState) -> Result<(), Problem> {
     if same_host || origin == state.public_url.as_ref() {
         return Ok(());
     }
-    Err(Problem::new(StatusCode::FORBIDDEN, "cross_site", "This form was sent from another site and was refused."))
+    Err(Problem::new(StatusCode::FORBIDDEN, "cross_site", Said::by(|l| td_string!(l, refused.cross_site))))
 }
 
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {

@@ -5,6 +5,7 @@ use std::io::BufRead;
 use app::{
     domain::{NewStaff, Role},
     services::{Services, StaffError},
+    texts::Say,
 };
 
 use crate::{
@@ -20,9 +21,10 @@ pub async fn user(services: &Services, command: UserCommand) -> Result<(), Start
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let mut new = NewStaff::new(&login, &name, role, password).map_err(StartError::Config)?;
+            let refused = |e: app::domain::StaffRefusal| StartError::Config(e.say(services.settings.default_locale));
+            let mut new = NewStaff::new(&login, &name, role, password).map_err(refused)?;
             if let Some(phone) = phone {
-                new = new.with_phone(&phone, services.settings.default_region).map_err(StartError::Config)?;
+                new = new.with_phone(&phone, services.settings.default_region).map_err(refused)?;
             }
             new.locale = language.map(|l| leptos_i18n::Locale::as_str(l).to_owned());
             services.add_staff(&new).await.map_err(failed)?;
@@ -94,7 +96,8 @@ pub async fn seed_demo(services: &Services) -> Result<Vec<DemoAccount>, StartErr
     for (login, name, role) in [("tech", "Sam Rivera", Role::Technician), ("dispatch", "Dana Okafor", Role::Dispatcher)]
     {
         let password = readable_password();
-        let new = NewStaff::new(login, name, role, &password).map_err(StartError::Config)?;
+        let new = NewStaff::new(login, name, role, &password)
+            .map_err(|e| StartError::Config(e.say(services.settings.default_locale)))?;
         let password = match services.add_staff(&new).await {
             Ok(_) => Some(password),
             Err(StaffError::LoginTaken(_))

@@ -213,8 +213,9 @@ async fn services(config: &Config, public_url: &str) -> Result<Services, StartEr
             ));
         }
         (Some(account_sid), Some(auth_token), Some(from)) => {
-            let from = app::domain::Phone::parse(from, default_region)
-                .map_err(|e| StartError::Config(format!("--twilio-from: {e}")))?;
+            let from = app::domain::Phone::parse(from, default_region).map_err(|e| {
+                StartError::Config(format!("--twilio-from: {}", app::texts::Say::say(&e, config.default_locale)))
+            })?;
             let account = TwilioAccount {
                 api_base: config.twilio_api_base.clone(),
                 account_sid: account_sid.clone(),

@@ -20,7 +20,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{AppState, Config, reply::Problem};
+use app::i18n::td_string;
+
+use crate::{
+    AppState, Config,
+    reply::{Problem, Said},
+};
 
 /// The groups of routes, each with its own limit per client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,12 +133,8 @@ pub async fn enforce(State(gate): State<Gate>, request: Request, next: Next) -> 
 }
 
 fn too_many(wait_seconds: u64) -> Problem {
-    Problem::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "Too many requests from your connection. Wait a minute and try again, or call us.",
-    )
-    .retry_after(wait_seconds)
+    Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", Said::by(|l| td_string!(l, refused.rate_limited)))
+        .retry_after(wait_seconds)
 }
 
 /// How many proxies of ours stand in front, each appending the address it received from.

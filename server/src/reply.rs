@@ -3,17 +3,22 @@
 //! JSON for scripts and partners or as a small HTML page for a browser's plain form, and a done step as 204 or
 //! as a redirect. A leaf module: it knows the app's errors and nothing else of the server.
 
+use std::sync::Arc;
+
 use app::{
-    domain::{FieldError, FollowUpRefusal, Refusal},
+    Locale,
+    domain::{FieldError, FieldRefusal, FollowUpRefusal, Refusal},
+    i18n::td_string,
     services::{ActionError, DispatchError, JobError, SubmitError, SubscribeError},
     session::SessionError,
     store::StoreError,
+    texts::Say,
 };
 use axum::{
     Json,
     body::Body,
     extract::{
-        FromRequestParts, Request,
+        FromRequestParts, Request, State,
         rejection::{FormRejection, JsonRejection},
     },
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
@@ -25,38 +30,87 @@ use serde::Serialize;
 /// Forms and API bodies are small; anything bigger is a mistake or an attack.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Words for a person, said in the language of whoever asked: chosen when the answer is written, not when the
+/// refusal is made, so a handler never needs to know who reads it.
+#[derive(Clone)]
+pub struct Said(Arc<dyn Fn(Locale) -> String + Send + Sync>);
+
+impl Said {
+    /// A reason the app's texts say.
+    pub fn of(reason: impl Say + Send + Sync + 'static) -> Said {
+        Said(Arc::new(move |l| reason.say(l)))
+    }
+
+    /// A sentence from the locale files: `Said::by(|l| td_string!(l, refused.back))`.
+    pub fn by(words: impl Fn(Locale) -> &'static str + Send + Sync + 'static) -> Said {
+        Said(Arc::new(move |l| words(l).to_owned()))
+    }
+
+    /// A sentence with values: `Said::with(move |l| td_string!(l, key, n = n).to_string())`.
+    pub fn with(words: impl Fn(Locale) -> String + Send + Sync + 'static) -> Said {
+        Said(Arc::new(words))
+    }
+
+    pub fn to(&self, locale: Locale) -> String {
+        (self.0)(locale)
+    }
+}
+
+/// Words that are the same in every language: for machines (partners, the SMS provider, monitors), which read
+/// the code beside them, and for text quoted as it came.
+impl From<&'static str> for Said {
+    fn from(words: &'static str) -> Said {
+        Said(Arc::new(move |_| words.to_owned()))
+    }
+}
+
+impl From<String> for Said {
+    fn from(words: String) -> Said {
+        Said(Arc::new(move |_| words.clone()))
+    }
+}
+
+impl std::fmt::Debug for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Said({:?})", self.to(Locale::en))
+    }
+}
+
 /// Something not done: a status, a code to branch on, a sentence for a person, and per-field reasons. Boxed, so
 /// that a `Result` carrying one stays small.
 #[derive(Clone, Debug)]
-pub struct Problem(Box<ProblemBody>);
+pub struct Problem(Box<ProblemParts>);
 
-/// What a problem says; as JSON, the body every refusal of the API has.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug)]
+struct ProblemParts {
+    status: StatusCode,
+    error: &'static str,
+    message: Said,
+    fields: Vec<FieldRefusal>,
+    /// The HTML page's heading; a default by status otherwise.
+    title: Option<Said>,
+    /// Where the HTML page's "Back" goes.
+    back: Option<String>,
+    retry_after: Option<u64>,
+}
+
+/// What a problem says, in one language; as JSON, the body every refusal of the API has.
+#[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = Problem)]
 pub struct ProblemBody {
-    #[serde(skip)]
-    pub status: StatusCode,
     /// A code to branch on: `validation_failed`, `unauthorized`, `rate_limited`, `idempotency_key_reused`, …
     #[schema(value_type = String)]
     pub error: &'static str,
-    /// What happened and what to do, for a person.
+    /// What happened and what to do, for a person, in the language of the request (`Accept-Language`).
     pub message: String,
     /// Which fields were refused, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
-    /// The HTML page's heading; a default by status otherwise.
-    #[serde(skip)]
-    title: Option<&'static str>,
-    /// Where the HTML page's "Back" goes.
-    #[serde(skip)]
-    back: Option<String>,
-    #[serde(skip)]
-    retry_after: Option<u64>,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Problem {
-        Problem(Box::new(ProblemBody {
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<Said>) -> Problem {
+        Problem(Box::new(ProblemParts {
             status,
             error,
             message: message.into(),
@@ -67,28 +121,24 @@ impl Problem {
         }))
     }
 
-    pub fn not_found(message: impl Into<String>) -> Problem {
+    pub fn not_found(message: impl Into<Said>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Problem {
+    pub fn forbidden(message: impl Into<Said>) -> Problem {
         Problem::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
     /// What was typed or sent is not acceptable.
-    pub fn invalid(message: impl Into<String>) -> Problem {
+    pub fn invalid(message: impl Into<Said>) -> Problem {
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
     }
 
     /// The store failed: logged here with what was being done; the client is told to try again.
     pub fn unavailable(doing: &str, e: &dyn std::fmt::Display) -> Problem {
         tracing::error!(error = %e, "{doing} failed");
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Not saved: please try again in a moment, or call us.",
-        )
-        .titled("Not saved")
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", Said::by(|l| td_string!(l, refused.unavailable)))
+            .titled(Said::by(|l| td_string!(l, refused.title_not_saved)))
     }
 
     pub fn back(mut self, path: impl Into<String>) -> Problem {
@@ -96,7 +146,7 @@ impl Problem {
         self
     }
 
-    pub fn titled(mut self, title: &'static str) -> Problem {
+    pub fn titled(mut self, title: Said) -> Problem {
         self.0.title = Some(title);
         self
     }
@@ -106,47 +156,84 @@ impl Problem {
         self
     }
 
-    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Problem {
+    pub fn with_fields(mut self, fields: Vec<FieldRefusal>) -> Problem {
         self.0.fields = fields;
         self
     }
 
-    fn title(&self) -> &'static str {
-        self.0.title.unwrap_or(match self.0.status {
-            StatusCode::NOT_FOUND => "Not found",
-            StatusCode::TOO_MANY_REQUESTS => "Please wait a moment",
-            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => "Refused",
-            s if s.is_server_error() => "Not saved",
-            _ => "Not done",
-        })
+    pub fn status(&self) -> StatusCode {
+        self.0.status
     }
 
-    fn render(&self, json: bool) -> Response {
+    /// The message in one language, for a caller that shows it itself.
+    pub fn message(&self, locale: Locale) -> String {
+        self.0.message.to(locale)
+    }
+
+    fn title(&self, l: Locale) -> String {
+        if let Some(title) = &self.0.title {
+            return title.to(l);
+        }
+        match self.0.status {
+            StatusCode::NOT_FOUND => td_string!(l, refused.title_not_found),
+            StatusCode::TOO_MANY_REQUESTS => td_string!(l, refused.title_wait),
+            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => td_string!(l, refused.title_refused),
+            s if s.is_server_error() => td_string!(l, refused.title_not_saved),
+            _ => td_string!(l, refused.title_not_done),
+        }
+        .to_owned()
+    }
+
+    fn render(&self, json: bool, locale: Locale) -> Response {
         let mut response = if json {
-            (self.0.status, Json(&*self.0)).into_response()
+            let said = ProblemBody {
+                error: self.0.error,
+                message: self.0.message.to(locale),
+                fields: said_fields(&self.0.fields, locale),
+            };
+            (self.0.status, Json(said)).into_response()
         } else {
-            page(self.0.status, self.title(), &self.0.message, self.0.back.as_deref().unwrap_or("/"))
+            page(
+                self.0.status,
+                locale,
+                &self.title(locale),
+                &self.0.message.to(locale),
+                self.0.back.as_deref().unwrap_or("/"),
+            )
         };
         if let Some(seconds) = self.0.retry_after
             && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        response.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(locale_tag(locale)));
         response
     }
 }
 
+/// Each refused field's reason, in one language.
+pub fn said_fields(fields: &[FieldRefusal], locale: Locale) -> Vec<FieldError> {
+    fields.iter().map(|f| FieldError { field: f.field.to_owned(), message: f.say(locale) }).collect()
+}
+
+fn locale_tag(locale: Locale) -> &'static str {
+    match locale {
+        Locale::en => "en",
+        Locale::ru => "ru",
+    }
+}
+
 impl Problem {
-    /// The answer for a client whose kind is known: for middleware that runs outside `for_client`.
-    pub fn answer(self, wants: Wants) -> Response {
-        if wants.json { self.into_response() } else { self.render(false) }
+    /// The answer for a client whose kind and language are known: for middleware that runs outside `for_client`.
+    pub fn answer(self, wants: Wants, locale: Locale) -> Response {
+        self.render(wants.json, locale)
     }
 }
 
 impl IntoResponse for Problem {
-    /// JSON until `for_client` sees who asked (and renders it again as a page for a browser's form).
+    /// JSON in English until `for_client` sees who asked and says it again in their kind and language.
     fn into_response(self) -> Response {
-        let mut response = self.render(true);
+        let mut response = self.render(true, Locale::en);
         response.extensions_mut().insert(self);
         response
     }
@@ -198,24 +285,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Wants {
 /// The middleware that answers in the client's kind: problems as JSON or a page, done steps as 204 or a
 /// redirect. What axum itself refused (an unreadable form, a wrong method) in plain text becomes a problem too,
 /// so every refusal has one shape.
-pub async fn for_client(request: Request, next: Next) -> Response {
+pub async fn for_client(State(default): State<Locale>, request: Request, next: Next) -> Response {
     let wants = Wants::of(request.headers(), request.uri().path());
+    let locale = crate::language::of_request(request.headers(), default);
     let response = next.run(request).await;
     if wants.json && response.extensions().get::<DoneMark>().is_some() {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let problem = match response.extensions().get::<Problem>() {
-        // Already JSON, with whatever headers its handler added (WWW-Authenticate, Retry-After).
-        Some(_) if wants.json => return response,
-        Some(problem) => problem.clone(),
+    match response.extensions().get::<Problem>().cloned() {
+        Some(problem) => {
+            // Said again in the asker's language, keeping what its handler added (WWW-Authenticate, a cookie).
+            let mut said = problem.render(wants.json, locale);
+            for (name, value) in response.headers() {
+                if !said.headers().contains_key(name) && name != header::CONTENT_LENGTH {
+                    said.headers_mut().append(name.clone(), value.clone());
+                }
+            }
+            said
+        }
         None if is_plain_refusal(&response) => {
             let status = response.status();
             let text = axum::body::to_bytes(response.into_body(), MAX_BODY_BYTES).await.unwrap_or_default();
-            Problem::new(status, "refused", String::from_utf8_lossy(&text).trim().to_owned())
+            Problem::new(status, "refused", String::from_utf8_lossy(&text).trim().to_owned()).render(wants.json, locale)
         }
-        None => return response,
-    };
-    if wants.json { problem.into_response() } else { problem.render(false) }
+        None => response,
+    }
 }
 
 fn is_plain_refusal(response: &Response) -> bool {
@@ -228,15 +322,17 @@ fn is_plain_refusal(response: &Response) -> bool {
 }
 
 /// A small page for a plain form's answer: what happened, what to do, and the way back.
-pub fn page(status: StatusCode, title: &str, message: &str, back: &str) -> Response {
+pub fn page(status: StatusCode, locale: Locale, title: &str, message: &str, back: &str) -> Response {
     let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body \
          style=\"font:1.2rem/1.5 system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>{title}</h1><p>{message}</p><p><a href=\"{back}\">Back</a></p></body></html>",
+         <h1>{title}</h1><p>{message}</p><p><a href=\"{back}\">{back_words}</a></p></body></html>",
+        lang = locale_tag(locale),
         title = escape(title),
         message = escape(message),
         back = escape(back),
+        back_words = td_string!(locale, refused.back),
     );
     (status, Html(body)).into_response()
 }
@@ -265,8 +361,12 @@ fn too_large() -> Problem {
     Problem::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
-        format!("That is too large (over {} KiB): shorten the notes and send again.", MAX_BODY_BYTES / 1024),
+        Said::with(|l| td_string!(l, refused.too_large, kib = MAX_BODY_BYTES / 1024).to_string()),
     )
+}
+
+fn not_sent() -> Said {
+    Said::by(|l| td_string!(l, refused.title_not_sent))
 }
 
 impl From<StoreError> for Problem {
@@ -278,10 +378,15 @@ impl From<StoreError> for Problem {
 impl From<SessionError> for Problem {
     fn from(e: SessionError) -> Problem {
         tracing::error!(error = %e, "reading the staff session failed");
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Sessions are unavailable just now; try again.")
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            Said::by(|l| td_string!(l, refused.sessions_unavailable)),
+        )
     }
 }
 
+/// serde's and axum's own words for what is wrong with a body: for the partners and scripts who send JSON.
 impl From<JsonRejection> for Problem {
     fn from(rejection: JsonRejection) -> Problem {
         match rejection {
@@ -304,49 +409,60 @@ impl From<FormRejection> for Problem {
     fn from(rejection: FormRejection) -> Problem {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return too_large().titled("Not sent");
+            return too_large().titled(not_sent());
         }
         let status = if status.is_client_error() { status } else { StatusCode::BAD_REQUEST };
-        Problem::new(status, "unreadable_form", format!("The form could not be read: {}", rejection.body_text()))
-            .titled("Not sent")
+        let why = rejection.body_text();
+        let said = Said::with(move |l| td_string!(l, refused.unreadable_form, why = &why).to_string());
+        Problem::new(status, "unreadable_form", said).titled(not_sent())
     }
 }
 
 impl From<SubmitError> for Problem {
     fn from(e: SubmitError) -> Problem {
         match e {
-            SubmitError::Invalid(fields) => {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are not valid.")
-                    .with_fields(fields)
-            }
-            SubmitError::KeyReused => Problem::new(StatusCode::CONFLICT, "idempotency_key_reused", e.to_string()),
+            SubmitError::Invalid(fields) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                Said::by(|l| td_string!(l, refused.fields)),
+            )
+            .with_fields(fields),
+            SubmitError::KeyReused => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                Said::by(|l| td_string!(l, refused.key_reused)),
+            ),
             SubmitError::Store(e) => Problem::unavailable("storing a request", &e)
-                .titled("Your request was not saved")
-                .with_message("We could not save it just now. Send it again (it will not be doubled), or call us."),
+                .titled(Said::by(|l| td_string!(l, refused.title_request_not_saved)))
+                .with_message(Said::by(|l| td_string!(l, refused.request_unavailable))),
         }
     }
 }
 
 impl Problem {
-    fn with_message(mut self, message: &str) -> Problem {
-        message.clone_into(&mut self.0.message);
+    fn with_message(mut self, message: Said) -> Problem {
+        self.0.message = message;
         self
     }
+}
+
+/// The customer's link leads nowhere.
+pub fn no_such_request() -> Problem {
+    Problem::not_found(Said::by(|l| td_string!(l, refused.no_such_link)))
+        .titled(Said::by(|l| td_string!(l, refused.title_request_not_found)))
 }
 
 impl From<ActionError> for Problem {
     fn from(e: ActionError) -> Problem {
         match e {
-            ActionError::UnknownToken | ActionError::Closed => {
-                Problem::not_found("No request has this link. Check the address.").titled("Request not found")
-            }
+            ActionError::UnknownToken | ActionError::Closed => no_such_request(),
             ActionError::FollowUp(refused) => {
                 let status = if refused == FollowUpRefusal::AlreadyAnswered {
                     StatusCode::CONFLICT
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
                 };
-                Problem::new(status, "refused", refused.to_string()).titled("Not sent")
+                Problem::new(status, "refused", Said::of(refused)).titled(not_sent())
             }
             ActionError::Store(e) => Problem::from(e),
         }
@@ -356,9 +472,9 @@ impl From<ActionError> for Problem {
 /// A refused step says why, in the technician's words: 409 for "not now", 403 for "not yours", 404, 422.
 impl From<JobError> for Problem {
     fn from(e: JobError) -> Problem {
-        let problem = match &e {
-            JobError::NotFound(_) => Problem::not_found(e.to_string()),
-            JobError::Hidden(_) | JobError::NotTechnician => Problem::forbidden(e.to_string()),
+        let status = match &e {
+            JobError::NotFound(_) => StatusCode::NOT_FOUND,
+            JobError::Hidden(_) | JobError::NotTechnician => StatusCode::FORBIDDEN,
             JobError::Refused(
                 Refusal::BadEta
                 | Refusal::NoteRequired
@@ -366,11 +482,11 @@ impl From<JobError> for Problem {
                 | Refusal::BadText(_)
                 | Refusal::UnknownAction(_),
             )
-            | JobError::UnknownItem => Problem::invalid(e.to_string()),
-            JobError::Refused(_) => Problem::new(StatusCode::CONFLICT, "refused", e.to_string()),
+            | JobError::UnknownItem => StatusCode::UNPROCESSABLE_ENTITY,
+            JobError::Refused(_) => StatusCode::CONFLICT,
             JobError::Store(store) => return Problem::unavailable("a job step", store).back("/tech"),
         };
-        problem.back("/tech")
+        Problem::new(status, code(status), Said::of(e)).back("/tech")
     }
 }
 
@@ -378,38 +494,45 @@ impl From<JobError> for Problem {
 impl From<DispatchError> for Problem {
     fn from(e: DispatchError) -> Problem {
         use app::domain::DispatchRefusal as R;
-        let problem = match &e {
-            DispatchError::NotDispatcher => Problem::forbidden(e.to_string()),
-            DispatchError::NotFound(_) => Problem::not_found(e.to_string()),
-            DispatchError::UnknownLogin(_) => Problem::not_found(e.to_string()),
+        let status = match &e {
+            DispatchError::NotDispatcher => StatusCode::FORBIDDEN,
+            DispatchError::NotFound(_) | DispatchError::UnknownLogin(_) => StatusCode::NOT_FOUND,
             DispatchError::UnknownTechnician
             | DispatchError::BadPhone(_)
             | DispatchError::BadDelays(_)
             | DispatchError::BadSearch
             | DispatchError::Range(_)
             | DispatchError::Checklist(_)
-            | DispatchError::Refused(
-                R::NoTechnician | R::ReasonRequired | R::UnknownAction(_) | R::Job(Refusal::BadText(_)),
-            ) => Problem::invalid(e.to_string()),
-            DispatchError::Refused(_) => Problem::new(StatusCode::CONFLICT, "refused", e.to_string()),
+            | DispatchError::Refused(R::NoTechnician | R::ReasonRequired | R::UnknownAction(_) | R::BadReason(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            DispatchError::Refused(_) => StatusCode::CONFLICT,
             DispatchError::Store(store) => return Problem::unavailable("a dispatch action", store).back("/dispatch"),
         };
-        problem.back("/dispatch")
+        Problem::new(status, code(status), Said::of(e)).back("/dispatch")
+    }
+}
+
+/// The code beside a refusal of a step: what kind of "no" it is.
+fn code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        _ => "refused",
     }
 }
 
 /// A phone's alert subscription refused: 422 for what it sent, 409 for another member's device.
 impl From<SubscribeError> for Problem {
     fn from(e: SubscribeError) -> Problem {
-        let code = match &e {
-            SubscribeError::Invalid(_) => "invalid",
-            SubscribeError::Endpoint(_) => "endpoint_refused",
-            SubscribeError::TooManyDevices(_) => "too_many_devices",
-            SubscribeError::OtherMembers => {
-                return Problem::new(StatusCode::CONFLICT, "other_members_device", e.to_string());
-            }
+        let (status, code) = match &e {
+            SubscribeError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            SubscribeError::Endpoint(_) => (StatusCode::UNPROCESSABLE_ENTITY, "endpoint_refused"),
+            SubscribeError::TooManyDevices(_) => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_devices"),
+            SubscribeError::OtherMembers => (StatusCode::CONFLICT, "other_members_device"),
             SubscribeError::Store(store) => return Problem::unavailable("saving a push subscription", store),
         };
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+        Problem::new(status, code, Said::of(e))
     }
 }

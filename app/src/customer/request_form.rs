@@ -288,6 +288,24 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                     <input name="name" autocomplete="name" maxlength=MAX_SHORT value=echo("name") />
                 </label>
                 <FieldError message=error("name") />
+                {for_caller
+                    .then(|| {
+                        // Texts and calls go out in the caller's language, which need not be dispatch's.
+                        let chosen = Some(echo("language")).filter(|c| !c.is_empty()).unwrap_or_else(|| {
+                            leptos_i18n::Locale::as_str(crate::page_locale()).to_owned()
+                        });
+                        let option = |tag: &'static str, name: &'static str| {
+                            view! { <option value=tag selected=chosen == tag>{name}</option> }
+                        };
+                        view! {
+                            <label class="field">
+                                <span>{t!(i18n, form.caller_language)}</span>
+                                <select name="language">{option("en", "English")} {option("ru", "Русский")}</select>
+                            </label>
+                            <FieldError message=error("language") />
+                        }
+                            .into_any()
+                    })}
             </fieldset>
 
             <fieldset class="vehicle">

@@ -67,10 +67,12 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
     let status = move || view_.with(|v| v.job.request.status);
     let act = paths::at(paths::DISPATCH_ACT, &number);
     let status_link = Signal::derive(move || view_.with(|v| v.status_path.clone()));
+    // The customer reads the text in their own language, whatever dispatch's is.
+    let theirs = move || view_.with(|v| v.language.parse::<crate::Locale>().unwrap_or(l));
     let sms = move || {
         let r = r();
         let link = absolute(&status_link.get());
-        let body = td_string!(l, request.sms_body, number = &r.number, link).to_string();
+        let body = td_string!(theirs(), request.sms_body, number = &r.number, link).to_string();
         format!("sms:{}?body={}", r.phone, percent(&body))
     };
     let shows = move |what: &str| {
@@ -145,6 +147,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
                 {move || waited(l, view_.with(|v| v.job.created_at), now.get())}
                 {move || td_string!(l, request.via, source = view_.with(|v| v.source.clone())).to_string()}
                 {move || view_.with(|v| v.partner.clone()).map(|p| view! { " (" {p} ")" })}
+                {move || td_string!(l, request.speaks, language = td_string!(theirs(), lang_name)).to_string()}
             </p>
         </section>
 

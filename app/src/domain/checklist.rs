@@ -10,7 +10,7 @@ use super::{
 
 /// What goes on every job's list, whatever the problem.
 pub const EVERY_JOB: &str = "always";
-const MAX_LINES: usize = 40;
+pub const MAX_LINES: usize = 40;
 const MAX_LINE: usize = 120;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,14 +26,16 @@ pub struct ChecklistTemplate {
     pub lines: Vec<TemplateLine>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a checklist was refused; `texts` says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChecklistRefusal {
-    #[error("No checklist is called {0:?}.")]
     UnknownList(String),
-    #[error("Keep a checklist to {MAX_LINES} lines.")]
+    /// More than `MAX_LINES`.
     TooManyLines,
-    #[error("Line {line}: {message}")]
-    BadLine { line: usize, message: String },
+    BadLine {
+        line: usize,
+        problem: TextProblem,
+    },
 }
 
 impl ChecklistTemplate {
@@ -62,13 +64,8 @@ impl ChecklistTemplate {
                 Some(rest) => (true, rest),
                 None => (false, raw),
             };
-            let label = clean(Some(rest), MAX_LINE, false).map_err(|p| ChecklistRefusal::BadLine {
-                line: i + 1,
-                message: match p {
-                    TextProblem::TooLong { max } => format!("keep it under {max} characters."),
-                    TextProblem::ControlCharacter => "it contains characters that are not text.".to_owned(),
-                },
-            })?;
+            let label = clean(Some(rest), MAX_LINE, false)
+                .map_err(|problem| ChecklistRefusal::BadLine { line: i + 1, problem })?;
             if let Some(label) = label
                 && !lines.iter().any(|l| l.label == label)
             {
@@ -109,7 +106,7 @@ mod tests {
         let long = "x".repeat(121);
         assert_eq!(
             ChecklistTemplate::parse("tow", &format!("ok\n{long}")),
-            Err(ChecklistRefusal::BadLine { line: 2, message: "keep it under 120 characters.".into() })
+            Err(ChecklistRefusal::BadLine { line: 2, problem: TextProblem::TooLong { max: 120 } })
         );
         let many: Vec<String> = (0..41).map(|i| format!("item {i}")).collect();
         assert_eq!(ChecklistTemplate::parse("tow", &many.join("\n")), Err(ChecklistRefusal::TooManyLines));

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ChecklistTemplate, CrewMember, Event, JobCard, JobView, Progress, Refusal, RequestStatus, Role, StaffName,
-    text::{MAX_NOTES, clean},
+    text::{MAX_NOTES, TextProblem, clean},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,27 +16,34 @@ pub enum DispatchAction {
     CallbackMade,
 }
 
-/// Why a dispatcher's action is refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a member's alert delays were refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DelaysRefusal {
+    /// Not whole minutes from 1 to 120.
+    NotMinutes,
+    CallBeforeText,
+}
+
+/// Why a dispatcher's action is refused; `texts` says it in the dispatcher's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DispatchRefusal {
-    #[error("{0}")]
-    Job(#[from] Refusal),
-    #[error("{0} already has this job.")]
+    Job(Refusal),
     AlreadyHas(String),
-    #[error("The technician is already there: nothing to reassign.")]
     AlreadyThere,
-    #[error("Nobody has the job yet: assign a technician first.")]
     NobodyAssigned,
-    #[error("Arrival is already confirmed.")]
     AlreadyConfirmed,
-    #[error("No callback is waiting on this request.")]
     NoCallbackWaiting,
-    #[error("Choose a technician.")]
     NoTechnician,
-    #[error("Say why it is cancelled: the customer reads it.")]
     ReasonRequired,
-    #[error("Unknown action {0:?}: use assign, confirm_arrival, cancel or callback_made.")]
+    /// The reason for a cancellation.
+    BadReason(TextProblem),
     UnknownAction(String),
+}
+
+impl From<Refusal> for DispatchRefusal {
+    fn from(refusal: Refusal) -> DispatchRefusal {
+        DispatchRefusal::Job(refusal)
+    }
 }
 
 impl DispatchAction {
@@ -57,7 +64,7 @@ impl DispatchAction {
             "confirm_arrival" => DispatchAction::ConfirmArrival,
             "cancel" => DispatchAction::Cancel {
                 reason: clean(reason, MAX_NOTES, true)
-                    .map_err(|p| Refusal::BadText(p.message("The reason")))?
+                    .map_err(DispatchRefusal::BadReason)?
                     .ok_or(DispatchRefusal::ReasonRequired)?,
             },
             "callback_made" => DispatchAction::CallbackMade,
@@ -81,7 +88,7 @@ impl Progress {
             };
         }
         if !status.is_open() {
-            return Err(Refusal::Closed(if status == S::Done { "done" } else { "cancelled" }).into());
+            return Err(Refusal::Closed(status).into());
         }
         match action {
             DispatchAction::Assign { technician_id } => match &self.owner {
@@ -180,6 +187,9 @@ pub struct DispatchView {
     pub partner: Option<String>,
     pub alarm: bool,
     pub arrival_confirmed: bool,
+    /// The customer's language tag (`ru`): their texts, and the link dispatch texts them, are in it.
+    #[serde(default)]
+    pub language: String,
 }
 
 /// A member of staff as the setup page lists them.
@@ -213,8 +223,8 @@ pub struct Setup {
 
 /// A member's own delays for the text and the call after a push, as typed in whole minutes (blank: the server's
 /// `defaults`, in ms). The call comes after the text.
-pub fn alert_delays(sms: &str, call: &str, defaults: (i64, i64)) -> Result<(Option<i64>, Option<i64>), &'static str> {
-    let minutes = |typed: &str| -> Result<Option<i64>, &'static str> {
+pub fn alert_delays(sms: &str, call: &str, defaults: (i64, i64)) -> Result<(Option<i64>, Option<i64>), DelaysRefusal> {
+    let minutes = |typed: &str| -> Result<Option<i64>, DelaysRefusal> {
         match typed.trim() {
             "" => Ok(None),
             t => t
@@ -222,12 +232,12 @@ pub fn alert_delays(sms: &str, call: &str, defaults: (i64, i64)) -> Result<(Opti
                 .ok()
                 .filter(|m| (1..=120).contains(m))
                 .map(|m| Some(m * 60_000))
-                .ok_or("Give the delays in whole minutes, from 1 to 120, or leave them blank for the usual ones."),
+                .ok_or(DelaysRefusal::NotMinutes),
         }
     };
     let (sms, call) = (minutes(sms)?, minutes(call)?);
     if call.unwrap_or(defaults.1) <= sms.unwrap_or(defaults.0) {
-        return Err("The call comes after the text: give it the longer delay.");
+        return Err(DelaysRefusal::CallBeforeText);
     }
     Ok((sms, call))
 }
@@ -307,7 +317,7 @@ mod tests {
         let cancelled = [called, vec![entry(Cancelled, 3, Some((9, "Dee")), None)]].concat();
         assert_eq!(
             progress(&cancelled).decide_dispatch(&DispatchAction::ConfirmArrival),
-            Err(Refusal::Closed("cancelled").into())
+            Err(Refusal::Closed(RequestStatus::Cancelled).into())
         );
     }
 

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::{
-    Phone, Problem, Region,
-    text::{self, MAX_NOTES, MAX_PLACE, MAX_SHORT},
+    Phone, PhoneRefusal, Problem, Region,
+    text::{self, MAX_NOTES, MAX_PLACE, MAX_SHORT, TextProblem},
 };
 
-/// One problem with one field, in words for the person who typed it.
+/// One problem with one field, in words for the person who typed it: a `FieldRefusal` said in their language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
@@ -17,9 +17,32 @@ pub struct FieldError {
     pub message: String,
 }
 
-impl FieldError {
-    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.to_owned(), message: message.into() }
+/// Why one field was refused. The field's name says what it is (`name`, `vehicle.plate`); `texts` says the rest.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldRefusal {
+    pub field: &'static str,
+    pub reason: FieldReason,
+}
+
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldReason {
+    Text(TextProblem),
+    NoProblem,
+    UnknownProblem,
+    Phone(PhoneRefusal),
+    Coordinates(CoordinatesRefusal),
+    /// Neither a fix nor a description: nobody could find the car.
+    NoPlace,
+    /// A language we do not write texts in.
+    UnknownLanguage,
+}
+
+#[cfg(feature = "ssr")]
+impl FieldRefusal {
+    pub fn new(field: &'static str, reason: FieldReason) -> FieldRefusal {
+        FieldRefusal { field, reason }
     }
 }
 
@@ -114,6 +137,9 @@ pub struct HelpRequestDraft {
     /// A child or a pet is shut inside the vehicle: an emergency, whatever the problem.
     #[serde(default)]
     pub someone_inside: Option<bool>,
+    /// The customer's language for texts and calls: `en` or `ru`; the server's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A position we trust enough to send a truck to.
@@ -129,26 +155,37 @@ pub struct Coordinates {
 #[cfg(feature = "ssr")]
 pub const MAX_ACCURACY_M: f64 = 50_000.0;
 
+/// Why a position was refused.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CoordinatesRefusal {
+    NotNumbers,
+    Latitude(f64),
+    Longitude(f64),
+    NoFix,
+    Accuracy,
+}
+
 #[cfg(feature = "ssr")]
 impl Coordinates {
-    pub fn new(lat: f64, lon: f64, accuracy_m: Option<f64>) -> Result<Coordinates, String> {
+    pub fn new(lat: f64, lon: f64, accuracy_m: Option<f64>) -> Result<Coordinates, CoordinatesRefusal> {
         if !lat.is_finite() || !lon.is_finite() {
-            return Err("Coordinates must be two numbers, like 52.5200, 13.4050.".into());
+            return Err(CoordinatesRefusal::NotNumbers);
         }
         if !(-90.0..=90.0).contains(&lat) {
-            return Err(format!("Latitude {lat} is out of range: it must be between -90 and 90."));
+            return Err(CoordinatesRefusal::Latitude(lat));
         }
         if !(-180.0..=180.0).contains(&lon) {
-            return Err(format!("Longitude {lon} is out of range: it must be between -180 and 180."));
+            return Err(CoordinatesRefusal::Longitude(lon));
         }
         // A receiver with no fix reports 0,0: a spot in the Atlantic, never a breakdown.
         if lat == 0.0 && lon == 0.0 {
-            return Err("0, 0 is not a real position: the device had no fix.".into());
+            return Err(CoordinatesRefusal::NoFix);
         }
         if let Some(a) = accuracy_m
             && (!a.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&a))
         {
-            return Err(format!("Accuracy must be between 0 and {MAX_ACCURACY_M} metres."));
+            return Err(CoordinatesRefusal::Accuracy);
         }
         Ok(Coordinates { lat, lon, accuracy_m })
     }
@@ -168,62 +205,65 @@ pub struct NewHelpRequest {
     pub vehicle: Vehicle,
     pub notes: Option<String>,
     pub someone_inside: bool,
+    pub locale: Option<crate::Locale>,
 }
 
 #[cfg(feature = "ssr")]
 impl HelpRequestDraft {
     /// Every field is checked, so the customer sees all that is wrong at once, not one error a round trip.
-    pub fn validate(&self, region: Region) -> Result<NewHelpRequest, Vec<FieldError>> {
+    pub fn validate(&self, region: Region) -> Result<NewHelpRequest, Vec<FieldRefusal>> {
+        use FieldReason as R;
         let mut errors = Vec::new();
-        let mut text = |field: &str, what: &str, value: &Option<String>, max: usize, multiline: bool| {
+        let mut text = |field: &'static str, value: &Option<String>, max: usize, multiline: bool| {
             text::clean(value.as_deref(), max, multiline).unwrap_or_else(|e| {
-                errors.push(FieldError::new(field, e.message(what)));
+                errors.push(FieldRefusal::new(field, R::Text(e)));
                 None
             })
         };
-        let problem_detail = text("problem_detail", "What happened", &self.problem_detail, MAX_SHORT, false);
-        let name = text("name", "Your name", &self.name, MAX_SHORT, false);
-        let place = text("place", "The place description", &self.place, MAX_PLACE, true);
-        let access_notes = text("access_notes", "The access notes", &self.access_notes, MAX_PLACE, true);
-        let notes = text("notes", "The notes", &self.notes, MAX_NOTES, true);
+        let problem_detail = text("problem_detail", &self.problem_detail, MAX_SHORT, false);
+        let name = text("name", &self.name, MAX_SHORT, false);
+        let place = text("place", &self.place, MAX_PLACE, true);
+        let access_notes = text("access_notes", &self.access_notes, MAX_PLACE, true);
+        let notes = text("notes", &self.notes, MAX_NOTES, true);
         let v = self.vehicle.clone().unwrap_or_default();
         let vehicle = Vehicle {
-            make: text("vehicle.make", "The make", &v.make, MAX_SHORT, false),
-            model: text("vehicle.model", "The model", &v.model, MAX_SHORT, false),
-            colour: text("vehicle.colour", "The colour", &v.colour, MAX_SHORT, false),
-            plate: text("vehicle.plate", "The plate", &v.plate, 20, false),
+            make: text("vehicle.make", &v.make, MAX_SHORT, false),
+            model: text("vehicle.model", &v.model, MAX_SHORT, false),
+            colour: text("vehicle.colour", &v.colour, MAX_SHORT, false),
+            plate: text("vehicle.plate", &v.plate, 20, false),
         };
 
         let problem = match self.problem.as_deref().map(str::trim) {
             None | Some("") => {
-                errors.push(FieldError::new("problem", "Tell us what happened: choose one of the options."));
+                errors.push(FieldRefusal::new("problem", R::NoProblem));
                 None
             }
             Some(p) => Problem::parse(p).or_else(|| {
-                errors.push(FieldError::new(
-                    "problem",
-                    "Unknown problem: use one of flat_tire, battery, lockout, fuel, tow, other.",
-                ));
+                errors.push(FieldRefusal::new("problem", R::UnknownProblem));
                 None
             }),
         };
 
         let phone = Phone::parse(self.phone.as_deref().unwrap_or(""), region)
-            .map_err(|m| errors.push(FieldError::new("phone", m)))
+            .map_err(|m| errors.push(FieldRefusal::new("phone", R::Phone(m))))
             .ok();
 
         let coordinates = match &self.location {
             None => None,
             Some(l) => Coordinates::new(l.lat, l.lon, l.accuracy_m)
-                .map_err(|m| errors.push(FieldError::new("location", m)))
+                .map_err(|m| errors.push(FieldRefusal::new("location", R::Coordinates(m))))
+                .ok(),
+        };
+        let locale = match self.language.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(tag) => tag
+                .parse::<crate::Locale>()
+                .map_err(|_| errors.push(FieldRefusal::new("language", R::UnknownLanguage)))
                 .ok(),
         };
         let location_refused = errors.iter().any(|e| e.field == "location");
         if coordinates.is_none() && place.is_none() && !location_refused {
-            errors.push(FieldError::new(
-                "place",
-                "We could not get your location. Describe where you are: road, exit or landmark, direction.",
-            ));
+            errors.push(FieldRefusal::new("place", R::NoPlace));
         }
 
         match (problem, phone) {
@@ -238,6 +278,7 @@ impl HelpRequestDraft {
                 vehicle,
                 notes,
                 someone_inside: self.someone_inside.unwrap_or(false),
+                locale,
             }),
             _ => Err(errors),
         }
@@ -262,8 +303,8 @@ mod tests {
         }
     }
 
-    fn fields(r: Result<NewHelpRequest, Vec<FieldError>>) -> Vec<String> {
-        r.err().unwrap_or_default().into_iter().map(|e| e.field).collect()
+    fn fields(r: Result<NewHelpRequest, Vec<FieldRefusal>>) -> Vec<String> {
+        r.err().unwrap_or_default().into_iter().map(|e| e.field.to_owned()).collect()
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Event, Problem, Progress, RequestStatus, StatusView,
-    text::{MAX_NOTES, clean},
+    text::{MAX_NOTES, TextProblem, clean},
 };
 
 /// One line on a technician's board.
@@ -139,37 +139,25 @@ pub enum JobAction {
 /// The longest ETA we accept: beyond ten hours it is not "on the way".
 pub const MAX_ETA_MINUTES: u32 = 600;
 
-/// Why an action is refused, in words for the technician.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why an action is refused; `texts` says it to the technician in their language.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    #[error("{0} has already taken this job.")]
     TakenBy(String),
-    #[error("This job is not yours: {0} has it.")]
     NotYours(String),
-    #[error("Accept the job first.")]
     NotAccepted,
-    #[error("This request is {0}: nothing more to do.")]
-    Closed(&'static str),
-    #[error("You have already accepted this job.")]
+    /// Done or cancelled.
+    Closed(RequestStatus),
     AlreadyYours,
-    #[error("Set off first: press \"On my way\".")]
     NotOnTheWay,
-    #[error("Mark \"Arrived\" before \"Done\".")]
     NotArrived,
-    #[error("You are already there: no ETA needed.")]
     AlreadyArrived,
     /// One trip at a time: "on my way" pressed while still on another job tells the customer a lie.
-    #[error("You are still on {0}: press Done there (or Can't take) before setting off again.")]
     OnAnotherJob(String),
-    #[error("Give the ETA in whole minutes, from 1 to {MAX_ETA_MINUTES}.")]
     BadEta,
-    #[error("Write what was done (a few words), so dispatch and the customer know.")]
     NoteRequired,
-    #[error("Say why you can not take it, so dispatch knows.")]
     ReasonRequired,
-    #[error("{0}")]
-    BadText(String),
-    #[error("Unknown step {0:?}: use accept, on_my_way, arrived, done or cant_take.")]
+    /// The note (what was done, or why not).
+    BadText(TextProblem),
     UnknownAction(String),
 }
 
@@ -178,7 +166,7 @@ impl JobAction {
     /// `done` (+ `note`), `cant_take` (+ `note` as the reason).
     pub fn parse(name: &str, eta_minutes: Option<&str>, note: Option<&str>) -> Result<JobAction, Refusal> {
         let text = |missing: Refusal| -> Result<String, Refusal> {
-            clean(note, MAX_NOTES, true).map_err(|p| Refusal::BadText(p.message("The note")))?.ok_or(missing)
+            clean(note, MAX_NOTES, true).map_err(Refusal::BadText)?.ok_or(missing)
         };
         Ok(match name {
             "accept" => JobAction::Accept,
@@ -204,7 +192,7 @@ impl Progress {
         use RequestStatus as S;
         let status = self.status();
         if !status.is_open() {
-            return Err(Refusal::Closed(if status == S::Done { "done" } else { "cancelled" }));
+            return Err(Refusal::Closed(status));
         }
         if let JobAction::Accept = action {
             return match &self.owner {
@@ -278,9 +266,9 @@ mod tests {
         assert_eq!(there.decide(ANA.0, JobAction::OnMyWay { eta_minutes: 5 }, None), Err(Refusal::AlreadyArrived));
         assert_eq!(there.decide(ANA.0, done, None), Ok(Event::Done { note: "new battery".into() }));
         let closed = progress(&[(Received, None), (Accepted, Some(ANA)), (Arrived, Some(ANA)), (Done, Some(ANA))]);
-        assert_eq!(closed.decide(ANA.0, JobAction::Arrived, None), Err(Refusal::Closed("done")));
+        assert_eq!(closed.decide(ANA.0, JobAction::Arrived, None), Err(Refusal::Closed(RequestStatus::Done)));
         let cancelled = progress(&[(Received, None), (Cancelled, None)]);
-        assert_eq!(cancelled.decide(ANA.0, JobAction::Accept, None), Err(Refusal::Closed("cancelled")));
+        assert_eq!(cancelled.decide(ANA.0, JobAction::Accept, None), Err(Refusal::Closed(RequestStatus::Cancelled)));
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Texts and calls: who is paged when push may not wake them, what the customer is told by SMS after closing
-//! the page, the words of each message, and how a reply is read. Decided here, sent by the outbox.
+//! the page, how long a text may be, and how a reply is read. Decided here, worded by `texts`, sent by the outbox.
 
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::RequestNumber;
-use super::{Event, Problem, Progress, RequestStatus, StatusView, first_name};
+use super::{Event, Progress, RequestStatus};
 
 /// How a member of staff was reached, or answered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -223,130 +223,14 @@ impl Outgoing {
     }
 }
 
-/// What the server fills in a message: where links point, and the number behind "call us".
-#[derive(Clone, Debug)]
-pub struct Wording<'a> {
-    pub public_url: &'a str,
-    pub call_us: &'a str,
-}
-
 /// The code a technician replies with to take a job: the request number without `RC-`.
 pub fn reply_code(number: &str) -> &str {
     number.strip_prefix("RC-").unwrap_or(number)
 }
 
-impl Wording<'_> {
-    /// The text paging a member of staff about a request nobody owns.
-    pub fn page_text(&self, v: &StatusView, job_path: &str) -> String {
-        let urgent = if v.someone_inside { "EMERGENCY, child or pet inside. " } else { "" };
-        let code = reply_code(&v.number);
-        // Two segments, unless the place would be cut shorter than a few words to fit: a Cyrillic place makes
-        // the whole text UCS-2, and then three it is.
-        fitted(&place(v), 2, 24, |place| {
-            format!(
-                "roadcall: {urgent}{} {} waiting, {place}. Reply {code} to take it, NO {code} to pass. {}{job_path}",
-                v.problem.label(),
-                v.number,
-                self.public_url,
-            )
-        })
-    }
-
-    /// The text paging a dispatcher or admin at the ladder's top rung: theirs is to find someone, not to drive.
-    pub fn alarm_text(&self, v: &StatusView, request_path: &str) -> String {
-        let urgent = if v.someone_inside { "EMERGENCY, child or pet inside. " } else { "" };
-        fitted(&place(v), 2, 24, |place| {
-            format!(
-                "roadcall ALARM: {urgent}{} {} has nobody on it, {place}. Assign someone or call the customer: {}{request_path}",
-                v.problem.label(),
-                v.number,
-                self.public_url,
-            )
-        })
-    }
-
-    /// What an alarm call to dispatch says.
-    pub fn alarm_speech(&self, v: &StatusView) -> String {
-        let urgent = if v.someone_inside { " Emergency: a child or a pet is inside." } else { "" };
-        format!(
-            "Roadcall alarm. A request has nobody on it: {}, {}.{urgent} Open the dispatch board, assign someone or \
-             call the customer.",
-            spoken(v.problem),
-            short(&place(v), 80),
-        )
-    }
-
-    /// What a call says before it asks for a key.
-    pub fn page_speech(&self, v: &StatusView) -> String {
-        let urgent = if v.someone_inside { " Emergency: a child or a pet is inside." } else { "" };
-        let spelled: Vec<String> = reply_code(&v.number).chars().map(String::from).collect();
-        format!(
-            "Roadcall. A request is waiting for a technician: {}, {}.{urgent} Request {}. Press 1 to take it. \
-             Press 2 to pass.",
-            spoken(v.problem),
-            short(&place(v), 80),
-            spelled.join(" "),
-        )
-    }
-
-    /// The text to the customer for `purpose` at `now` (unix ms), or `None` when there is nothing to say (no
-    /// technician named).
-    pub fn customer_text(&self, purpose: Purpose, v: &StatusView, status_path: &str, now: i64) -> Option<String> {
-        let link = format!("{}{status_path}", self.public_url);
-        let number = &v.number;
-        Some(match purpose {
-            Purpose::Page => return None,
-            Purpose::Received => format!("roadcall: we have your request {number}. Follow it here: {link}"),
-            Purpose::OnTheWay => {
-                let who = v.technician.as_deref().map(first_name)?;
-                // To the nearest minute: sent a moment after "25 min" was pressed, it still says 25.
-                let minutes = v.eta_at.map(|eta| (eta - now + 30_000).div_euclid(60_000)).unwrap_or(0);
-                let when = if minutes > 0 { format!(", arriving in about {minutes} min") } else { String::new() };
-                let text = format!("roadcall {number}: {who} is on the way{when}. {link}");
-                // A name outside GSM-7 (Cyrillic, say) makes it UCS-2: then the link page says when.
-                if segments(&text) <= 2 { text } else { format!("roadcall {number}: {who} is on the way. {link}") }
-            }
-            Purpose::Late => {
-                format!(
-                    "roadcall {number}: your technician is running late. We are on it and will keep you posted. {link}"
-                )
-            }
-            Purpose::Cancelled => {
-                let reason = v.timeline.iter().rev().find_map(|e| match &e.event {
-                    Event::Cancelled { reason: Some(r) } => Some(r),
-                    _ => None,
-                })?;
-                fitted(reason, 2, 3, |reason| {
-                    format!("roadcall {number} was cancelled: {reason}. Still need help? Call {}", self.call_us)
-                })
-            }
-            Purpose::FollowUp => format!("roadcall {number}: done. How did it go? Tell us in one tap: {link}"),
-        })
-    }
-}
-
-fn place(v: &StatusView) -> String {
-    match (&v.place, v.accuracy_m) {
-        (Some(place), _) => place.clone(),
-        (None, Some(_)) => "GPS location in the app".to_owned(),
-        (None, None) => "location in the app".to_owned(),
-    }
-}
-
-fn spoken(problem: Problem) -> &'static str {
-    match problem {
-        Problem::FlatTire => "a flat tire",
-        Problem::Battery => "a battery, the car won't start",
-        Problem::Lockout => "locked out",
-        Problem::Fuel => "out of fuel",
-        Problem::Tow => "needs a tow",
-        Problem::Other => "something else",
-    }
-}
-
 /// At most `max` characters, with "..." when cut (three dots: an ellipsis character would make the whole text
 /// UCS-2, more than twice as long in segments).
-fn short(text: &str, max: usize) -> String {
+pub fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
@@ -358,7 +242,7 @@ fn short(text: &str, max: usize) -> String {
 
 /// The text `make` writes around `part`, with `part` shortened until the text fits `most` segments, but not
 /// below `least` characters.
-fn fitted(part: &str, most: usize, least: usize, make: impl Fn(&str) -> String) -> String {
+pub fn fitted(part: &str, most: usize, least: usize, make: impl Fn(&str) -> String) -> String {
     let mut max = part.chars().count();
     loop {
         let text = make(&short(part, max));
@@ -409,12 +293,11 @@ pub fn read_reply(body: &str) -> Option<Reply> {
         .filter(|w| !w.is_empty())
         .map(str::to_uppercase)
         .collect();
-    let pass = words.iter().any(|w| matches!(w.as_str(), "NO" | "PASS" | "2"));
-    let rest: Vec<&str> = words
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !matches!(*w, "NO" | "PASS" | "YES" | "OK" | "TAKE" | "1" | "2"))
-        .collect();
+    // In the words of both languages we text in: a technician may answer "нет 7K3Q".
+    const PASS: [&str; 5] = ["NO", "PASS", "2", "НЕТ", "ОТКАЗ"];
+    const TAKE: [&str; 6] = ["YES", "OK", "TAKE", "1", "ДА", "БЕРУ"];
+    let pass = words.iter().any(|w| PASS.contains(&w.as_str()));
+    let rest: Vec<&str> = words.iter().map(String::as_str).filter(|w| !PASS.contains(w) && !TAKE.contains(w)).collect();
     let code = rest.join(" ");
     // The code as the text gave it first: a code that itself begins with RC ("RC7K") is not a number's prefix.
     let number = RequestNumber::parse(&format!("RC-{code}")).or_else(|| RequestNumber::parse(&code))?;
@@ -424,8 +307,8 @@ pub fn read_reply(body: &str) -> Option<Reply> {
 /// A customer's reply that stops or starts our texts, as carriers and Twilio read them: one word.
 pub fn opt_out_word(body: &str) -> Option<bool> {
     match body.trim().to_uppercase().as_str() {
-        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPTOUT" => Some(true),
-        "START" | "YES" | "UNSTOP" => Some(false),
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPTOUT" | "СТОП" => Some(true),
+        "START" | "YES" | "UNSTOP" | "СТАРТ" => Some(false),
         _ => None,
     }
 }
@@ -433,13 +316,7 @@ pub fn opt_out_word(body: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{
-        EventKind,
-        status::tests::{entry, view},
-    };
-
-    const WORDS: Wording<'static> =
-        Wording { public_url: "https://help.example-roadside-company.com", call_us: "+1 202 555 0100" };
+    use crate::domain::EventKind;
 
     #[test]
     fn segments_count_as_carriers_do() {
@@ -457,57 +334,6 @@ mod tests {
         assert_eq!(segments(&"🚗".repeat(36)), 2, "a character beyond the BMP is two UTF-16 units");
     }
 
-    #[test]
-    fn every_text_fits_two_segments_even_with_long_places_and_reasons() {
-        let ana = Some((7, "Anastasia Lima-Vasconcelos"));
-        let mut v = view(
-            "RC-7K3QA",
-            vec![
-                entry(EventKind::Received, 0, None, None),
-                entry(EventKind::Accepted, 1_000, ana, None),
-                entry(EventKind::OnTheWay, 2_000, ana, Some(45)),
-            ],
-        );
-        v.place = Some("Interstate 95 northbound between exits 4 and 5, by the blue sign, past the bridge. ".repeat(2));
-        v.someone_inside = true;
-        let status = "/r/ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let page = WORDS.page_text(&v, "/tech/jobs/RC-7K3QA");
-        assert_eq!(segments(&page), 2, "{page}");
-        assert!(page.contains("Reply 7K3QA to take it"), "{page}");
-        assert!(page.contains("Interstate 95 northbound between exits 4 and 5") && page.contains("..."), "{page}");
-        let on_way = WORDS.customer_text(Purpose::OnTheWay, &v, status, 2_000).unwrap_or_default();
-        assert_eq!(
-            on_way,
-            "roadcall RC-7K3QA: Anastasia is on the way, arriving in about 45 min. \
-             https://help.example-roadside-company.com/r/ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-        );
-        v.place = Some("Трасса М-4 «Дон», 712-й километр, у синего указателя на Воронеж, за мостом".into());
-        let page = WORDS.page_text(&v, "/tech/jobs/RC-7K3QA");
-        assert!(segments(&page) <= 3, "a Cyrillic place is counted as UCS-2 and shortened to fit: {page}");
-        assert!(page.contains("Трасса М-4") && page.contains("..."), "{page}");
-        let russian = Some((8, "Анастасия Петрова"));
-        v.timeline
-            .extend([entry(EventKind::Released, 2_500, ana, None), entry(EventKind::Accepted, 2_600, russian, None)]);
-        v.timeline.push(entry(EventKind::OnTheWay, 2_700, russian, Some(45)));
-        v.derive();
-        let on_way = WORDS.customer_text(Purpose::OnTheWay, &v, status, 2_700).unwrap_or_default();
-        assert!(on_way.starts_with("roadcall RC-7K3QA: Анастасия is on the way."), "{on_way}");
-        assert!(segments(&on_way) <= 2, "{on_way}");
-        v.timeline.push(crate::domain::event::tests::recorded(
-            Event::Cancelled {
-                reason: Some("Клиент уехал сам, помощь больше не нужна, спасибо".repeat(3))
-            },
-            3_000,
-            Some((9, "Dee Okafor")),
-        ));
-        for purpose in Purpose::ALL {
-            if let Some(text) = WORDS.customer_text(purpose, &v, status, 3_000) {
-                assert!(segments(&text) <= 2, "{purpose:?}: {text}");
-                assert!(!text.contains("Lima"), "first names only: {text}");
-            }
-        }
-    }
-
     #[cfg(feature = "ssr")]
     #[test]
     fn replies_name_the_job_and_say_take_or_pass() {
@@ -522,6 +348,9 @@ mod tests {
         assert_eq!(read_reply("rc7k"), Some(Reply::Take(n("RC-RC7K"))), "a code that begins with RC");
         assert_eq!(read_reply("RC-RC7K"), Some(Reply::Take(n("RC-RC7K"))));
         assert_eq!(read_reply("2 7K3Q"), Some(Reply::Pass(n("7K3Q"))));
+        assert_eq!(read_reply("нет 7K3Q"), Some(Reply::Pass(n("7K3Q"))));
+        assert_eq!(read_reply("Да, 7k3q"), Some(Reply::Take(n("7K3Q"))));
+        assert_eq!(opt_out_word("Стоп"), Some(true));
         assert_eq!(read_reply("hello"), None);
         assert_eq!(read_reply(""), None);
         assert_eq!(opt_out_word(" stop "), Some(true));

@@ -13,24 +13,32 @@ impl Region {
     }
 }
 
+/// Why a phone number was refused; said in the reader's language by `texts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoneRefusal {
+    Missing,
+    TooLong,
+    NotANumber,
+    Invalid,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Phone {
     e164: String,
 }
 
 impl Phone {
-    pub fn parse(input: &str, region: Region) -> Result<Phone, &'static str> {
+    pub fn parse(input: &str, region: Region) -> Result<Phone, PhoneRefusal> {
         let input = input.trim();
         if input.is_empty() {
-            return Err("We need your phone number to call you back.");
+            return Err(PhoneRefusal::Missing);
         }
         if input.chars().count() > 40 {
-            return Err("That phone number is too long.");
+            return Err(PhoneRefusal::TooLong);
         }
-        let number = phonenumber::parse(Some(region.0), input)
-            .map_err(|_| "That does not look like a phone number. Include the country code if you are abroad.")?;
+        let number = phonenumber::parse(Some(region.0), input).map_err(|_| PhoneRefusal::NotANumber)?;
         if !phonenumber::is_valid(&number) {
-            return Err("That phone number is not valid. Check the digits and the country code.");
+            return Err(PhoneRefusal::Invalid);
         }
         Ok(Phone { e164: number.format().mode(Mode::E164).to_string() })
     }

@@ -194,13 +194,12 @@ pub struct ReportRange {
     pub to_ms: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a report's days were refused; `texts` says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RangeRefusal {
-    #[error("Write dates as 2026-11-24.")]
     BadDate,
-    #[error("The first day is after the last.")]
     Backwards,
-    #[error("Choose at most {MAX_REPORT_DAYS} days.")]
+    /// More than `MAX_REPORT_DAYS`.
     TooLong,
 }
 
@@ -288,7 +287,8 @@ mod tests {
             facts(&view("RC-EEEE", vec![entry(Received, NOV_24 + DAY, None, None)]), NOV_24 + DAY, "api"),
         ];
         let utc = Zone::default();
-        let range = ReportRange::parse(Some("2026-11-24"), Some("2026-11-25"), 0, &utc)?;
+        let range =
+            ReportRange::parse(Some("2026-11-24"), Some("2026-11-25"), 0, &utc).map_err(|e| format!("{e:?}"))?;
         let report = Report::new(&range, facts.clone(), &utc);
         let day1 = &report.by_day[0];
         assert_eq!(day1.key, "2026-11-24");
@@ -323,16 +323,17 @@ mod tests {
     #[test]
     fn ranges_are_whole_local_days_with_clear_refusals() -> Result<(), Box<dyn std::error::Error>> {
         let utc = Zone::default();
-        let r = ReportRange::parse(None, None, NOV_24 + 5 * 60 * MIN, &utc)?;
+        let r = ReportRange::parse(None, None, NOV_24 + 5 * 60 * MIN, &utc).map_err(|e| format!("{e:?}"))?;
         assert_eq!((r.from.as_str(), r.to.as_str()), ("2026-11-18", "2026-11-24"));
         assert_eq!(r.to_ms - r.from_ms, 7 * DAY);
         // 22:00 UTC is already the 25th in Moscow, whose days start at 21:00 UTC.
         let moscow = zone::tests::moscow();
-        let r = ReportRange::parse(None, None, NOV_24 + 22 * 60 * MIN, &moscow)?;
+        let r = ReportRange::parse(None, None, NOV_24 + 22 * 60 * MIN, &moscow).map_err(|e| format!("{e:?}"))?;
         assert_eq!((r.from.as_str(), r.to.as_str()), ("2026-11-19", "2026-11-25"));
         assert_eq!((r.from_ms, r.to_ms), (NOV_24 - 5 * DAY - 3 * 60 * MIN, NOV_24 + 2 * DAY - 3 * 60 * MIN));
         // A day the clocks go back lasts 25 hours.
-        let r = ReportRange::parse(Some("2026-11-01"), Some("2026-11-01"), 0, &zone::tests::new_york())?;
+        let r = ReportRange::parse(Some("2026-11-01"), Some("2026-11-01"), 0, &zone::tests::new_york())
+            .map_err(|e| format!("{e:?}"))?;
         assert_eq!(r.to_ms - r.from_ms, 25 * 60 * MIN);
         assert_eq!(ReportRange::parse(Some("24.11.2026"), None, 0, &utc), Err(RangeRefusal::BadDate));
         assert_eq!(ReportRange::parse(Some("2026-11-25"), Some("2026-11-24"), 0, &utc), Err(RangeRefusal::Backwards));

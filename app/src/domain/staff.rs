@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::text::{MAX_SHORT, clean};
+use super::text::{MAX_SHORT, TextProblem, clean};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,28 +75,38 @@ pub struct NewStaff {
 /// Shorter passwords are refused: staff accounts see customers' phone numbers and locations.
 pub const MIN_PASSWORD: usize = 10;
 
+/// Why a new member was refused; `texts` says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffRefusal {
+    BadLogin,
+    NoName,
+    Name(TextProblem),
+    /// Shorter than `MIN_PASSWORD`.
+    ShortPassword,
+    #[cfg(feature = "ssr")]
+    Phone(super::PhoneRefusal),
+}
+
 impl NewStaff {
-    pub fn new(login: &str, name: &str, role: Role, password: &str) -> Result<NewStaff, String> {
+    pub fn new(login: &str, name: &str, role: Role, password: &str) -> Result<NewStaff, StaffRefusal> {
         let login = login.trim().to_lowercase();
         if login.is_empty()
             || login.len() > 40
             || !login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
         {
-            return Err("A login is 1 to 40 letters, digits, dots, dashes, underscores or @.".into());
+            return Err(StaffRefusal::BadLogin);
         }
-        let name = clean(Some(name), MAX_SHORT, false)
-            .map_err(|p| p.message("The name"))?
-            .ok_or_else(|| "A name is needed: customers see the first name of who is coming.".to_owned())?;
+        let name = clean(Some(name), MAX_SHORT, false).map_err(StaffRefusal::Name)?.ok_or(StaffRefusal::NoName)?;
         if password.chars().count() < MIN_PASSWORD {
-            return Err(format!("A password needs at least {MIN_PASSWORD} characters."));
+            return Err(StaffRefusal::ShortPassword);
         }
         Ok(NewStaff { login, name, role, password: password.to_owned(), phone: None, locale: None })
     }
 
     /// With a mobile number for texts and calls, typed with its country code (or read as `region`'s).
     #[cfg(feature = "ssr")]
-    pub fn with_phone(self, phone: &str, region: super::Region) -> Result<NewStaff, String> {
-        let phone = super::Phone::parse(phone, region).map_err(|e| format!("The phone number: {e}"))?;
+    pub fn with_phone(self, phone: &str, region: super::Region) -> Result<NewStaff, StaffRefusal> {
+        let phone = super::Phone::parse(phone, region).map_err(StaffRefusal::Phone)?;
         Ok(NewStaff { phone: Some(phone.e164().to_owned()), ..self })
     }
 }

@@ -121,17 +121,13 @@ impl Progress {
     }
 }
 
-/// Why the customer's answer to "Are you satisfied?" is refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why the customer's answer to "Are you satisfied?" is refused; `texts` says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FollowUpRefusal {
-    #[error("Choose how satisfied you are, from 1 (not at all) to 5 (very).")]
     BadRating,
-    #[error("We ask how it went once the job is done.")]
     NotDone,
-    #[error("Thank you: we already have your answer.")]
     AlreadyAnswered,
-    #[error("{0}")]
-    BadComment(String),
+    BadComment(super::text::TextProblem),
 }
 
 impl Progress {
@@ -141,8 +137,7 @@ impl Progress {
             .and_then(|r| r.trim().parse::<u8>().ok())
             .filter(|r| (1..=5).contains(r))
             .ok_or(FollowUpRefusal::BadRating)?;
-        let comment = super::text::clean(comment, super::MAX_NOTES, true)
-            .map_err(|p| FollowUpRefusal::BadComment(p.message("The comment")))?;
+        let comment = super::text::clean(comment, super::MAX_NOTES, true).map_err(FollowUpRefusal::BadComment)?;
         if self.status() != RequestStatus::Done {
             return Err(FollowUpRefusal::NotDone);
         }

@@ -6,19 +6,11 @@ pub const MAX_SHORT: usize = 60;
 pub const MAX_PLACE: usize = 300;
 pub const MAX_NOTES: usize = 1000;
 
-#[derive(Debug, PartialEq, Eq)]
+/// Why a text was refused; `texts` says it, naming the field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextProblem {
     TooLong { max: usize },
     ControlCharacter,
-}
-
-impl TextProblem {
-    pub fn message(&self, what: &str) -> String {
-        match self {
-            TextProblem::TooLong { max } => format!("{what} is too long: keep it under {max} characters."),
-            TextProblem::ControlCharacter => format!("{what} contains characters that are not text."),
-        }
-    }
 }
 
 /// Trimmed text, or None when empty. `multiline` allows line breaks (notes), nothing else below U+0020.

@@ -10,14 +10,14 @@ use reqwest::{
     dns::{Addrs, Name, Resolve, Resolving},
 };
 
-/// Why an endpoint is refused, in words the member who subscribed can act on.
+/// Why an endpoint is refused; `texts` says it in words the member who subscribed can act on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
-    #[error("The endpoint must be the https:// URL the browser's push service gave.")]
+    #[error("not https")]
     NotHttps,
-    #[error("The endpoint must lead to a push service on the internet, not to a local, private or reserved address.")]
+    #[error("not a public address")]
     NotPublic,
-    #[error("The push service's address could not be found. Check the connection and try again.")]
+    #[error("the push service's address was not found")]
     NotFound,
 }
 

@@ -54,24 +54,25 @@ impl Alerts {
 /// Why a device's subscription was not saved. Each says what to do, to the member on that device.
 #[derive(Debug, thiserror::Error)]
 pub enum SubscribeError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error("unreadable subscription: {0:?}")]
+    Invalid(Unreadable),
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
     // Gone subscriptions are deleted at the next push, so a device whose alerts are turned off frees its place.
-    #[error(
-        "Alerts are already on for {0} of your devices, the most allowed. On a device you no longer use, turn \
-         notifications for roadcall off, then press “Send me a test alert” here so it is forgotten, and turn \
-         alerts on again."
-    )]
+    #[error("already on {0} devices")]
     TooManyDevices(u32),
-    #[error(
-        "This device already alerts another member of staff, so it was left with them. They can turn \
-         notifications for roadcall off on it; then turn alerts on again."
-    )]
+    #[error("another member's device")]
     OtherMembers,
-    #[error("The subscription was not saved; try again.")]
+    #[error("not saved: {0}")]
     Store(#[from] StoreError),
+}
+
+/// What in a subscription could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unreadable {
+    DeviceId,
+    /// The browser's keys, with the push crate's own words for what is wrong.
+    Keys(String),
 }
 
 /// What a phone's browser hands over after subscribing.
@@ -134,10 +135,11 @@ impl Services {
         let id_ok = (8..=64).contains(&sub.device_id.len())
             && sub.device_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !id_ok {
-            return Err(SubscribeError::Invalid("device_id must be 8 to 64 letters, digits, - or _.".into()));
+            return Err(SubscribeError::Invalid(Unreadable::DeviceId));
         }
         let endpoint = self.alerts.pusher.endpoint(&sub.endpoint)?;
-        DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth).map_err(|e| SubscribeError::Invalid(format!("{e}.")))?;
+        DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth)
+            .map_err(|e| SubscribeError::Invalid(Unreadable::Keys(e.to_string())))?;
         // Every address the name has now; the push client checks again at each send, as DNS may change.
         endpoint.resolve_public().await?;
         let device = NewDevice {

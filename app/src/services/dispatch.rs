@@ -4,39 +4,60 @@
 use super::{Services, SubmitError, alerts::Why, jobs::card};
 use crate::{
     domain::{
-        Actor, BOARD_PAGE, ChecklistRefusal, ChecklistTemplate, DispatchAction, DispatchBoard, DispatchRefusal,
-        DispatchView, Event, Found, HelpRequestDraft, JobCard, JobView, Phone, RangeRefusal, Report, ReportRange,
-        RequestFacts, RequestNumber, RequestStatus, Setup, StaffLine, StaffMember, UnreadableRequest, alert_delays,
-        dispatch_order, parse_date,
+        Actor, BOARD_PAGE, ChecklistRefusal, ChecklistTemplate, DelaysRefusal, DispatchAction, DispatchBoard,
+        DispatchRefusal, DispatchView, Event, Found, HelpRequestDraft, JobCard, JobView, Phone, PhoneRefusal,
+        RangeRefusal, Report, ReportRange, RequestFacts, RequestNumber, RequestStatus, Setup, StaffLine, StaffMember,
+        UnreadableRequest, alert_delays, dispatch_order, parse_date,
     },
     live::Changed,
     store::{Audience, RequestSearch, StoreError},
 };
 
+/// What dispatch was refused; `texts` says it in the dispatcher's language, the messages here are for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
-    #[error("Only dispatchers and admins can do this.")]
+    #[error("not a dispatcher")]
     NotDispatcher,
-    #[error("No request has the number {0}.")]
+    #[error("no request {0}")]
     NotFound(String),
-    #[error("{0}")]
-    Refused(#[from] DispatchRefusal),
-    #[error("That technician is not on the roster (disabled, or not a technician).")]
+    #[error("refused: {0:?}")]
+    Refused(DispatchRefusal),
+    #[error("not a technician on the roster")]
     UnknownTechnician,
-    #[error("Search by request number (RC-7K3Q), phone number or date (2026-11-24).")]
+    #[error("unreadable search")]
     BadSearch,
-    #[error("{0}")]
-    Range(#[from] RangeRefusal),
-    #[error("{0}")]
-    Checklist(#[from] ChecklistRefusal),
-    #[error("The mobile number: {0}")]
-    BadPhone(&'static str),
-    #[error("{0}")]
-    BadDelays(&'static str),
-    #[error("No member of staff has the login {0}.")]
+    #[error("refused days: {0:?}")]
+    Range(RangeRefusal),
+    #[error("refused checklist: {0:?}")]
+    Checklist(ChecklistRefusal),
+    #[error("refused mobile number: {0:?}")]
+    BadPhone(PhoneRefusal),
+    #[error("refused delays: {0:?}")]
+    BadDelays(DelaysRefusal),
+    #[error("no member {0}")]
     UnknownLogin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+// The domain's refusals are reasons, not errors with words of their own: converted by hand, as thiserror's
+// `#[from]` would want them to be `std::error::Error`.
+impl From<DispatchRefusal> for DispatchError {
+    fn from(refusal: DispatchRefusal) -> DispatchError {
+        DispatchError::Refused(refusal)
+    }
+}
+
+impl From<RangeRefusal> for DispatchError {
+    fn from(refusal: RangeRefusal) -> DispatchError {
+        DispatchError::Range(refusal)
+    }
+}
+
+impl From<ChecklistRefusal> for DispatchError {
+    fn from(refusal: ChecklistRefusal) -> DispatchError {
+        DispatchError::Checklist(refusal)
+    }
 }
 
 /// The most closed requests one search shows.
@@ -99,6 +120,7 @@ impl Services {
             roster: self.store.roster().await?,
             source: loaded.source,
             partner: loaded.partner,
+            language: leptos_i18n::Locale::as_str(self.locale_of(loaded.locale.as_deref())).to_owned(),
             alarm: loaded.view.alarm(progress),
             arrival_confirmed: progress.arrival_confirmed,
             job: JobView {

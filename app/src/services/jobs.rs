@@ -8,21 +8,28 @@ use crate::{
     store::{Loaded, StoreError},
 };
 
+/// What a technician was refused; `texts` says it in their language, the messages here are for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
-    #[error("No request has the number {0}.")]
+    #[error("no request {0}")]
     NotFound(String),
     /// Technicians see open requests and their own jobs, nothing else.
-    #[error("This job is {0}'s. You see open requests and your own jobs.")]
+    #[error("{0}'s job")]
     Hidden(String),
-    #[error("Only technicians work jobs.")]
+    #[error("not a technician")]
     NotTechnician,
-    #[error("{0}")]
-    Refused(#[from] Refusal),
-    #[error("That checklist item is not on this job's list.")]
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
+    #[error("no such checklist item")]
     UnknownItem,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<Refusal> for JobError {
+    fn from(refusal: Refusal) -> JobError {
+        JobError::Refused(refusal)
+    }
 }
 
 /// May `who` see this request? Open requests nobody has yet, and their own jobs (open or closed).
@@ -36,7 +43,7 @@ fn visible_to(who: &StaffMember, loaded: &Loaded) -> Result<(), JobError> {
         _ if progress.status() == RequestStatus::Received => Ok(()),
         Some((id, _)) if *id == who.id => Ok(()),
         Some((_, name)) => Err(JobError::Hidden(name.clone())),
-        None => Err(Refusal::Closed("cancelled").into()),
+        None => Err(Refusal::Closed(RequestStatus::Cancelled).into()),
     }
 }
 

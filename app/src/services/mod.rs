@@ -13,14 +13,14 @@ mod staff;
 use std::sync::Arc;
 
 use crate::{
-    domain::{Actor, Event, FieldError, FollowUpRefusal, HelpRequestDraft, Ladder, Region, StatusToken, StatusView},
+    domain::{Actor, Event, FieldRefusal, FollowUpRefusal, HelpRequestDraft, Ladder, Region, StatusToken, StatusView},
     live::{Changed, LiveFeed},
     store::{Creation, Idempotency, Loaded, NewRecord, Store, StoreError},
 };
 
 pub use crate::domain::StaffMember;
 pub use alerts::{
-    AlertReport, AlertSettings, Alerts, AlertsError, DeviceSubscription, SubscribeError, SubscriptionKeys,
+    AlertReport, AlertSettings, Alerts, AlertsError, DeviceSubscription, SubscribeError, SubscriptionKeys, Unreadable,
 };
 pub use dispatch::{DispatchError, PhoneInError, require_dispatch};
 pub use jobs::JobError;
@@ -118,8 +118,8 @@ pub struct Submitted {
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error("the request is not valid")]
-    Invalid(Vec<FieldError>),
-    #[error("This Idempotency-Key was already used with a different request. Use a new key for a new request.")]
+    Invalid(Vec<FieldRefusal>),
+    #[error("the idempotency key was used for another request")]
     KeyReused,
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -131,10 +131,16 @@ pub enum ActionError {
     UnknownToken,
     #[error("this request is closed")]
     Closed,
-    #[error("{0}")]
-    FollowUp(#[from] FollowUpRefusal),
+    #[error("refused: {0:?}")]
+    FollowUp(FollowUpRefusal),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<FollowUpRefusal> for ActionError {
+    fn from(refusal: FollowUpRefusal) -> ActionError {
+        ActionError::FollowUp(refusal)
+    }
 }
 
 /// What a customer can do on their status page.

@@ -8,12 +8,13 @@ use super::{JobError, Services, StaffMember};
 use crate::{
     domain::{
         Actor, Channel, Event, JobAction, Outgoing, Progress, Purpose, Refusal, Reply, RequestNumber, RequestStatus,
-        SendState, Wording, opt_out_word, read_reply,
+        SendState, opt_out_word, read_reply,
     },
     live::Changed,
     paths,
     store::{Claimed, Loaded, Queue, Receipt, StoreError, now_ms},
-    twilio::{OPTED_OUT, Sent, Twilio, gather_twiml},
+    texts::Wording,
+    twilio::{OPTED_OUT, Sent, Speech, Twilio, gather_twiml, reply_twiml},
 };
 
 /// When a member alerted by push is texted, then called, if nobody has taken the request by then.
@@ -222,7 +223,6 @@ impl Services {
         let cancel = |why: &'static str| self.store.settle(row.id, SendState::Cancelled, why, None);
         let Some(loaded) = self.store.load(row.request_id).await? else { return cancel("The request is gone.").await };
         let (v, p) = (&loaded.view, &loaded.progress);
-        let words = Wording { public_url: &self.settings.public_url, call_us: &self.settings.call_us };
         let status_callback = format!("{}{}", self.settings.public_url, paths::TWILIO_STATUS);
         let message = match row.purpose {
             Purpose::Page => {
@@ -241,16 +241,21 @@ impl Services {
                     return cancel("Off duty by then: not sent.").await;
                 }
                 let job = paths::at(if works_jobs { paths::TECH_JOB } else { paths::DISPATCH_REQUEST }, &v.number);
+                let words = self.wording(member.locale.as_deref());
+                let language = words.voice_language();
                 match (row.channel, works_jobs) {
                     (Channel::Call, true) => {
                         let action = paths::at(paths::TWILIO_CALL, &row.id.to_string());
                         let speech = words.page_speech(v);
-                        let twiml = gather_twiml(&speech, &format!("{}{action}", self.settings.public_url));
+                        let said = Speech { words: &speech, language };
+                        let twiml =
+                            gather_twiml(said, &format!("{}{action}", self.settings.public_url), words.no_key());
                         Message::Call { said: speech, twiml }
                     }
                     (Channel::Call, false) => {
                         let speech = words.alarm_speech(v);
-                        Message::Call { twiml: crate::twilio::reply_twiml(Some(&speech), None), said: speech }
+                        let twiml = reply_twiml(Some(Speech { words: &speech, language }), None);
+                        Message::Call { twiml, said: speech }
                     }
                     (_, true) => Message::Text(words.page_text(v, &job)),
                     (_, false) => Message::Text(words.alarm_text(v, &job)),
@@ -270,6 +275,7 @@ impl Services {
                     Purpose::Page | Purpose::Received | Purpose::Cancelled => true,
                 };
                 let status_path = paths::at(paths::STATUS, &loaded.token);
+                let words = self.wording(loaded.locale.as_deref());
                 match words.customer_text(purpose, v, &status_path, now_ms()).filter(|_| still_true) {
                     Some(text) => Message::Text(text),
                     None => return cancel("Overtaken by events: not sent.").await,
@@ -338,27 +344,29 @@ impl Services {
         Ok(())
     }
 
+    /// Words for a reader whose language is this tag (`None`: the server's default).
+    pub fn wording(&self, language: Option<&str>) -> Wording<'_> {
+        Wording {
+            public_url: &self.settings.public_url,
+            call_us: &self.settings.call_us,
+            locale: self.locale_of(language),
+        }
+    }
+
     /// A text to our number. A member of staff answers a page ("7K3Q" takes it, "NO 7K3Q" passes); a customer
     /// stops or starts our texts. What to text back, if anything.
     pub async fn text_received(&self, from: &str, body: &str) -> Result<Option<String>, StoreError> {
         if let Some(member) = self.store.staff_by_phone(from).await? {
             let member = super::staff::member(member);
+            let words = self.wording(member.locale.as_deref());
             let answer = match read_reply(body) {
                 Some(Reply::Take(number)) => self.answer_page(&member, &number, true, Channel::Sms).await?,
                 Some(Reply::Pass(number)) => self.answer_page(&member, &number, false, Channel::Sms).await?,
-                None => {
-                    return Ok(Some(
-                        "Reply with the job's code to take it (like 7K3Q), or NO and the code to pass.".into(),
-                    ));
-                }
+                None => return Ok(Some(words.reply_help().to_owned())),
             };
             return Ok(Some(match answer {
-                Answered::Took(number) => format!(
-                    "{number} is yours. Open it: {}{}",
-                    self.settings.public_url,
-                    paths::at(paths::TECH_JOB, &number)
-                ),
-                Answered::Passed(number) => format!("Noted: you pass on {number}."),
+                Answered::Took(number) => words.took_by_text(&number, &paths::at(paths::TECH_JOB, &number)),
+                Answered::Passed(number) => words.passed_by_text(&number),
                 Answered::Refused(why) => why,
             }));
         }
@@ -369,32 +377,36 @@ impl Services {
         Ok(None)
     }
 
-    /// A key pressed in a page's call (`outbox_id`): 1 takes the job, 2 passes. What the call says back.
-    pub async fn call_answered(&self, outbox_id: i64, digits: &str) -> Result<String, StoreError> {
+    /// A key pressed in a page's call (`outbox_id`): 1 takes the job, 2 passes. What the call says back, and in
+    /// which language its voice says it.
+    pub async fn call_answered(&self, outbox_id: i64, digits: &str) -> Result<(String, &'static str), StoreError> {
+        let said = |words: Wording, speech: String| (speech, words.voice_language());
         let Some((request_id, Some(staff_id))) = self.store.outbox_page(outbox_id).await? else {
-            return Ok("This call is not about a job. Goodbye.".into());
+            let words = self.wording(None);
+            return Ok(said(words, words.no_such_call().into()));
         };
         let member = self.store.staff_by_id(staff_id).await?.filter(|m| !m.disabled);
+        let words = self.wording(member.as_ref().and_then(|m| m.locale.as_deref()));
         let (Some(loaded), Some(member)) = (self.store.load(request_id).await?, member) else {
-            return Ok("This job is no longer there. Goodbye.".into());
+            return Ok(said(words, words.job_gone().into()));
         };
         let Some(number) = RequestNumber::parse(&loaded.view.number) else {
-            return Ok("This job is no longer there. Goodbye.".into());
+            return Ok(said(words, words.job_gone().into()));
         };
         let member = super::staff::member(member);
         let answer = match digits.trim() {
             "1" => self.answer_page(&member, &number, true, Channel::Call).await?,
             "2" => self.answer_page(&member, &number, false, Channel::Call).await?,
-            _ => return Ok("Press 1 to take the job, or 2 to pass. Goodbye.".into()),
+            _ => return Ok(said(words, words.press_a_key().into())),
         };
-        let spelled: Vec<String> = crate::domain::reply_code(number.as_str()).chars().map(String::from).collect();
-        Ok(match answer {
-            Answered::Took(_) => {
-                format!("The job is yours: request {}. It is on your phone. Drive safely.", spelled.join(" "))
-            }
-            Answered::Passed(_) => "You pass on this job. We are asking the others. Goodbye.".into(),
-            Answered::Refused(why) => format!("{why} Goodbye."),
-        })
+        Ok(said(
+            words,
+            match answer {
+                Answered::Took(_) => words.took_by_call(number.as_str()),
+                Answered::Passed(_) => words.passed_by_call().into(),
+                Answered::Refused(why) => words.refused_by_call(&why),
+            },
+        ))
     }
 
     /// A member answers a page through `via`: takes the job (as "Accept" in the app would) or passes on it.
@@ -405,15 +417,17 @@ impl Services {
         take: bool,
         via: Channel,
     ) -> Result<Answered, StoreError> {
+        use crate::texts::Say;
         let number = number.as_str().to_owned();
+        let l = self.locale_of(who.locale.as_deref());
         if !who.role.works_jobs() {
-            return Ok(Answered::Refused(JobError::NotTechnician.to_string()));
+            return Ok(Answered::Refused(JobError::NotTechnician.say(l)));
         }
         if take {
             return match self.job_step_via(who, &number, JobAction::Accept, via).await {
                 Ok(()) => Ok(Answered::Took(number)),
                 Err(JobError::Store(e)) => Err(e),
-                Err(refused) => Ok(Answered::Refused(refused.to_string())),
+                Err(refused) => Ok(Answered::Refused(refused.say(l))),
             };
         }
         loop {
@@ -422,12 +436,12 @@ impl Services {
                 None => None,
             };
             let Some(loaded) = loaded else {
-                return Ok(Answered::Refused(format!("No request has the number {number}.")));
+                return Ok(Answered::Refused(JobError::NotFound(number).say(l)));
             };
             if loaded.progress.status() != RequestStatus::Received {
                 let why = match &loaded.progress.owner {
-                    Some((_, name)) => Refusal::TakenBy(name.clone()).to_string(),
-                    None => Refusal::Closed("closed").to_string(),
+                    Some((_, name)) => Refusal::TakenBy(name.clone()).say(l),
+                    None => Refusal::Closed(loaded.progress.status()).say(l),
                 };
                 return Ok(Answered::Refused(why));
             }

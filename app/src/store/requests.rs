@@ -29,6 +29,8 @@ pub struct Loaded {
     pub partner: Option<String>,
     /// The status link's secret: only for dispatch to hand to a caller.
     pub token: String,
+    /// The customer's language tag (`ru`), for their texts and calls; `None`: the server's default.
+    pub locale: Option<String>,
     /// Full staff names; `for_customer` shortens them.
     pub view: StatusView,
     /// The timeline folded, once per read: every decision and view starts from it.
@@ -288,7 +290,8 @@ impl Store {
         let mut q = sqlx::QueryBuilder::new(
             "SELECT r.id, r.number, r.problem, r.problem_detail, r.phone, r.name, r.notes, r.lat, r.lon, \
              r.accuracy_m, r.place, r.access_notes, r.vehicle_make, r.vehicle_model, r.vehicle_colour, \
-             r.vehicle_plate, r.someone_inside, r.version, r.created_at, r.source, r.token, p.name AS partner \
+             r.vehicle_plate, r.someone_inside, r.version, r.created_at, r.source, r.token, r.locale, \
+             p.name AS partner \
              FROM help_requests r LEFT JOIN partners p ON p.id = r.partner_id WHERE r.id IN (",
         );
         selection.push_ids(&mut q);
@@ -444,6 +447,7 @@ fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<Recorded>) -> Result<Load
         source: row.try_get("source")?,
         partner: row.try_get("partner")?,
         token: row.try_get("token")?,
+        locale: row.try_get("locale")?,
         view,
         progress,
     })

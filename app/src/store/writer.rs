@@ -142,7 +142,7 @@ async fn insert_all(
         let mut insert = QueryBuilder::new(
             "INSERT INTO help_requests (number, token, source, problem, problem_detail, phone, name, lat, lon, \
              accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, notes, \
-             someone_inside, created_at, partner_id, due_at) ",
+             someone_inside, created_at, partner_id, due_at, locale) ",
         );
         insert.push_values(waiting.iter().zip(&drawn), |mut row, (&i, (number, token))| {
             let (record, r) = (&batch[i].record, &batch[i].record.request);
@@ -166,7 +166,8 @@ async fn insert_all(
                 .push_bind(r.someone_inside)
                 .push_bind(now)
                 .push_bind(record.partner_id)
-                .push_bind(now);
+                .push_bind(now)
+                .push_bind(r.locale.map(leptos_i18n::Locale::as_str));
         });
         // Two drawing the same number in one statement: the second is skipped like any other taken number.
         insert.push(" ON CONFLICT (number) DO NOTHING RETURNING id, number");

@@ -5,6 +5,7 @@
 use app::{
     customer::FormEcho,
     domain::{DispatchAction, DispatchRefusal, Report, page_number},
+    i18n::td_string,
     paths,
     services::{DispatchError, PhoneInError, SubmitError},
 };
@@ -21,7 +22,7 @@ use super::{forms::RequestForm, staff::StaffPage};
 use crate::{
     AppState,
     auth::Staff,
-    reply::{Done, Problem, Wants},
+    reply::{Done, Problem, Said, Wants},
 };
 
 type Page<T> = Result<Json<StaffPage<T>>, Problem>;
@@ -146,7 +147,8 @@ pub async fn staff_alerts(
     let language = match form.language.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(tag) => Some(
-            tag.parse::<app::Locale>().map_err(|_| back(Problem::invalid("Choose a language we speak: en or ru.")))?,
+            tag.parse::<app::Locale>()
+                .map_err(|_| back(Problem::invalid(Said::by(|l| td_string!(l, refused.language)))))?,
         ),
     };
     let result = state.services.set_staff_alerts(&staff.member, &login, phone, delays).await;
@@ -216,13 +218,14 @@ pub async fn phone_in(
     form: Result<Form<RequestForm>, FormRejection>,
 ) -> Result<Response, Problem> {
     let Form(form) = form?;
-    match state.services.phone_in(&staff.member, &form.draft(), form.key()).await {
+    let locale = crate::language::of_request(&headers, state.services.settings.default_locale);
+    match state.services.phone_in(&staff.member, &form.draft(locale), form.key()).await {
         Ok(created) => Ok(Redirect::to(&paths::at(paths::DISPATCH_REQUEST, &created.number)).into_response()),
         Err(PhoneInError::Submit(SubmitError::Invalid(errors))) if wants.json => {
             Err(SubmitError::Invalid(errors).into())
         }
         Err(PhoneInError::Submit(SubmitError::Invalid(errors))) => {
-            let echo = form.echo(errors);
+            let echo = form.echo(&errors, locale);
             Ok(super::refused_form_for(&state, paths::DISPATCH_PHONE_IN, headers, Some(session), echo).await)
         }
         Err(PhoneInError::Submit(e)) => Err(Problem::from(e).back(paths::DISPATCH_NEW)),

@@ -2,7 +2,8 @@
 
 use app::{
     customer::FormEcho,
-    domain::{FieldError, HelpRequestDraft, LocalPath, LocationDraft, Vehicle},
+    domain::{FieldRefusal, HelpRequestDraft, LocalPath, LocationDraft, Vehicle},
+    i18n::td_string,
     paths,
     services::{ActionError, CustomerAction, Source, SubmitError},
 };
@@ -17,7 +18,7 @@ use tower_sessions::Session;
 
 use crate::{
     AppState,
-    reply::{Problem, Wants},
+    reply::{self, Problem, Said, Wants},
 };
 
 /// The form's fields, as the browser sends them.
@@ -44,12 +45,16 @@ pub struct RequestForm {
     notes: Option<String>,
     /// The checkbox "A child or a pet is locked inside": present (any value) when ticked.
     someone_inside: Option<String>,
+    /// The caller's language, on dispatch's phone-in form; the customer's own form is in theirs.
+    language: Option<String>,
 }
 
 impl RequestForm {
-    pub(super) fn draft(&self) -> HelpRequestDraft {
+    /// The request as typed, in the language of the page it was sent from unless the form names another.
+    pub(super) fn draft(&self, page: app::Locale) -> HelpRequestDraft {
         let text = |v: &Option<String>| v.as_deref().unwrap_or("").to_owned();
         HelpRequestDraft {
+            language: Some(self.language.clone().unwrap_or_else(|| leptos_i18n::Locale::as_str(page).to_owned())),
             problem: self.problem.clone(),
             problem_detail: self.problem_detail.clone(),
             phone: self.phone.clone(),
@@ -81,7 +86,7 @@ impl RequestForm {
 
     /// What was typed and why it was refused, for the form drawn again (the key kept, so a corrected form still
     /// cannot be sent twice).
-    pub(super) fn echo(&self, errors: Vec<FieldError>) -> FormEcho {
+    pub(super) fn echo(&self, errors: &[FieldRefusal], locale: app::Locale) -> FormEcho {
         let values = serde_json::to_value(self)
             .ok()
             .and_then(|v| v.as_object().cloned())
@@ -91,7 +96,7 @@ impl RequestForm {
             .filter_map(|(name, v)| v.as_str().map(|v| (name, v.to_owned())))
             .chain(self.key().map(|k| ("key".to_owned(), k.to_owned())))
             .collect();
-        FormEcho { values, errors }
+        FormEcho { values, errors: reply::said_fields(errors, locale) }
     }
 }
 
@@ -102,20 +107,19 @@ pub async fn send(
     form: Result<Form<RequestForm>, FormRejection>,
 ) -> Result<Response, Problem> {
     let Form(form) = form?;
-    match state.services.submit(&form.draft(), Source::Web, form.key()).await {
+    let locale = crate::language::of_request(&headers, state.services.settings.default_locale);
+    match state.services.submit(&form.draft(locale), Source::Web, form.key()).await {
         Ok(sent) => Ok(Redirect::to(&paths::at(paths::STATUS, &sent.token)).into_response()),
         Err(SubmitError::Invalid(errors)) if wants.json => Err(SubmitError::Invalid(errors).into()),
         Err(SubmitError::Invalid(errors)) => {
-            Ok(super::refused_form(&state, paths::HOME, headers, form.echo(errors)).await)
+            let echo = form.echo(&errors, locale);
+            Ok(super::refused_form(&state, paths::HOME, headers, echo).await)
         }
-        Err(SubmitError::KeyReused) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "already_sent",
-            "This form was already sent, with other details. Open your request from the page you were shown, or \
-             start a new request.",
-        )
-        .titled("This form was already sent")
-        .back(paths::HOME)),
+        Err(SubmitError::KeyReused) => {
+            Err(Problem::new(StatusCode::CONFLICT, "already_sent", Said::by(|l| td_string!(l, refused.already_sent)))
+                .titled(Said::by(|l| td_string!(l, refused.title_already_sent)))
+                .back(paths::HOME))
+        }
         Err(e) => Err(Problem::from(e).back(paths::HOME)),
     }
 }
@@ -153,7 +157,7 @@ pub async fn language(
         .to
         .as_deref()
         .and_then(|to| to.trim().parse().ok())
-        .ok_or_else(|| Problem::invalid("Choose a language we speak: en or ru."))?;
+        .ok_or_else(|| Problem::invalid(Said::by(|l| td_string!(l, refused.language))))?;
     let back = form
         .back
         .as_deref()

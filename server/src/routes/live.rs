@@ -21,7 +21,7 @@ use std::{
     time::Duration,
 };
 
-use app::{live::Changed, session::SessionWatch, store::now_ms};
+use app::{i18n::td_string, live::Changed, session::SessionWatch, store::now_ms};
 use axum::{
     body::{Body, Bytes},
     extract::{Path, Query, State},
@@ -43,7 +43,12 @@ use tokio::{
 use tokio_stream::wrappers::{IntervalStream, WatchStream};
 use tower_sessions::Session;
 
-use crate::{AppState, Config, auth::Staff, limits::ClientAddress, reply::Problem};
+use crate::{
+    AppState, Config,
+    auth::Staff,
+    limits::ClientAddress,
+    reply::{self, Problem, Said},
+};
 
 /// How often a staff feed asks after its session even when nothing changes: an account disabled from the command
 /// line (another process, whose changes no feed hears) ends its feeds within this.
@@ -55,7 +60,8 @@ type Watched = (SessionWatch, i64);
 /// The session behind a staff feed, checked once more as the feed opens, and the session's seat among the
 /// feeds; `Err` answers a session already over, or one with all its feeds open.
 async fn watch(state: &AppState, session: &Session, staff: &Staff) -> Result<(Watched, Seat), Problem> {
-    let over = || Problem::new(StatusCode::UNAUTHORIZED, "login_required", "Log in first.");
+    let over =
+        || Problem::new(StatusCode::UNAUTHORIZED, "login_required", Said::by(|l| td_string!(l, refused.log_in_first)));
     let id = session.id().ok_or_else(over)?;
     let seat = state.feeds.take(Holder::Session(id.to_string()))?;
     let watch =
@@ -69,8 +75,7 @@ pub async fn status_view(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<axum::Json<app::domain::StatusView>, Problem> {
-    let (_, view) =
-        state.services.status_by_token(&token).await?.ok_or_else(|| Problem::not_found("No request has this link."))?;
+    let (_, view) = state.services.status_by_token(&token).await?.ok_or_else(reply::no_such_request)?;
     Ok(axum::Json(view))
 }
 
@@ -81,8 +86,7 @@ pub async fn status_events(
     Path(token): Path<String>,
 ) -> Result<Response, Problem> {
     let seat = state.feeds.take(Holder::Client(client))?;
-    let (id, _) =
-        state.services.status_by_token(&token).await?.ok_or_else(|| Problem::not_found("No request has this link."))?;
+    let (id, _) = state.services.status_by_token(&token).await?.ok_or_else(reply::no_such_request)?;
     let services = state.services.clone();
     Ok(feed(
         &state,
@@ -493,18 +497,13 @@ impl FeedSlots {
             return Err(Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "feeds_full",
-                "Live updates are busy just now: reload this page in a minute, or call us.",
+                Said::by(|l| td_string!(l, refused.feeds_full)),
             )
             .retry_after(SEAT_RETRY_SECONDS));
         }
         let (cap, message) = match holder {
-            Holder::Client(_) => (
-                self.per_client,
-                "Too many live pages are open from your connection: close some, then reload this one.",
-            ),
-            Holder::Session(_) => {
-                (self.per_session, "Too many live screens are open in this login: close some tabs, then reload.")
-            }
+            Holder::Client(_) => (self.per_client, Said::by(|l| td_string!(l, refused.feeds_client))),
+            Holder::Session(_) => (self.per_session, Said::by(|l| td_string!(l, refused.feeds_session))),
         };
         let mine = held.by.get(&holder).copied().unwrap_or(0);
         if mine >= cap {

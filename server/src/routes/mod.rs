@@ -19,7 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::{App, customer::FormEcho, paths, shell};
+use app::{App, customer::FormEcho, i18n::td_string, paths, shell};
 use axum::{
     Router,
     body::{Body, Bytes, HttpBody},
@@ -38,7 +38,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::{
     AppState, assets, auth,
     limits::{self, Group},
-    reply::{self, MAX_BODY_BYTES, Problem},
+    reply::{self, MAX_BODY_BYTES, Problem, Said},
 };
 
 pub use live::FeedSlots;
@@ -159,8 +159,11 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_
     answers
         .merge(limited(Group::Feed, feeds))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(reply::for_client))
-        .layer(axum::middleware::from_fn_with_state(body_timeout, body_deadline))
+        .layer(axum::middleware::from_fn_with_state(state.services.settings.default_locale, reply::for_client))
+        .layer(axum::middleware::from_fn_with_state(
+            (body_timeout, state.services.settings.default_locale),
+            body_deadline,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http().make_span_with(crate::privacy::span))
         .layer(tower::util::option_layer(hsts))
@@ -222,23 +225,25 @@ async fn health(State(state): State<AppState>) -> Result<&'static str, Problem> 
 /// A request body must arrive whole within `limit` of the request's start: a slower one (a client trickling
 /// bytes to hold a connection) is answered `408` and the connection closed, whatever the handler made of its
 /// broken body.
-async fn body_deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+async fn body_deadline(
+    State((limit, default)): State<(Duration, app::Locale)>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.body().is_end_stream() {
         return next.run(request).await;
     }
     let wants = reply::Wants::of(request.headers(), request.uri().path());
+    let locale = crate::language::of_request(request.headers(), default);
     let expired = Arc::new(AtomicBool::new(false));
     let deadline = tokio::time::Instant::from_std(Instant::now() + limit);
     let watched = expired.clone();
     let request = request.map(|body| Body::new(Deadline { body, deadline, sleep: None, expired: watched }));
     let response = next.run(request).await;
     if expired.load(Ordering::Relaxed) {
-        let mut response = Problem::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            "What you sent took too long to arrive: check the connection and send it again.",
-        )
-        .answer(wants);
+        let mut response =
+            Problem::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", Said::by(|l| td_string!(l, refused.too_slow)))
+                .answer(wants, locale);
         // The rest of the body may still come: the connection cannot carry another request.
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         return response;

@@ -4,6 +4,7 @@
 
 use app::{
     domain::{JobAction, LocalPath, LoginRefusal},
+    i18n::td_string,
     paths,
     services::{DeviceSubscription, JobError, LoginError},
     session,
@@ -20,7 +21,7 @@ use tower_sessions::Session;
 use crate::{
     AppState,
     auth::{self, Staff},
-    reply::{self, Done, Problem, Wants},
+    reply::{self, Done, Problem, Said, Wants},
 };
 
 pub use app::api::StaffPage;
@@ -75,7 +76,11 @@ pub async fn log_in(
             }
             return Ok(answer);
         }
-        Err(LoginError::Store(e)) => return Err(Problem::from(e).titled("Not logged in").back(paths::LOGIN)),
+        Err(LoginError::Store(e)) => {
+            return Err(Problem::from(e)
+                .titled(Said::by(|l| td_string!(l, refused.title_not_logged_in)))
+                .back(paths::LOGIN));
+        }
         Err(e) => e,
     };
     tracing::info!("login refused");
@@ -89,8 +94,7 @@ pub async fn log_in(
         _ => (StatusCode::UNAUTHORIZED, None),
     };
     if wants.json {
-        let locale = crate::language::of_request(&headers, state.services.settings.default_locale);
-        let problem = Problem::new(status, refusal.code(), app::texts::login_refusal(locale, refusal));
+        let problem = Problem::new(status, refusal.code(), Said::by(move |l| app::texts::login_refusal(l, refusal)));
         return Err(match retry_after {
             Some(seconds) => problem.retry_after(seconds),
             None => problem,
@@ -203,20 +207,28 @@ pub async fn push_subscribe(
     body: Result<Json<DeviceSubscription>, JsonRejection>,
 ) -> Result<StatusCode, Problem> {
     let Json(sub) = body.map_err(|rejection| {
-        Problem::invalid(format!("The subscription could not be read: {}", rejection.body_text()))
+        let why = rejection.body_text();
+        Problem::invalid(Said::with(move |l| td_string!(l, refused.subscription_unreadable, why = &why).to_string()))
     })?;
     state.services.subscribe_device(&staff.member, &sub).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// "Send me a test alert": answers with how many devices were reached.
-pub async fn push_test(State(state): State<AppState>, staff: Staff, wants: Wants) -> Result<Response, Problem> {
+pub async fn push_test(
+    State(state): State<AppState>,
+    staff: Staff,
+    wants: Wants,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
     // Back to the board the card was on: dispatchers have it too, for the ladder's alarm.
     let back = if staff.member.role.dispatches() { paths::DISPATCH } else { paths::TECH };
     let report = state.services.test_alert(&staff.member).await.map_err(|e| Problem::from(e).back(back))?;
     if wants.json {
         return Ok(Json(report).into_response());
     }
-    let message = format!("Test alert: {} of {} devices reached.", report.delivered, report.devices);
-    Ok(reply::page(StatusCode::OK, "Test alert sent", &message, back))
+    let l = crate::language::of_request(&headers, state.services.settings.default_locale);
+    let (delivered, devices) = (report.delivered, report.devices);
+    let message = td_string!(l, refused.test_alert, delivered = delivered, devices = devices).to_string();
+    Ok(reply::page(StatusCode::OK, l, td_string!(l, refused.title_test_alert), &message, back))
 }

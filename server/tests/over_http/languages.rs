@@ -174,10 +174,23 @@ async fn a_russian_dispatcher_reads_the_board_and_a_request_in_russian() {
     let number = board.split("data-number=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
     let request =
         dana.get(app.url(&format!("/dispatch/requests/{number}"))).send().await.unwrap().text().await.unwrap();
-    for words in ["Назначить", "Отменить заявку", "Ссылка на статус: ", "Заявка получена. Ищем ближайшего техника."]
-    {
+    for words in [
+        "Назначить",
+        "Отменить заявку",
+        "Ссылка на статус: ",
+        "Заявка получена. Ищем ближайшего техника.",
+        "язык: Русский",
+    ] {
         assert!(request.contains(words), "{words}: {request}");
     }
+    // An English dispatcher texts this customer the link in the customer's language.
+    let dee = app.staff("dee", "Dee Okafor", app::domain::Role::Dispatcher).await;
+    let english = dee.client.get(dee.url(&format!("/dispatch/requests/{number}"))).send().await.unwrap();
+    let english = english.text().await.unwrap();
+    assert!(english.contains("speaks Русский"), "{english}");
+    let body = english.split("?body=").nth(1).and_then(|r| r.split('"').next()).unwrap();
+    let body: Vec<(String, String)> = serde_urlencoded::from_str(&format!("body={body}")).unwrap();
+    assert!(body[0].1.starts_with(&format!("roadcall, заявка {number}. Следите онлайн: ")), "{body:?}");
 }
 
 #[tokio::test]
@@ -228,6 +241,70 @@ async fn dispatch_sets_a_members_language_and_reports_read_in_russian_with_russi
     assert!(csv.lines().nth(1).is_some_and(|line| line.contains(";web;fuel;received;;")), "{csv}");
     let english = dee.client.get(dee.url("/dispatch/reports.csv")).send().await.unwrap().bytes().await.unwrap();
     assert!(english.starts_with("\u{FEFF}number,created_at,source,".as_bytes()));
+}
+
+#[tokio::test]
+async fn refusals_are_said_in_the_language_of_whoever_was_refused() {
+    let app = spawn_app().await;
+    // A customer's plain form, refused: every reason in Russian, on a Russian page.
+    let form = [("problem", "battery"), ("phone", "12"), ("name", "a\u{7}b"), ("coords", "91, 200")];
+    let refused =
+        app.client.post(app.url("/request")).header("accept-language", "ru").form(&form).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    for words in
+        ["Это не похоже на номер телефона", "Поле «Имя» содержит символы, которые не являются текстом", "Широта 91"]
+    {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+    for english in ["phone number", "not text", "Latitude"] {
+        assert!(!page.contains(english), "{english}: {page}");
+    }
+    // The same refusal sent by the page's script (JSON) reads alike.
+    let json =
+        app.client.post(app.url("/request")).header("accept-language", "ru").header("accept", "application/json");
+    let body: serde_json::Value = json.form(&form).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["error"], "validation_failed", "codes stay codes: {body}");
+    assert_eq!(body["message"], "Проверьте поля формы.", "{body}");
+    let phone = body["fields"].as_array().unwrap().iter().find(|f| f["field"] == "phone").unwrap();
+    assert!(phone["message"].as_str().unwrap().starts_with("Это не похоже на номер телефона"), "{body}");
+    // A refusal's own page: its language, title and way back.
+    let gone = app.client.post(app.url("/r/no-such-link/cancel")).header("accept-language", "ru").send().await.unwrap();
+    assert_eq!(gone.status(), 404);
+    let page = gone.text().await.unwrap();
+    for words in ["<html lang=\"ru\"", "<title>Заявка не найдена</title>", "Проверьте адрес", ">Назад</a>"]
+    {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+    // A technician's refused step, in the technician's language.
+    let created: serde_json::Value = app.create(crate::common::flat_tire()).await.json().await.unwrap();
+    let number = created["number"].as_str().unwrap();
+    let ira = app.staff("ira", "Ира Петрова", app::domain::Role::Technician).await;
+    let step = |language: &'static str| {
+        ira.client
+            .post(ira.url(&format!("/tech/jobs/{number}/step")))
+            .header("accept", "application/json")
+            .header("x-csrf-token", &ira.csrf)
+            .header("accept-language", language)
+            .form(&[("action", "arrived")])
+            .send()
+    };
+    let body: serde_json::Value = step("ru").await.unwrap().json().await.unwrap();
+    assert_eq!(body["message"], "Сначала возьмите заявку.", "{body}");
+    let body: serde_json::Value = step("en").await.unwrap().json().await.unwrap();
+    assert_eq!(body["message"], "Accept the job first.", "{body}");
+
+    // A partner names the customer's language for their texts, one we write in.
+    let mut request = crate::common::flat_tire();
+    request["language"] = "de".into();
+    let refused = app.create(request.clone()).await;
+    assert_eq!(refused.status(), 422);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "language", "{body}");
+    request["language"] = "ru".into();
+    let created: serde_json::Value = app.create(request).await.json().await.unwrap();
+    let id = app.services.store.request_id_by_number(created["number"].as_str().unwrap()).await.unwrap().unwrap();
+    assert_eq!(app.services.store.load(id).await.unwrap().unwrap().locale.as_deref(), Some("ru"));
 }
 
 #[test]

@@ -474,3 +474,49 @@ async fn the_customer_is_texted_when_the_technician_runs_late_and_when_dispatch_
         )
     );
 }
+
+#[tokio::test]
+async fn a_russian_customer_and_a_russian_technician_are_texted_and_called_in_russian() {
+    const IRA: &str = "+79123456701";
+    const CUSTOMER_RU: &str = "+79123456789";
+    let fake = FakeTwilio::start().await;
+    let app = texting_app(&fake, "300ms", "1s").await;
+    let ira = on_duty(&app, "ira", "Ира Петрова", IRA).await;
+    assert!(app.services.store.set_staff_locale("ira", "ru").await.unwrap());
+    // The customer's page was in Russian: so are their texts, whoever takes the job.
+    let form = [("problem", "flat_tire"), ("phone", "+7 912 345-67-89"), ("place", "М-11, 120 км")];
+    let sent_form =
+        app.client.post(app.url("/request")).header("accept-language", "ru").form(&form).send().await.unwrap();
+    assert_eq!(sent_form.status(), 303);
+    let status_path = sent_form.headers()["location"].to_str().unwrap().to_owned();
+    let received = fake.text_to(CUSTOMER_RU, 1).await;
+    let number = received.body.split_whitespace().nth(2).unwrap().to_owned();
+    assert_eq!(received.body, format!("roadcall: заявка {number} принята. Следите здесь: {}", app.url(&status_path)));
+    assert_eq!(app::domain::segments(&received.body), 2, "Cyrillic is UCS-2: {}", received.body);
+    let code = number.strip_prefix("RC-").unwrap();
+
+    // Ira's page, text then call, in her language, the call spoken by a Russian voice.
+    let page = fake.text_to(IRA, 1).await;
+    let words = format!("Спущено колесо {number} ждёт, М-11, 120 км. Ответьте {code}, чтобы взять, НЕТ {code}");
+    assert!(page.body.starts_with(&format!("roadcall: {words}")), "{}", page.body);
+    let call = fake.call_to(IRA).await;
+    assert!(
+        call.twiml.contains("<Say language=\"ru-RU\">Roadcall. Заявка ждёт техника: спущено колесо"),
+        "{}",
+        call.twiml
+    );
+    assert!(call.twiml.contains("<Say language=\"ru-RU\">Ничего не нажато. До свидания.</Say>"), "{}", call.twiml);
+    let answer = fake.press(&call, "1").await.text().await.unwrap();
+    assert!(answer.contains("<Say language=\"ru-RU\">Заявка ваша:"), "{answer}");
+    // A reply by text in Russian is read too, and answered in Russian.
+    let again = fake.text_in(&app.base, IRA, &format!("да {code}")).await.text().await.unwrap();
+    assert!(again.contains("Вы уже взяли эту заявку."), "{again}");
+
+    assert_eq!(ira.step(&number, &[("action", "on_my_way"), ("eta_minutes", "25")]).await.status(), 204);
+    let on_way = fake.text_to(CUSTOMER_RU, 2).await;
+    assert!(on_way.body.starts_with(&format!("roadcall {number}: Ира едет к вам")), "{}", on_way.body);
+    assert!(app::domain::segments(&on_way.body) <= 2, "{}", on_way.body);
+    // The customer's STOP in Russian stops the texts too.
+    assert_eq!(fake.text_in(&app.base, CUSTOMER_RU, "СТОП").await.status(), 200);
+    assert!(app.services.store.opted_out(CUSTOMER_RU).await.unwrap());
+}

@@ -7,6 +7,15 @@ use crate::{
     i18n::td_string,
 };
 
+#[cfg(feature = "ssr")]
+mod messages;
+#[cfg(feature = "ssr")]
+mod refusals;
+#[cfg(feature = "ssr")]
+pub use messages::Wording;
+#[cfg(feature = "ssr")]
+pub use refusals::Say;
+
 /// "Flat tire" / "Спущено колесо".
 pub fn problem(locale: Locale, problem: Problem) -> &'static str {
     match problem {
