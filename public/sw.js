@@ -3,15 +3,20 @@
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
+// Our alerts come worded in their reader's language; these are only for a push that carries no words.
+const russian = (self.navigator.language || '').toLowerCase().startsWith('ru');
+const NEW_REQUEST = russian ? 'Новая заявка' : 'New request';
+const NEW_ROADSIDE_REQUEST = russian ? 'Новая заявка о помощи на дороге' : 'New roadside request';
+
 self.addEventListener('push', (event) => {
   let data;
   try {
     data = event.data.json();
   } catch {
-    data = { title: 'roadcall', body: event.data ? event.data.text() : 'New request' };
+    data = { title: 'roadcall', body: event.data ? event.data.text() : NEW_REQUEST };
   }
   event.waitUntil(
-    self.registration.showNotification(data.title || 'New roadside request', {
+    self.registration.showNotification(data.title || NEW_ROADSIDE_REQUEST, {
       body: data.body || '',
       tag: data.tag || 'roadcall',
       // A new job must not slip by silently: sound again, and stay until handled.

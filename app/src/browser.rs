@@ -3,6 +3,8 @@
 
 use wasm_bindgen::{JsCast, closure::Closure};
 
+use crate::{i18n::td_string, page_locale};
+
 /// What the phone's location service told us.
 pub enum PositionReport {
     Fix { lat: f64, lon: f64, accuracy_m: f64 },
@@ -254,8 +256,7 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<Optio
     // Browser futures are not Send; this one never leaves the browser's single thread.
     send_wrapper::SendWrapper::new(async move {
         use wasm_bindgen_futures::JsFuture;
-        let offline =
-            || "No connection. Your request is safe with us; this page updates when you are back online.".to_owned();
+        let offline = || td_string!(page_locale(), browser.offline_status).to_owned();
         let window = web_sys::window().ok_or_else(offline)?;
         let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
             .await
@@ -269,12 +270,13 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<Optio
             // The staff session ended: log in again and come back.
             let here = window.location().pathname().unwrap_or_default();
             let _ = window.location().set_href(&format!("{}?next={here}", crate::paths::LOGIN));
-            return Err("Log in again.".to_owned());
+            return Err(td_string!(page_locale(), browser.log_in_again).to_owned());
         }
         let text = JsFuture::from(response.text().map_err(|_| offline())?).await.map_err(|_| offline())?;
         let text = text.as_string().unwrap_or_default();
         if !response.ok() {
-            return Err(format!("The server answered {}. Please try again, or call us.", response.status()));
+            let status = response.status();
+            return Err(td_string!(page_locale(), browser.server_answered, status).to_string());
         }
         serde_json::from_str(&text).map(Some).map_err(|e| e.to_string())
     })
@@ -286,7 +288,7 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<Optio
 pub async fn post_form(form: web_sys::HtmlFormElement) -> Result<(), String> {
     send_wrapper::SendWrapper::new(async move {
         use wasm_bindgen_futures::JsFuture;
-        let offline = || "No connection: not saved. Try again when you have signal.".to_owned();
+        let offline = || td_string!(page_locale(), browser.offline_not_saved).to_owned();
         let window = web_sys::window().ok_or_else(offline)?;
         let data = web_sys::FormData::new_with_form(&form).map_err(|_| offline())?;
         let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).map_err(|_| offline())?;
@@ -307,16 +309,22 @@ pub async fn post_form(form: web_sys::HtmlFormElement) -> Result<(), String> {
             .map_err(|_| offline())?
             .dyn_into()
             .map_err(|_| offline())?;
-        if response.ok() {
-            return Ok(());
-        }
-        let text = JsFuture::from(response.text().map_err(|_| offline())?).await.map_err(|_| offline())?;
-        let message = serde_json::from_str::<serde_json::Value>(&text.as_string().unwrap_or_default())
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_owned));
-        Err(message.unwrap_or_else(|| format!("Not saved (the server answered {}).", response.status())))
+        if response.ok() { Ok(()) } else { Err(refusal(response).await) }
     })
     .await
+}
+
+/// What a refused post says: the server's own message (in the page's language), or its status.
+async fn refusal(response: web_sys::Response) -> String {
+    let text = match response.text() {
+        Ok(text) => wasm_bindgen_futures::JsFuture::from(text).await.ok().and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    let message = serde_json::from_str::<serde_json::Value>(&text.unwrap_or_default())
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned));
+    let status = response.status();
+    message.unwrap_or_else(|| td_string!(page_locale(), browser.not_saved_status, status).to_string())
 }
 
 /// A short loud beep and a buzz: a new job has come in. Browsers only let a page make sound after a tap on
@@ -437,26 +445,26 @@ pub async fn alert_setting() -> AlertSetting {
 pub async fn enable_alerts(csrf: String) -> Result<(), String> {
     send_wrapper::SendWrapper::new(async move {
         use wasm_bindgen_futures::JsFuture;
-        let window = web_sys::window()
-            .filter(push_supported)
-            .ok_or("This browser cannot show job alerts. On an iPhone, add roadcall to the home screen first.")?;
-        let asked = web_sys::Notification::request_permission().map_err(|_| "Could not ask for permission.")?;
+        let l = page_locale();
+        let window = web_sys::window().filter(push_supported).ok_or(td_string!(l, browser.alerts_unsupported))?;
+        let asked =
+            web_sys::Notification::request_permission().map_err(|_| td_string!(l, browser.no_permission_ask))?;
         let answer = JsFuture::from(asked).await.ok().and_then(|v| v.as_string()).unwrap_or_default();
         if answer != "granted" {
-            return Err("Alerts are blocked. Allow notifications for this site in the browser settings.".to_owned());
+            return Err(td_string!(l, browser.alerts_blocked).to_owned());
         }
-        let key: serde_json::Value = get_json(crate::paths::STAFF_PUSH).await?.ok_or("No push key.")?;
+        let key: serde_json::Value =
+            get_json(crate::paths::STAFF_PUSH).await?.ok_or(td_string!(l, browser.no_push_key))?;
         let key = base64url_bytes(key["public_key"].as_str().unwrap_or_default());
-        let manager =
-            push_manager(&window).await.ok_or("The alert service worker is not running. Reload and try again.")?;
+        let manager = push_manager(&window).await.ok_or(td_string!(l, browser.no_worker))?;
         let options = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&options, &"userVisibleOnly".into(), &true.into());
         let _ =
             js_sys::Reflect::set(&options, &"applicationServerKey".into(), &js_sys::Uint8Array::from(key.as_slice()));
-        let subscribing = manager.subscribe_with_options(options.unchecked_ref()).map_err(|_| "Subscribing failed.")?;
-        let subscription = JsFuture::from(subscribing)
-            .await
-            .map_err(|_| "The phone's push service did not answer. Try again with a connection.")?;
+        let subscribing = manager
+            .subscribe_with_options(options.unchecked_ref())
+            .map_err(|_| td_string!(l, browser.subscribing_failed))?;
+        let subscription = JsFuture::from(subscribing).await.map_err(|_| td_string!(l, browser.push_no_answer))?;
         let json = js_sys::JSON::stringify(&subscription).ok().and_then(|s| s.as_string()).unwrap_or_default();
         let mut body: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
         let device = recall("device").unwrap_or_else(|| {
@@ -472,7 +480,7 @@ pub async fn enable_alerts(csrf: String) -> Result<(), String> {
 
 async fn post_json(url: &str, body: &str, csrf: &str) -> Result<(), String> {
     use wasm_bindgen_futures::JsFuture;
-    let failed = || "Not saved: no connection.".to_owned();
+    let failed = || td_string!(page_locale(), browser.offline_short).to_owned();
     let window = web_sys::window().ok_or_else(failed)?;
     let headers = web_sys::Headers::new().map_err(|_| failed())?;
     let _ = headers.set("content-type", "application/json");
@@ -487,7 +495,7 @@ async fn post_json(url: &str, body: &str, csrf: &str) -> Result<(), String> {
         .map_err(|_| failed())?
         .dyn_into()
         .map_err(|_| failed())?;
-    if response.ok() { Ok(()) } else { Err(format!("Not saved (the server answered {}).", response.status())) }
+    if response.ok() { Ok(()) } else { Err(refusal(response).await) }
 }
 
 fn base64url_bytes(text: &str) -> Vec<u8> {

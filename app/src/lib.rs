@@ -58,7 +58,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <meta name="theme-color" content="#0b0d10" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="manifest" href="/manifest.webmanifest" />
+                // Installed apps keep their manifest's words: one per language.
+                <link
+                    rel="manifest"
+                    href=match lang {
+                        Locale::en => "/manifest.webmanifest",
+                        Locale::ru => "/manifest.ru.webmanifest",
+                    }
+                />
                 <link rel="apple-touch-icon" href="/icons/icon-192.png" />
                 // Read by the wasm, so server and browser draw the same "Call us" link.
                 <meta name=api::CALL_US_META content=api::call_us_number() />

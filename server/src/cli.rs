@@ -4,6 +4,7 @@ use std::io::BufRead;
 
 use app::{
     domain::{NewStaff, Role},
+    i18n::td_string,
     services::{Services, StaffError},
     texts::Say,
 };
@@ -13,39 +14,44 @@ use crate::{
     config::{PartnerCommand, UserCommand},
 };
 
+/// `server user …`, answered in the server's `--default-locale`.
 pub async fn user(services: &Services, command: UserCommand) -> Result<(), StartError> {
-    let failed = |e: StaffError| StartError::Config(e.to_string());
+    let l = services.settings.default_locale;
+    let failed = |e: StaffError| StartError::Config(e.say(l));
     match command {
         UserCommand::Add { login, name, role, phone, language } => {
-            let role = Role::parse(&role).ok_or_else(|| StartError::Config(format!("unknown role {role}")))?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| StartError::Config(td_string!(l, cli.unknown_role, role = &role).to_string()))?;
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let refused = |e: app::domain::StaffRefusal| StartError::Config(e.say(services.settings.default_locale));
+            let refused = |e: app::domain::StaffRefusal| StartError::Config(e.say(l));
             let mut new = NewStaff::new(&login, &name, role, password).map_err(refused)?;
             if let Some(phone) = phone {
                 new = new.with_phone(&phone, services.settings.default_region).map_err(refused)?;
             }
             new.locale = language.map(|l| leptos_i18n::Locale::as_str(l).to_owned());
             services.add_staff(&new).await.map_err(failed)?;
-            let phone = new.phone.as_deref().map(|p| format!(", texts and calls to {p}")).unwrap_or_default();
-            let language = new.locale.as_deref().map(|l| format!(", language {l}")).unwrap_or_default();
-            println!("added {} ({}) as {}{phone}{language}", new.login, new.name, role.as_str());
+            let phone = new.phone.as_deref().map(|p| td_string!(l, cli.texts_to, phone = p).to_string());
+            let language = new.locale.as_deref().map(|tag| td_string!(l, cli.language, tag).to_string());
+            let (login, name, role) = (&new.login, &new.name, app::texts::role(l, role));
+            let (phone, language) = (phone.unwrap_or_default(), language.unwrap_or_default());
+            println!("{}", td_string!(l, cli.added, login, name, role, phone, language));
         }
         UserCommand::Disable { login } => {
             services.set_staff_disabled(&login, true).await.map_err(failed)?;
-            println!("disabled {login}");
+            println!("{}", td_string!(l, cli.disabled, login));
         }
         UserCommand::Enable { login } => {
             services.set_staff_disabled(&login, false).await.map_err(failed)?;
-            println!("enabled {login}");
+            println!("{}", td_string!(l, cli.enabled, login));
         }
         UserCommand::List => {
             for s in services.store.list_staff().await? {
                 let state = if s.disabled {
-                    "disabled"
+                    td_string!(l, cli.state_disabled)
                 } else if s.on_duty_since.is_some() {
-                    "on duty"
+                    td_string!(l, cli.state_on_duty)
                 } else {
                     ""
                 };
@@ -57,24 +63,26 @@ pub async fn user(services: &Services, command: UserCommand) -> Result<(), Start
     Ok(())
 }
 
+/// `server partner …`, answered in the server's `--default-locale`.
 pub async fn partner(services: &Services, command: PartnerCommand, default_limit: u32) -> Result<(), StartError> {
-    let failed = |e: app::services::PartnerError| StartError::Config(e.to_string());
+    let l = services.settings.default_locale;
+    let failed = |e: app::services::PartnerError| StartError::Config(e.say(l));
     match command {
         PartnerCommand::Add { name, limit } => {
             let key = services.add_partner(&name, limit).await.map_err(failed)?;
-            println!("added partner {}; its API key (shown this once, keep it secret):", name.trim());
+            println!("{}", td_string!(l, cli.partner_added, name = name.trim()));
             println!("{}", key.0);
         }
         PartnerCommand::List => {
             for p in services.store.list_partners().await? {
                 let limit = p.per_minute.unwrap_or(default_limit);
-                let state = if p.revoked { "revoked" } else { "" };
+                let state = if p.revoked { td_string!(l, cli.state_revoked) } else { "" };
                 println!("{:<30} {limit:>6}/min {state}", p.name);
             }
         }
         PartnerCommand::Revoke { name } => {
             services.revoke_partner(&name).await.map_err(failed)?;
-            println!("revoked {name}: its key is refused from now on");
+            println!("{}", td_string!(l, cli.partner_revoked, name));
         }
     }
     Ok(())

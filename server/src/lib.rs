@@ -17,6 +17,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{
     domain::{Ladder, Region},
+    i18n::td_string,
     live::LocalFeed,
     services::{AlertSettings, Alerts, AlertsError, Logins, Messaging, Paging, Services, Settings},
     store::{Store, StoreError},
@@ -268,22 +269,25 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let server = Server::bind(&config).await?;
     let base = server.public_url.clone();
     tracing::info!(database = %config.database_url, "roadcall is listening on {}", server.addr);
-    println!("roadcall is running. Open:");
-    println!("  customer     {base}/");
-    println!("  technician   {base}/tech");
-    println!("  dispatch     {base}/dispatch");
-    println!("  partner API  {base}/api/v1/requests");
-    println!("  health       {base}/healthz");
+    let l = config.default_locale;
+    println!("{}", td_string!(l, cli.running));
+    for (what, path) in [
+        (td_string!(l, cli.customer), "/"),
+        (td_string!(l, cli.technician), "/tech"),
+        (td_string!(l, cli.dispatch), "/dispatch"),
+        (td_string!(l, cli.partner_api), "/api/v1/requests"),
+        (td_string!(l, cli.health), "/healthz"),
+    ] {
+        println!("  {what:<12} {base}{path}");
+    }
     if config.demo {
-        println!("Demo accounts (new passwords at every start; log in at {base}/login):");
+        println!("{}", td_string!(l, cli.demo_accounts, base = &base));
         for demo in cli::seed_demo(&server.services).await? {
             let role = demo.role.as_str();
+            let login = format!("{:<9}", demo.login);
             match demo.password {
-                Some(password) => println!("  {role:<11}  login {:<9} password {password}", demo.login),
-                None => println!(
-                    "  {role:<11}  login {:<9} disabled: left disabled and unchanged (server user enable {} to use it)",
-                    demo.login, demo.login
-                ),
+                Some(password) => println!("  {role:<11}  {}", td_string!(l, cli.demo_login, login, password)),
+                None => println!("  {role:<11}  {}", td_string!(l, cli.demo_disabled, login, user = &demo.login)),
             }
         }
     }

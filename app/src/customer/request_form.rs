@@ -374,18 +374,26 @@ fn FieldError(message: Option<String>) -> impl IntoView {
 /// The request as one text message: what, where (with the fix), who.
 #[cfg(feature = "hydrate")]
 fn sms_text(form: &web_sys::HtmlFormElement, fix: Fix) -> String {
+    use crate::i18n::td_string;
+    let l = crate::page_locale();
     let value = |name: &str| crate::browser::form_value(form, name).unwrap_or_default().trim().to_owned();
     let problem = Problem::parse(&crate::browser::checked_value(form, "problem").unwrap_or_default())
-        .map_or("Help needed", |p| crate::texts::problem(crate::page_locale(), p));
+        .map_or(td_string!(l, sms_draft.help_needed), |p| crate::texts::problem(l, p));
     let mut lines = vec![format!("roadcall: {problem}")];
     if crate::browser::checked_value(form, "someone_inside").is_some() {
-        lines.push("EMERGENCY: a child or a pet is locked inside".to_owned());
+        lines.push(td_string!(l, sms_draft.emergency).to_owned());
     }
     if let Some((lat, lon, accuracy)) = fix.coordinates() {
-        lines.push(format!("Location {lat:.5},{lon:.5} (±{} m)", accuracy.round()));
+        let (lat, lon, m) = (format!("{lat:.5}"), format!("{lon:.5}"), accuracy.round());
+        lines.push(td_string!(l, sms_draft.location, lat, lon, m).to_string());
     }
-    for (label, name) in [("Place", "place"), ("Coordinates", "coords"), ("Access", "access_notes"), ("Phone", "phone")]
-    {
+    let labels = [
+        (td_string!(l, sms_draft.place), "place"),
+        (td_string!(l, sms_draft.coordinates), "coords"),
+        (td_string!(l, sms_draft.access), "access_notes"),
+        (td_string!(l, sms_draft.phone), "phone"),
+    ];
+    for (label, name) in labels {
         let v = value(name);
         if !v.is_empty() {
             lines.push(format!("{label}: {v}"));

@@ -108,14 +108,14 @@ pub fn distance_m(from: (f64, f64), to: (f64, f64)) -> f64 {
     2.0 * EARTH_RADIUS_M * a.sqrt().asin()
 }
 
-/// One tap to navigate to the exact coordinates, in whichever app the technician uses.
-pub fn navigation_links(lat: f64, lon: f64) -> [(&'static str, String); 4] {
+/// One tap to navigate to the exact coordinates, in whichever app the technician uses: the app's brand, or
+/// `None` for the phone's own choice of map app (which `texts` names).
+pub fn navigation_links(lat: f64, lon: f64) -> [(Option<&'static str>, String); 4] {
     [
-        ("Google Maps", format!("https://www.google.com/maps/dir/?api=1&destination={lat},{lon}")),
-        ("Apple Maps", format!("https://maps.apple.com/?daddr={lat},{lon}")),
-        ("Waze", format!("https://waze.com/ul?ll={lat},{lon}&navigate=yes")),
-        // The phone's own choice of map app.
-        ("Other app", format!("geo:{lat},{lon}?q={lat},{lon}")),
+        (Some("Google Maps"), format!("https://www.google.com/maps/dir/?api=1&destination={lat},{lon}")),
+        (Some("Apple Maps"), format!("https://maps.apple.com/?daddr={lat},{lon}")),
+        (Some("Waze"), format!("https://waze.com/ul?ll={lat},{lon}&navigate=yes")),
+        (None, format!("geo:{lat},{lon}?q={lat},{lon}")),
     ]
 }
 

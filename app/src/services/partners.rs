@@ -9,13 +9,14 @@ use crate::store::{NewPartner, Partner, StoreError};
 /// Every key starts so, which tells a leaked one apart in logs and secret scanners.
 const KEY_PREFIX: &str = "rc_";
 
+/// What the command line was refused; `texts` says it, the messages here are for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum PartnerError {
-    #[error("a partner's name is 1 to 60 letters, digits, dots, dashes or underscores")]
+    #[error("bad partner name")]
     BadName,
-    #[error("a partner named {0:?} exists already")]
+    #[error("partner name taken: {0}")]
     NameTaken(String),
-    #[error("no partner with a working key is named {0:?}")]
+    #[error("no partner {0}")]
     Unknown(String),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -13,15 +13,14 @@ use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
 };
 
+/// What the command line was refused; `texts` says it, the messages here are for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum StaffError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("the login {0:?} is taken")]
+    #[error("login taken: {0}")]
     LoginTaken(String),
-    #[error("no member of staff has the login {0:?}")]
+    #[error("no member {0}")]
     UnknownLogin(String),
-    #[error("could not hash the password: {0}")]
+    #[error("hashing: {0}")]
     Hash(String),
     #[error(transparent)]
     Store(#[from] StoreError),

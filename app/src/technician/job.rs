@@ -102,7 +102,8 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
                         <div class="nav-links">
                             {navigation_links(lat, lon)
                                 .into_iter()
-                                .map(|(label, href)| {
+                                .map(|(brand, href)| {
+                                    let label = brand.unwrap_or(td_string!(l, tech.other_map_app));
                                     view! { <a class="button nav" href=href rel="external noopener" target="_blank">{label}</a> }
                                 })
                                 .collect_view()}

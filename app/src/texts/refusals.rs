@@ -9,7 +9,7 @@ use crate::{
     },
     i18n::td_string,
     push::EndpointError,
-    services::{DispatchError, JobError, SubscribeError, Unreadable},
+    services::{DispatchError, JobError, PartnerError, StaffError, SubscribeError, Unreadable},
 };
 
 /// A reason, said to a person in their language.
@@ -246,6 +246,31 @@ impl Say for StaffRefusal {
                 td_string!(l, staff_refused.short_password, min = crate::domain::MIN_PASSWORD).to_string()
             }
             StaffRefusal::Phone(refusal) => td_string!(l, staff_refused.phone, why = refusal.say(l)).to_string(),
+        }
+    }
+}
+
+/// The command line's refusals, to the operator.
+impl Say for StaffError {
+    fn say(&self, l: Locale) -> String {
+        match self {
+            StaffError::LoginTaken(login) => td_string!(l, cli.login_taken, login = format!("{login:?}")).to_string(),
+            StaffError::UnknownLogin(login) => {
+                td_string!(l, cli.unknown_login, login = format!("{login:?}")).to_string()
+            }
+            StaffError::Hash(why) => td_string!(l, cli.hash_failed, why).to_string(),
+            StaffError::Store(e) => td_string!(l, cli.store, why = e).to_string(),
+        }
+    }
+}
+
+impl Say for PartnerError {
+    fn say(&self, l: Locale) -> String {
+        match self {
+            PartnerError::BadName => td_string!(l, cli.partner_bad_name).into(),
+            PartnerError::NameTaken(name) => td_string!(l, cli.partner_exists, name = format!("{name:?}")).to_string(),
+            PartnerError::Unknown(name) => td_string!(l, cli.partner_unknown, name = format!("{name:?}")).to_string(),
+            PartnerError::Store(e) => td_string!(l, cli.store, why = e).to_string(),
         }
     }
 }

@@ -65,6 +65,15 @@ fn staff_are_added_listed_and_disabled_from_the_command_line() {
     let refused = server(&db, &unknown, "secret horse 42\n");
     assert!(!refused.status.success());
     assert!(text(&refused).contains("not a language we speak: use en or ru"), "{}", text(&refused));
+
+    // An operator whose server speaks Russian is answered in Russian.
+    let enabled = server(&db, &["--default-locale", "ru", "user", "enable", "ana"], "");
+    assert_eq!(String::from_utf8_lossy(&enabled.stdout).trim(), "ana снова может входить");
+    let taken = ["--default-locale", "ru", "user", "add", "ira", "--name", "Ира", "--role", "technician"];
+    assert!(text(&server(&db, &taken, "secret horse 42\n")).contains("логин \"ira\" уже занят"));
+    let list =
+        String::from_utf8_lossy(&server(&db, &["--default-locale", "ru", "user", "list"], "").stdout).to_string();
+    assert!(list.lines().any(|l| l.starts_with("ira ") && l.contains("technician")), "roles stay codes: {list}");
 }
 
 #[test]

@@ -36,6 +36,10 @@ async fn the_page_speaks_the_switchs_choice_else_the_browsers_else_the_servers_d
     let page = refused.text().await.unwrap();
     assert!(page.contains("<html lang=\"ru\"") && page.contains("Проверьте, пожалуйста:"), "{page}");
 
+    // An installed app keeps its manifest's name and shortcuts: the page links the one in its language.
+    let page = app.client.get(app.url("/")).header("accept-language", "ru").send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("<link rel=\"manifest\" href=\"/manifest.ru.webmanifest\">"));
+
     let russian = spawn_app_with(&["--default-locale", "ru"]).await;
     assert_eq!(home(&russian, &[]).await, ("ru".into(), true));
     assert_eq!(home(&russian, &[("accept-language", "en-GB")]).await.0, "en");
