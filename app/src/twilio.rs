@@ -164,16 +164,19 @@ pub fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
-/// Words a call says, in a language as the provider names it ("ru-RU"): its voice reads them in that language.
+/// Words a call says, in a language as the provider names it ("ru-RU"), by a voice that speaks it (the
+/// provider's default voices speak only a few languages; `None`: its default).
 #[derive(Clone, Copy, Debug)]
 pub struct Speech<'a> {
     pub words: &'a str,
     pub language: &'a str,
+    pub voice: Option<&'a str>,
 }
 
 impl Speech<'_> {
     fn twiml(&self) -> String {
-        format!("<Say language=\"{}\">{}</Say>", xml_escape(self.language), xml_escape(self.words))
+        let voice = self.voice.map(|v| format!(" voice=\"{}\"", xml_escape(v))).unwrap_or_default();
+        format!("<Say language=\"{}\"{voice}>{}</Say>", xml_escape(self.language), xml_escape(self.words))
     }
 }
 
@@ -247,7 +250,7 @@ mod tests {
 
     #[test]
     fn twiml_escapes_what_it_says() {
-        let speech = Speech { words: "Tom & Jerry <here>", language: "en-US" };
+        let speech = Speech { words: "Tom & Jerry <here>", language: "en-US", voice: None };
         let twiml = gather_twiml(speech, "https://x/twilio/calls/1?a=1&b=2", "Bye.");
         assert!(twiml.contains("<Say language=\"en-US\">Tom &amp; Jerry &lt;here&gt;</Say>"), "{twiml}");
         assert!(twiml.ends_with("</Gather><Say language=\"en-US\">Bye.</Say></Response>"), "{twiml}");

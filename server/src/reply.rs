@@ -101,7 +101,8 @@ pub struct ProblemBody {
     /// A code to branch on: `validation_failed`, `unauthorized`, `rate_limited`, `idempotency_key_reused`, …
     #[schema(value_type = String)]
     pub error: &'static str,
-    /// What happened and what to do, for a person, in the language of the request (`Accept-Language`).
+    /// What happened and what to do, for a person: in the language the request names (`Accept-Language`), else
+    /// the server's default.
     pub message: String,
     /// Which fields were refused, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -294,11 +295,21 @@ pub async fn for_client(State(default): State<Locale>, request: Request, next: N
     }
     match response.extensions().get::<Problem>().cloned() {
         Some(problem) => {
-            // Said again in the asker's language, keeping what its handler added (WWW-Authenticate, a cookie).
+            // Said again in the asker's language, keeping what its handler added (WWW-Authenticate, cookies) but
+            // nothing that described the old body: it may have been compressed on its way out.
             let mut said = problem.render(wants.json, locale);
-            for (name, value) in response.headers() {
-                if !said.headers().contains_key(name) && name != header::CONTENT_LENGTH {
-                    said.headers_mut().append(name.clone(), value.clone());
+            let describes_body = [
+                header::CONTENT_ENCODING,
+                header::CONTENT_LENGTH,
+                header::CONTENT_TYPE,
+                header::TRANSFER_ENCODING,
+                header::VARY,
+            ];
+            for name in response.headers().keys() {
+                if !said.headers().contains_key(name) && !describes_body.contains(name) {
+                    for value in response.headers().get_all(name) {
+                        said.headers_mut().append(name.clone(), value.clone());
+                    }
                 }
             }
             said
@@ -318,7 +329,9 @@ fn is_plain_refusal(response: &Response) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/plain"));
-    (response.status().is_client_error() || response.status().is_server_error()) && plain
+    // A compressed body cannot be quoted as a sentence.
+    let compressed = response.headers().contains_key(header::CONTENT_ENCODING);
+    (response.status().is_client_error() || response.status().is_server_error()) && plain && !compressed
 }
 
 /// A small page for a plain form's answer: what happened, what to do, and the way back.

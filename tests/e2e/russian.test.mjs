@@ -1,11 +1,12 @@
 // Russian at 390×844. The customer's page: chosen by the phone's language with JavaScript off, and by the switch
 // with JavaScript on; the wasm takes over the Russian page without redrawing it. A Russian technician's login,
-// board and job screen, and the customer following the job live in Russian.
+// board and job screen, and the customer following the job live in Russian. A dispatcher's report in Moscow days,
+// drawn by the wasm word for word as the server wrote it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addStaff, apiRequest, phone, running, setUp } from './harness.mjs';
+import { addStaff, apiRequest, logIn, phone, running, setUp } from './harness.mjs';
 
-const env = setUp({ args: ['--default-region', 'RU'] });
+const env = setUp({ args: ['--default-region', 'RU', '--time-zone', 'Europe/Moscow'] });
 
 test('a Russian phone without JavaScript gets the form in Russian and sends it', async () => {
   const context = await phone(env.browser, env.server.base, { javaScriptEnabled: false, locale: 'ru-RU' });
@@ -92,4 +93,32 @@ test('a Russian technician logs in, takes a job and sets off, all in Russian; th
   assert.deepEqual(errors, []);
   await techContext.close();
   await customerContext.close();
+});
+
+test('a Russian dispatcher reads the report in Moscow days, and the wasm draws it word for word as the server did', async () => {
+  const dana = addStaff(env.server, 'dana', 'Дана Орлова', 'dispatcher', undefined, ['--language', 'ru']);
+  await apiRequest(env.server.base, { phone: '+7 912 345-67-89', place: 'Тверская, 1' });
+  // Today in Moscow, whatever the day is in UTC just now: the report's days are the service's.
+  const now = new Date();
+  const iso = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(now);
+  const russianDay = new Intl.DateTimeFormat('ru-RU', { timeZone: 'Europe/Moscow', day: '2-digit', month: '2-digit', year: 'numeric' }).format(now);
+  const report = async (javaScriptEnabled) => {
+    const context = await phone(env.browser, env.server.base, { javaScriptEnabled, locale: 'ru-RU' });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text()); });
+    await logIn(page, dana, '/dispatch/reports');
+    if (javaScriptEnabled) await running(page);
+    await page.getByText('сутки по часовому поясу Europe/Moscow').first().waitFor();
+    const today = page.locator(`tr[data-key="${iso}"]`).first();
+    assert.match(await today.innerText(), new RegExp(`${russianDay.replaceAll('.', '\\.')}[\\s\\S]*\\d+`));
+    const text = await page.locator('main').innerText();
+    assert.deepEqual(errors, []);
+    await context.close();
+    return text;
+  };
+  const written = await report(false);
+  const drawn = await report(true);
+  assert.equal(drawn, written, 'the hydrated page says exactly what the server wrote');
 });

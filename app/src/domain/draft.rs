@@ -137,7 +137,8 @@ pub struct HelpRequestDraft {
     /// A child or a pet is shut inside the vehicle: an emergency, whatever the problem.
     #[serde(default)]
     pub someone_inside: Option<bool>,
-    /// The customer's language for texts and calls: `en` or `ru`; the server's default when absent.
+    /// The customer's language for texts and calls: `en` or `ru` (`ru-RU` counts as `ru`); the server's default
+    /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
@@ -256,7 +257,12 @@ impl HelpRequestDraft {
         };
         let locale = match self.language.as_deref().map(str::trim) {
             None | Some("") => None,
+            // As languages are tagged: `ru`, `RU`, `ru-RU` all are Russian.
             Some(tag) => tag
+                .split(['-', '_'])
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
                 .parse::<crate::Locale>()
                 .map_err(|_| errors.push(FieldRefusal::new("language", R::UnknownLanguage)))
                 .ok(),
@@ -305,6 +311,22 @@ mod tests {
 
     fn fields(r: Result<NewHelpRequest, Vec<FieldRefusal>>) -> Vec<String> {
         r.err().unwrap_or_default().into_iter().map(|e| e.field.to_owned()).collect()
+    }
+
+    #[test]
+    fn a_language_is_read_as_tags_are_written_and_one_we_do_not_write_is_refused() {
+        for (tag, locale) in [
+            ("ru", crate::Locale::ru),
+            (" RU ", crate::Locale::ru),
+            ("ru-RU", crate::Locale::ru),
+            ("en_GB", crate::Locale::en),
+        ] {
+            let d = HelpRequestDraft { language: Some(tag.into()), ..good() };
+            assert_eq!(d.validate(us()).map(|r| r.locale).ok(), Some(Some(locale)), "{tag}");
+        }
+        assert_eq!(good().validate(us()).map(|r| r.locale).ok(), Some(None), "none named: the server's default");
+        let d = HelpRequestDraft { language: Some("de".into()), ..good() };
+        assert_eq!(fields(d.validate(us())), vec!["language"]);
     }
 
     #[test]

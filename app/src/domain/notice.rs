@@ -241,16 +241,23 @@ pub fn short(text: &str, max: usize) -> String {
 }
 
 /// The text `make` writes around `part`, with `part` shortened until the text fits `most` segments, but not
-/// below `least` characters.
+/// below `least` characters. When even that does not fit (Cyrillic is UCS-2: 67 characters a segment), one
+/// segment more, with as much of `part` as it holds.
 pub fn fitted(part: &str, most: usize, least: usize, make: impl Fn(&str) -> String) -> String {
-    let mut max = part.chars().count();
-    loop {
-        let text = make(&short(part, max));
-        if segments(&text) <= most || max <= least {
-            return text;
+    for limit in [most, most + 1] {
+        let mut max = part.chars().count();
+        loop {
+            let text = make(&short(part, max));
+            if segments(&text) <= limit {
+                return text;
+            }
+            if max <= least {
+                break;
+            }
+            max = max.saturating_sub(max.div_ceil(8).max(1)).max(least);
         }
-        max -= max.div_ceil(8).max(1);
     }
+    make(&short(part, least))
 }
 
 /// How many SMS segments a text takes: GSM-7 (160 alone, 153 each when split; the extension characters count
@@ -298,10 +305,31 @@ pub fn read_reply(body: &str) -> Option<Reply> {
     const TAKE: [&str; 6] = ["YES", "OK", "TAKE", "1", "ДА", "БЕРУ"];
     let pass = words.iter().any(|w| PASS.contains(&w.as_str()));
     let rest: Vec<&str> = words.iter().map(String::as_str).filter(|w| !PASS.contains(w) && !TAKE.contains(w)).collect();
-    let code = rest.join(" ");
+    // A Russian keyboard types the code's letters as their Cyrillic twins: «7К3М» is 7K3M.
+    let code: String = rest.join(" ").chars().map(latin_twin).collect();
     // The code as the text gave it first: a code that itself begins with RC ("RC7K") is not a number's prefix.
     let number = RequestNumber::parse(&format!("RC-{code}")).or_else(|| RequestNumber::parse(&code))?;
     Some(if pass { Reply::Pass(number) } else { Reply::Take(number) })
+}
+
+/// The Latin letter a Cyrillic capital looks like (request codes are Latin), or the character itself.
+#[cfg(feature = "ssr")]
+fn latin_twin(c: char) -> char {
+    const TWINS: [(char, char); 12] = [
+        ('А', 'A'),
+        ('В', 'B'),
+        ('С', 'C'),
+        ('Е', 'E'),
+        ('Н', 'H'),
+        ('К', 'K'),
+        ('М', 'M'),
+        ('О', 'O'),
+        ('Р', 'P'),
+        ('Т', 'T'),
+        ('Х', 'X'),
+        ('У', 'Y'),
+    ];
+    TWINS.iter().find(|(cyrillic, _)| *cyrillic == c).map_or(c, |(_, latin)| *latin)
 }
 
 /// A customer's reply that stops or starts our texts, as carriers and Twilio read them: one word.
@@ -350,6 +378,7 @@ mod tests {
         assert_eq!(read_reply("2 7K3Q"), Some(Reply::Pass(n("7K3Q"))));
         assert_eq!(read_reply("нет 7K3Q"), Some(Reply::Pass(n("7K3Q"))));
         assert_eq!(read_reply("Да, 7k3q"), Some(Reply::Take(n("7K3Q"))));
+        assert_eq!(read_reply("да 7к3м"), Some(Reply::Take(n("7K3M"))), "Cyrillic twins of the code's letters");
         assert_eq!(opt_out_word("Стоп"), Some(true));
         assert_eq!(read_reply("hello"), None);
         assert_eq!(read_reply(""), None);

@@ -63,7 +63,10 @@ pub struct Settings {
 /// What was sent, as a hash: a repeated key must come with the same request.
 fn fingerprint(draft: &HelpRequestDraft) -> String {
     use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(draft).unwrap_or_default();
+    // The language is how to word the texts, not what was asked: a form sent again after a switch of language
+    // is the same request.
+    let what = HelpRequestDraft { language: None, ..draft.clone() };
+    let bytes = serde_json::to_vec(&what).unwrap_or_default();
     Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 

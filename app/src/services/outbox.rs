@@ -14,7 +14,7 @@ use crate::{
     paths,
     store::{Claimed, Loaded, Queue, Receipt, StoreError, now_ms},
     texts::Wording,
-    twilio::{OPTED_OUT, Sent, Speech, Twilio, gather_twiml, reply_twiml},
+    twilio::{OPTED_OUT, Sent, Twilio, gather_twiml, reply_twiml},
 };
 
 /// When a member alerted by push is texted, then called, if nobody has taken the request by then.
@@ -242,19 +242,17 @@ impl Services {
                 }
                 let job = paths::at(if works_jobs { paths::TECH_JOB } else { paths::DISPATCH_REQUEST }, &v.number);
                 let words = self.wording(member.locale.as_deref());
-                let language = words.voice_language();
                 match (row.channel, works_jobs) {
                     (Channel::Call, true) => {
                         let action = paths::at(paths::TWILIO_CALL, &row.id.to_string());
+                        let action = format!("{}{action}", self.settings.public_url);
                         let speech = words.page_speech(v);
-                        let said = Speech { words: &speech, language };
-                        let twiml =
-                            gather_twiml(said, &format!("{}{action}", self.settings.public_url), words.no_key());
+                        let twiml = gather_twiml(words.speech(&speech), &action, words.no_key());
                         Message::Call { said: speech, twiml }
                     }
                     (Channel::Call, false) => {
                         let speech = words.alarm_speech(v);
-                        let twiml = reply_twiml(Some(Speech { words: &speech, language }), None);
+                        let twiml = reply_twiml(Some(words.speech(&speech)), None);
                         Message::Call { twiml, said: speech }
                     }
                     (_, true) => Message::Text(words.page_text(v, &job)),
@@ -377,10 +375,10 @@ impl Services {
         Ok(None)
     }
 
-    /// A key pressed in a page's call (`outbox_id`): 1 takes the job, 2 passes. What the call says back, and in
-    /// which language its voice says it.
-    pub async fn call_answered(&self, outbox_id: i64, digits: &str) -> Result<(String, &'static str), StoreError> {
-        let said = |words: Wording, speech: String| (speech, words.voice_language());
+    /// A key pressed in a page's call (`outbox_id`): 1 takes the job, 2 passes. What the call says back (TwiML),
+    /// in the member's language and voice.
+    pub async fn call_answered(&self, outbox_id: i64, digits: &str) -> Result<String, StoreError> {
+        let said = |words: Wording, speech: String| reply_twiml(Some(words.speech(&speech)), None);
         let Some((request_id, Some(staff_id))) = self.store.outbox_page(outbox_id).await? else {
             let words = self.wording(None);
             return Ok(said(words, words.no_such_call().into()));

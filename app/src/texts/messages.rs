@@ -5,6 +5,7 @@ use crate::{
     Locale,
     domain::{Event, Purpose, StatusView, first_name, fitted, reply_code, segments, short},
     i18n::td_string,
+    twilio::Speech,
 };
 
 /// What the server fills in a message: where links point, the number behind "call us", and the reader's language.
@@ -165,11 +166,12 @@ impl Wording<'_> {
         td_string!(self.locale, voice.no_key)
     }
 
-    /// The language a call's voice speaks, as the provider names it.
-    pub fn voice_language(&self) -> &'static str {
+    /// How a call speaks these words: the language as the provider names it, and a voice that speaks it.
+    pub fn speech<'w>(&self, words: &'w str) -> Speech<'w> {
         match self.locale {
-            Locale::en => "en-US",
-            Locale::ru => "ru-RU",
+            Locale::en => Speech { words, language: "en-US", voice: None },
+            // Amazon Polly's Russian voice, as Twilio names it.
+            Locale::ru => Speech { words, language: "ru-RU", voice: Some("Polly.Tatyana") },
         }
     }
 }
@@ -259,25 +261,27 @@ mod tests {
             ],
         );
         v.place = Some("М-11, 120 км".into());
-        let status = "/r/ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let link = "https://help.example-roadside-company.com/r/ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        // A real link: a status token is 32 characters.
+        let status = "/r/abcdefghijklmnopqrstuvwxyz234567";
+        let link = "https://help.example-roadside-company.com/r/abcdefghijklmnopqrstuvwxyz234567";
         assert_eq!(
             words.customer_text(Purpose::Received, &v, status, 0).unwrap_or_default(),
             format!("roadcall: заявка RC-7K3QA принята. Следите здесь: {link}")
         );
         assert_eq!(
             words.customer_text(Purpose::OnTheWay, &v, status, 2_000).unwrap_or_default(),
-            format!("roadcall RC-7K3QA: Ира едет к вам, будет примерно через 25 мин. {link}")
+            format!("roadcall RC-7K3QA: Ира едет к вам, будет через ~25 мин. {link}")
         );
         let page = words.page_text(&v, "/tech/jobs/RC-7K3QA");
-        assert!(page.contains("Спущено колесо RC-7K3QA ждёт, М-11, 120 км. Ответьте 7K3QA"), "{page}");
-        // Russian is UCS-2: 134 characters in two segments, so a page with its link takes three.
-        assert!(segments(&page) <= 3, "{page}");
+        assert!(page.contains("Спущено колесо RC-7K3QA ждёт, М-11, 120 км. Ответьте 7K3QA — взять"), "{page}");
+        // Russian is UCS-2: 134 characters in two segments, so a page with its link takes three, with the whole
+        // place rather than a cut one.
+        assert_eq!(segments(&page), 3, "{page}");
+        v.place = Some("Трасса М-4 «Дон», 712-й километр, у синего указателя на Воронеж, за мостом".into());
+        let page = words.page_text(&v, "/tech/jobs/RC-7K3QA");
+        assert!(page.contains("у синего указателя") && segments(&page) <= 3, "{page}");
         let speech = words.page_speech(&v);
-        assert!(
-            speech.contains("спущено колесо, М-11, 120 км.") && speech.contains("7 K 3 Q A. Нажмите 1"),
-            "{speech}"
-        );
-        assert_eq!(words.voice_language(), "ru-RU");
+        assert!(speech.contains("спущено колесо, Трасса М-4") && speech.contains("7 K 3 Q A. Нажмите 1"), "{speech}");
+        assert_eq!(words.speech("да").voice, Some("Polly.Tatyana"));
     }
 }

@@ -283,7 +283,7 @@ mod tests {
     fn reasons_name_the_field_in_each_language() {
         let long = FieldRefusal::new("vehicle.plate", FieldReason::Text(TextProblem::TooLong { max: 20 }));
         assert_eq!(long.say(Locale::en), "The plate is too long: keep it under 20 characters.");
-        assert_eq!(long.say(Locale::ru), "Поле «Госномер» слишком длинное: не больше 20 символов.");
+        assert_eq!(long.say(Locale::ru), "Поле «Номер» слишком длинное: не больше 20 символов.");
         let note = Refusal::BadText(TextProblem::ControlCharacter);
         assert_eq!(note.say(Locale::ru), "Поле «Заметка» содержит символы, которые не являются текстом.");
         assert_eq!(

@@ -9,7 +9,7 @@ use axum::{
 };
 
 use crate::{AppState, reply::Problem};
-use app::twilio::{Speech, reply_twiml, signature_is_valid};
+use app::twilio::{reply_twiml, signature_is_valid};
 
 /// A webhook's parameters, once its signature is checked against the URL the provider called (our public URL,
 /// the path and the query as sent). A handler that takes this is never reached by an unsigned post.
@@ -75,6 +75,5 @@ pub async fn text(State(state): State<AppState>, params: Signed) -> Result<Respo
 /// A key pressed in a page's call.
 pub async fn call(State(state): State<AppState>, Path(id): Path<String>, params: Signed) -> Result<Response, Problem> {
     let id: i64 = id.parse().map_err(|_| Problem::not_found("No call has this number."))?;
-    let (words, language) = state.services.call_answered(id, params.get("Digits").unwrap_or_default()).await?;
-    Ok(twiml(reply_twiml(Some(Speech { words: &words, language }), None)))
+    Ok(twiml(state.services.call_answered(id, params.get("Digits").unwrap_or_default()).await?))
 }

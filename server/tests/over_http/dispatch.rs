@@ -303,12 +303,21 @@ async fn a_dispatcher_takes_a_request_by_phone_with_the_customers_form_and_rules
     let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"phone") && fields.contains(&"place"), "{body}");
     // A plain form gets the form drawn again, with what was typed, and nothing of it in a URL.
-    let typed = [("csrf", dee.csrf.as_str()), ("problem", "battery"), ("phone", "12"), ("name", "Maria Lopez")];
+    let typed = [
+        ("csrf", dee.csrf.as_str()),
+        ("problem", "battery"),
+        ("phone", "12"),
+        ("name", "Maria Lopez"),
+        ("language", "ru"),
+    ];
     let refused = dee.client.post(dee.url("/dispatch/phone-in")).form(&typed).send().await.unwrap();
     assert_eq!(refused.status(), 422);
     assert!(refused.headers().get("location").is_none());
     let html = refused.text().await.unwrap();
     assert!(html.contains("value=\"Maria Lopez\"") && html.contains("does not look like a phone number"), "{html}");
+    // The caller's language, picked by an English dispatcher, is kept with the rest of what was typed.
+    assert!(html.contains("<option value=\"ru\" selected>Русский</option>"), "{html}");
+    assert!(html.contains("<option value=\"en\">English</option>"), "{html}");
 
     let form = [
         ("key", "00000000000000000000000000000001"),
@@ -325,6 +334,7 @@ async fn a_dispatcher_takes_a_request_by_phone_with_the_customers_form_and_rules
     assert_eq!(status, 200);
     let view = &view["data"];
     assert_eq!(view["source"], "phone");
+    assert_eq!(view["language"], "en", "dispatch's own language unless another is picked");
     assert_eq!(view["job"]["request"]["phone"], "+12015550188");
     assert_eq!(view["job"]["request"]["timeline"][0]["by"]["name"], "Dee Okafor", "who took the call");
     let status_path = view["status_path"].as_str().unwrap();

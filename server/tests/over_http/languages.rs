@@ -272,6 +272,16 @@ async fn refusals_are_said_in_the_language_of_whoever_was_refused() {
     assert_eq!(body["message"], "Проверьте поля формы.", "{body}");
     let phone = body["fields"].as_array().unwrap().iter().find(|f| f["field"] == "phone").unwrap();
     assert!(phone["message"].as_str().unwrap().starts_with("Это не похоже на номер телефона"), "{body}");
+    // A browser always offers compressed answers: a refusal said again in the asker's language is sent as it is,
+    // and says so (no Content-Encoding left over from the handler's answer).
+    let offered =
+        app.client.post(app.url("/request")).header("accept-language", "ru").header("accept", "application/json");
+    let offered = offered.header("accept-encoding", "gzip, br").form(&form).send().await.unwrap();
+    assert_eq!(offered.status(), 422);
+    assert!(offered.headers().get("content-encoding").is_none(), "{:?}", offered.headers());
+    assert_eq!(offered.headers()["content-language"], "ru");
+    let body: serde_json::Value = offered.json().await.unwrap();
+    assert_eq!(body["error"], "validation_failed");
     // A refusal's own page: its language, title and way back.
     let gone = app.client.post(app.url("/r/no-such-link/cancel")).header("accept-language", "ru").send().await.unwrap();
     assert_eq!(gone.status(), 404);

@@ -497,17 +497,22 @@ async fn a_russian_customer_and_a_russian_technician_are_texted_and_called_in_ru
 
     // Ira's page, text then call, in her language, the call spoken by a Russian voice.
     let page = fake.text_to(IRA, 1).await;
-    let words = format!("Спущено колесо {number} ждёт, М-11, 120 км. Ответьте {code}, чтобы взять, НЕТ {code}");
+    let words = format!("Спущено колесо {number} ждёт, М-11, 120 км. Ответьте {code} — взять, НЕТ {code} — отказ.");
     assert!(page.body.starts_with(&format!("roadcall: {words}")), "{}", page.body);
     let call = fake.call_to(IRA).await;
     assert!(
-        call.twiml.contains("<Say language=\"ru-RU\">Roadcall. Заявка ждёт техника: спущено колесо"),
+        call.twiml
+            .contains("<Say language=\"ru-RU\" voice=\"Polly.Tatyana\">Roadcall. Заявка ждёт техника: спущено колесо"),
         "{}",
         call.twiml
     );
-    assert!(call.twiml.contains("<Say language=\"ru-RU\">Ничего не нажато. До свидания.</Say>"), "{}", call.twiml);
+    assert!(
+        call.twiml.contains("<Say language=\"ru-RU\" voice=\"Polly.Tatyana\">Ничего не нажато. До свидания.</Say>"),
+        "{}",
+        call.twiml
+    );
     let answer = fake.press(&call, "1").await.text().await.unwrap();
-    assert!(answer.contains("<Say language=\"ru-RU\">Заявка ваша:"), "{answer}");
+    assert!(answer.contains("<Say language=\"ru-RU\" voice=\"Polly.Tatyana\">Заявка ваша:"), "{answer}");
     // A reply by text in Russian is read too, and answered in Russian.
     let again = fake.text_in(&app.base, IRA, &format!("да {code}")).await.text().await.unwrap();
     assert!(again.contains("Вы уже взяли эту заявку."), "{again}");
