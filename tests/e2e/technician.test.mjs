@@ -72,11 +72,15 @@ test('a new request reaches the open board in under 2 s; accept and ETA reach th
   assert.ok(shownAfter < 2000, `shown after ${shownAfter} ms`);
   assert.equal(await tech.evaluate(() => window.__stillHere), true, 'the board updated without a reload');
   assert.deepEqual(await tech.evaluate(() => window.__buzzes), [[400, 150, 400]], 'one buzz for one new job');
+  // A screen reader is told of the new job alone, not the whole board again.
+  const announced = tech.getByRole('status').filter({ hasText: 'New request' });
+  assert.equal(await announced.innerText(), "New request: Battery / won't start, GPS location.");
   // A second job: a second buzz, on the same audio context (a page open all shift must not make one per job),
   // and each job is on the board before the phone rings for it.
   const second = await apiRequest(env.server.base, { phone: '+1 201 555 0124' });
   await tech.locator(`li[data-number="${second.number}"]`).waitFor();
   await tech.waitForFunction(() => window.__buzzes.length === 2);
+  assert.equal(await announced.innerText(), 'New request: Flat tire, I-95 northbound, exit 12.', 'the second, alone');
   assert.equal(await tech.evaluate(() => window.__audioContexts), 1, 'one audio context for every beep');
   assert.deepEqual(await tech.evaluate(() => window.__drawnFirst), [true, true], 'drawn first, then the beep');
   // How far each waiting customer is from this truck, from the phone's own position.

@@ -12,7 +12,7 @@ use crate::{
     domain::{BOARD_PAGE, DispatchBoard, JobCard, RequestStatus, page_number},
     i18n::td_string,
     page_locale, paths,
-    staff::{AlertsCard, CrewList, StaffForm, StaffLoad, ticking_now, waited},
+    staff::{AlertsCard, Announcer, CrewList, StaffForm, StaffLoad, ticking_now, waited},
     texts,
     ui::Clock,
 };
@@ -52,11 +52,19 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
     // Over every page, and requests that cannot be read count too: each needs someone.
     let alarms = Memo::new(move |_| board.with(|b| b.alarm_total));
 
+    let announced = RwSignal::new(String::new());
+
     #[cfg(feature = "hydrate")]
     {
         let events = board_page(paths::STAFF_DISPATCH_EVENTS, board.with_untracked(|b| b.page));
+        let seen = std::cell::RefCell::new(
+            board.with_untracked(|b| b.open.iter().map(|c| c.number.clone()).collect::<std::collections::HashSet<_>>()),
+        );
         let stream = crate::browser::listen(&events, move |data| {
             if let Ok(next) = serde_json::from_str::<DispatchBoard>(&data) {
+                if let Some(said) = crate::staff::arrivals(crate::page_locale(), &mut seen.borrow_mut(), &next.open) {
+                    announced.set(said);
+                }
                 board.set(next);
             }
         });
@@ -75,6 +83,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
     let (csrf_calls, csrf_roster) = (csrf.clone(), csrf.clone());
     let l = page_locale();
     view! {
+        <Announcer said=announced />
         <section class="alarm" role="alert" class:hidden=move || alarms.get() == 0 data-alarms=move || alarms.get()>
             <strong>{td_string!(l, dispatch.alarm)}</strong>
             {move || td_string!(l, dispatch.need_owner, count = alarms.get()).to_string()}

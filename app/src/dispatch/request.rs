@@ -139,7 +139,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
             <p class="number">{number.clone()}</p>
             <JobTitle request=Signal::derive(r) />
             <p class="job-state">
-                <span class="job-status">{move || texts::status(l, status())}</span>
+                <span class="job-status" role="status">{move || texts::status(l, status())}</span>
                 {move || r().technician.map(|t| view! { " · " {t} })}
                 {move || r().eta_at.map(|at| view! { {td_string!(l, tech.eta)} <Clock unix_ms=at /> })}
                 {move || view_.with(|v| v.arrival_confirmed).then_some(td_string!(l, request.arrival_confirmed))}

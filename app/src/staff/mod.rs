@@ -355,3 +355,29 @@ pub fn AlertsCard(csrf: String, rings_for: &'static str) -> impl IntoView {
         </section>
     }
 }
+
+/// What a screen reader is told when requests arrive on a board: the new ones only, once, never the whole list
+/// again (a visually hidden live region).
+#[component]
+pub fn Announcer(said: RwSignal<String>) -> impl IntoView {
+    view! { <p class="announce" role="status">{move || said.get()}</p> }
+}
+
+/// "New request: Flat tire, М-11, 120 km" for the cards not `seen` before (and now seen), or `None`. Boards call
+/// it from their live feeds, which run only in the browser.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn arrivals(
+    l: Locale,
+    seen: &mut std::collections::HashSet<String>,
+    cards: &[crate::domain::JobCard],
+) -> Option<String> {
+    let fresh: Vec<String> = cards
+        .iter()
+        .filter(|c| seen.insert(c.number.clone()))
+        .map(|c| {
+            let place = c.place.clone().unwrap_or_else(|| td_string!(l, tech.gps_location).to_owned());
+            td_string!(l, staff.new_request, problem = texts::problem(l, c.problem), place).to_string()
+        })
+        .collect();
+    (!fresh.is_empty()).then(|| fresh.join(" "))
+}

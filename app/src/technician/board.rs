@@ -10,7 +10,7 @@ use crate::{
     domain::{Board, JobCard},
     i18n::td_string,
     page_locale, paths,
-    staff::{AlertsCard, CrewList, StaffForm, StaffLoad, away, truck_position, waited},
+    staff::{AlertsCard, Announcer, CrewList, StaffForm, StaffLoad, away, truck_position, waited},
     texts,
 };
 
@@ -46,6 +46,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
     let board = RwSignal::new(data);
     let on_duty = RwSignal::new(board.with_untracked(|b| b.on_duty));
     let here = truck_position();
+    let announced = RwSignal::new(String::new());
 
     #[cfg(feature = "hydrate")]
     {
@@ -54,8 +55,11 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
         );
         let stream = crate::browser::listen(paths::STAFF_BOARD_EVENTS, move |data| {
             let Ok(next) = serde_json::from_str::<Board>(&data) else { return };
-            let fresh = next.open.iter().any(|c| seen.borrow_mut().insert(c.number.clone()));
-            let ring = fresh && next.on_duty;
+            let arrived = crate::staff::arrivals(page_locale(), &mut seen.borrow_mut(), &next.open);
+            let ring = arrived.is_some() && next.on_duty;
+            if let Some(said) = arrived {
+                announced.set(said);
+            }
             on_duty.set(next.on_duty);
             board.set(next);
             if ring {
@@ -117,6 +121,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
         </section>
 
         <AlertsCard csrf=csrf.clone() rings_for=td_string!(l, staff.rings_for_jobs) />
+        <Announcer said=announced />
 
         <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
             <button class="link" type="submit">{td_string!(l, staff.log_out)}</button>

@@ -76,7 +76,8 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
             <p class="number">{number.clone()}</p>
             <JobTitle request=Signal::derive(r) />
             <p class="job-state">
-                <span class="job-status">{move || texts::status(l, status())}</span>
+                // Told to a screen reader when it changes (dispatch cancels, reassigns), and nothing else.
+                <span class="job-status" role="status">{move || texts::status(l, status())}</span>
                 {move || r().technician.map(|t| view! { " · " {t} })}
                 {move || r().eta_at.map(|at| view! { {td_string!(l, tech.eta)} <Clock unix_ms=at /> })}
                 " · "
