@@ -21,3 +21,5 @@ node tests/bench/feeds.mjs 10000
 node tests/bench/texts.mjs "${2:-100}"
 # The board, the ladder and idle CPU with 200,000 closed and 2,000 open requests.
 cargo run --release -p server --example store_bench 200000 2000
+# Lighthouse, mobile, on the customer's form and status page in English and Russian.
+node tests/bench/lighthouse.mjs
