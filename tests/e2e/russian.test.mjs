@@ -122,3 +122,25 @@ test('a Russian dispatcher reads the report in Moscow days, and the wasm draws i
   const drawn = await report(true);
   assert.equal(drawn, written, 'the hydrated page says exactly what the server wrote');
 });
+
+test('at 200% zoom the customer’s pages and the login still fit the phone’s width, in both languages', async () => {
+  const { token } = await apiRequest(env.server.base, { phone: '+7 912 345-67-89', place: 'Трасса М-4 «Дон», 712-й километр' });
+  for (const locale of ['en-US', 'ru-RU']) {
+    // A 390 px phone zoomed to 200% lays pages out 195 CSS px wide; zoom does not widen the page as a phone's
+    // viewport would, so nothing may stick out sideways.
+    const context = await env.browser.newContext({
+      baseURL: env.server.base, locale, viewport: { width: 195, height: 422 }, deviceScaleFactor: 4, hasTouch: true,
+    });
+    const page = await context.newPage();
+    for (const path of ['/', `/r/${token}`, '/login']) {
+      await page.goto(path);
+      await running(page);
+      const wider = await page.evaluate(() => [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.getAttribute('class') ?? ''}`));
+      assert.deepEqual(wider, [], `${locale} ${path}`);
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 195, `${locale} ${path}`);
+    }
+    await context.close();
+  }
+});
