@@ -25,6 +25,7 @@ use axum::{
     middleware::Next,
     response::{Html, IntoResponse, Redirect, Response},
 };
+use leptos_i18n::Locale as _;
 use serde::Serialize;
 
 /// Forms and API bodies are small; anything bigger is a mistake or an attack.
@@ -162,15 +163,6 @@ impl Problem {
         self
     }
 
-    pub fn status(&self) -> StatusCode {
-        self.0.status
-    }
-
-    /// The message in one language, for a caller that shows it itself.
-    pub fn message(&self, locale: Locale) -> String {
-        self.0.message.to(locale)
-    }
-
     fn title(&self, l: Locale) -> String {
         if let Some(title) = &self.0.title {
             return title.to(l);
@@ -207,7 +199,7 @@ impl Problem {
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        response.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(locale_tag(locale)));
+        response.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(locale.as_str()));
         response
     }
 }
@@ -215,13 +207,6 @@ impl Problem {
 /// Each refused field's reason, in one language.
 pub fn said_fields(fields: &[FieldRefusal], locale: Locale) -> Vec<FieldError> {
     fields.iter().map(|f| FieldError { field: f.field.to_owned(), message: f.say(locale) }).collect()
-}
-
-fn locale_tag(locale: Locale) -> &'static str {
-    match locale {
-        Locale::en => "en",
-        Locale::ru => "ru",
-    }
 }
 
 impl Problem {
@@ -341,7 +326,7 @@ pub fn page(status: StatusCode, locale: Locale, title: &str, message: &str, back
          content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body \
          style=\"font:1.2rem/1.5 system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem\">\
          <h1>{title}</h1><p>{message}</p><p><a href=\"{back}\">{back_words}</a></p></body></html>",
-        lang = locale_tag(locale),
+        lang = locale.as_str(),
         title = escape(title),
         message = escape(message),
         back = escape(back),
