@@ -382,8 +382,8 @@ fn later(f: impl FnOnce() + 'static) {
 }
 
 /// Marks the page's own view as running the wasm (`<html data-hydrated>`): tests, and anyone debugging, can tell
-/// a live page from plain HTML. A staff page's view arrives in its own chunk after the app has started, so the mark
-/// is set by each page, not by the app.
+/// a live page from plain HTML. A staff page's island arrives in its own chunk after the wasm has started, so the
+/// mark is set by each island (`ui::Live`), or at start on a page that has none.
 pub fn mark_live() {
     if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
         let _ = root.set_attribute("data-hydrated", "");

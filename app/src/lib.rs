@@ -1,7 +1,7 @@
 //! roadcall: pages grouped by who uses them (`customer`, `technician`, `dispatch`, and `staff` for what they share), over a domain core
 //! (`domain`), one store (`store`, server only) and the services that tie them (`services`, server only).
 
-// Deep view types: the dispatch board's tree exceeds the default when built as a lazy route.
+// Deep view types: the dispatch board's tree exceeds the default.
 #![recursion_limit = "256"]
 
 pub mod api;
@@ -39,7 +39,7 @@ use leptos_i18n::Locale as _;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, SsrMode,
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
@@ -71,7 +71,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name=api::CALL_US_META content=api::call_us_number() />
                 <meta name=api::TIME_ZONE_META content=api::time_zone().encode() />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=options.clone() />
+                <HydrationScripts options=options.clone() islands=true />
                 <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
@@ -97,26 +97,17 @@ fn content_security_policy() {
     }
 }
 
+/// The pages, rendered on the server only: in the browser just the islands (`#[island]`) run, each drawn from
+/// the props the server wrote beside it. A staff page's island is a separate wasm chunk (`#[island(lazy)]`): a
+/// customer's phone downloads only its own.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Installable, and able to show job alerts with the app closed.
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| browser::register_service_worker());
     // Pages render completely on the server (SsrMode::Async): the customer's phone may never run the wasm.
-    // The server decided (cookie > Accept-Language > --default-locale) and wrote it in <html lang>; the
-    // browser reads it back from there, so both render the same words. leptos_i18n's own cookie and
-    // header logic is off: it only ever sees our choice.
+    // The server decided the language (cookie > Accept-Language > --default-locale) and wrote it in <html lang>;
+    // islands read it back from there, so both sides say the same words.
     let lang = page_locale();
-    let chosen = leptos_i18n::context::UseLocalesOptions::default()
-        .ssr_lang_header_getter(move || Some(lang.as_str().to_owned()));
     view! {
-        <i18n::I18nContextProvider
-            enable_cookie=false
-            set_lang_attr_on_html=false
-            set_dir_attr_on_html=false
-            ssr_lang_header_getter=chosen
-        >
         <Title text=i18n::td_string!(lang, title) />
         <Router>
             <ui::Header />
@@ -127,22 +118,32 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/request") view=customer::RequestHelpPage ssr=SsrMode::Async />
                     <Route path=path!("/r/:token") view=customer::StatusPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=staff::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/tech") view={Lazy::<technician::BoardPage>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/tech/jobs/:number") view={Lazy::<technician::JobPage>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch") view={Lazy::<dispatch::DispatchPage>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch/new") view={Lazy::<dispatch::PhoneInPage>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch/phone-in") view={Lazy::<dispatch::PhoneInPage>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch/reports") view={Lazy::<dispatch::ReportsPage>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/dispatch/setup") view={Lazy::<dispatch::SetupPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tech") view=technician::BoardPage ssr=SsrMode::Async />
+                    <Route path=path!("/tech/jobs/:number") view=technician::JobPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch") view=dispatch::DispatchPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/new") view=dispatch::PhoneInPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/phone-in") view=dispatch::PhoneInPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/reports") view=dispatch::ReportsPage ssr=SsrMode::Async />
+                    <Route path=path!("/dispatch/setup") view=dispatch::SetupPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/dispatch/requests/:number")
-                        view={Lazy::<dispatch::DispatchRequestPage>::new()}
+                        view=dispatch::DispatchRequestPage
                         ssr=SsrMode::Async
                     />
                 </Routes>
             </main>
         </Router>
-        </i18n::I18nContextProvider>
+    }
+}
+
+/// What the wasm does once per page, before any island: installs the service worker (job alerts with the app
+/// closed) and marks a page with nothing interactive as live at once (an island marks its own page, see `ui::Live`).
+#[cfg(feature = "hydrate")]
+pub fn start() {
+    browser::register_service_worker();
+    let islands = document().query_selector("leptos-island").ok().flatten();
+    if islands.is_none() {
+        browser::mark_live();
     }
 }
 

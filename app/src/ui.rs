@@ -81,8 +81,8 @@ pub fn Clock(unix_ms: i64, #[prop(optional)] zoned: bool) -> impl IntoView {
     view! { <time datetime=zone.rfc3339(unix_ms) data-ms=unix_ms>{text}</time> }
 }
 
-/// A page's data, awaited on the server (pages render whole) or fetched after a client-side navigation, then
-/// drawn; once drawn and hydrated the page is marked live.
+/// A page's data, awaited on the server (pages render whole), then drawn. The browser never runs this: what it
+/// draws that is interactive is an island, which gets the data as props.
 #[component]
 pub fn Loaded<T, F, V>(data: Resource<T>, loading: &'static str, draw: F) -> impl IntoView
 where
@@ -95,17 +95,15 @@ where
             {move || {
                 let draw = draw.clone();
                 Suspend::new(async move {
-                    view! {
-                        {draw(data.await)}
-                        <Live />
-                    }
+                    draw(data.await)
                 })
             }}
         </Suspense>
     }
 }
 
-/// Put at the end of a page's view: once that view has hydrated, the page is marked live (see `browser::mark_live`).
+/// Put at the end of an island's view: once it has hydrated, the page is marked live (see `browser::mark_live`).
+/// A page without islands is marked by `start`.
 #[component]
 pub fn Live() -> impl IntoView {
     #[cfg(feature = "hydrate")]

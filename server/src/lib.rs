@@ -1,6 +1,9 @@
 //! The thin server: reads the configuration, opens the store, and wires routes to the app and the services.
 //! Everything with rules in it lives in `app`.
 
+// Deep view types: an island's props and view, resolved by the server's async render.
+#![recursion_limit = "256"]
+
 mod assets;
 mod auth;
 mod cli;

@@ -3,6 +3,7 @@
 // technician owns the request. Then a dispatcher assigns a job and confirms the arrival, and the customer and
 // the technician see it live; and the same with JavaScript off.
 import assert from 'node:assert/strict';
+import { request as httpGet } from 'node:http';
 import { test } from 'node:test';
 import { addStaff, apiRequest, logIn, phone, running, screenshots, setUp, staffSession } from './harness.mjs';
 
@@ -209,19 +210,38 @@ test('truck checklists are edited on the setup page, with JavaScript on and off'
   }
 });
 
-test('a customer’s phone downloads none of the staff pages; a dispatcher’s fetches the board’s own chunk', async () => {
+/// The bytes the server sends for `path` to a browser that accepts brotli, as sent (not decompressed).
+const brotliBytes = (base, path) => new Promise((ok, fail) => {
+  httpGet(`${base}${path}`, { headers: { 'accept-encoding': 'br' } }, (r) => {
+    let n = 0;
+    r.on('data', (c) => { n += c.length; });
+    r.on('end', () => ok({ encoding: r.headers['content-encoding'], bytes: n }));
+  }).on('error', fail).end();
+});
+
+test('a customer’s phone runs one wasm file of at most 200 KB brotli; a dispatcher’s fetches the board’s own chunk', async () => {
   const fetched = (page) => {
     const urls = [];
     page.on('request', (r) => { if (r.url().includes('/pkg/')) urls.push(new URL(r.url()).pathname); });
     return urls;
   };
-  const customer = await (await phone(env.browser, env.server.base)).newPage();
+  const wasm = (files) => [...new Set(files.filter((u) => u.endsWith('.wasm')))];
+  const { token } = await apiRequest(env.server.base);
+  const customer = await (await phone(env.browser, env.server.base, { locale: 'ru-RU' })).newPage();
   const customerFiles = fetched(customer);
-  await customer.goto('/');
-  await running(customer);
-  await customer.waitForLoadState('networkidle');
-  assert.ok(customerFiles.some((u) => /\/roadcall\.[^/]+\.wasm$/.test(u)), `the main wasm: ${customerFiles}`);
-  assert.deepEqual(customerFiles.filter((u) => u.includes('split___')), [], 'no staff page code');
+  for (const path of ['/', `/r/${token}`]) {
+    await customer.goto(path);
+    await running(customer);
+    await customer.waitForLoadState('networkidle');
+  }
+  // Both pages' islands are in the main file; every staff screen is an island in chunks of its own (`split_…`,
+  // and `chunk_…` for what they share), none of which a customer asks for.
+  const [main, ...more] = wasm(customerFiles);
+  assert.deepEqual(more, [], `one wasm file for the form and the status page: ${customerFiles}`);
+  assert.match(main, /^\/pkg\/roadcall\.[^/]+\.wasm$/);
+  const sent = await brotliBytes(env.server.base, main);
+  assert.equal(sent.encoding, 'br');
+  assert.ok(sent.bytes <= 200 * 1024, `the customer's wasm is ${sent.bytes} bytes brotli, over 200 KB`);
 
   const login = addStaff(env.server, 'rae', 'Rae Lind', 'dispatcher');
   const desk = await (await phone(env.browser, env.server.base)).newPage();
@@ -230,6 +250,6 @@ test('a customer’s phone downloads none of the staff pages; a dispatcher’s f
   await running(desk);
   await desk.locator('section.dispatch-head').waitFor();
   await desk.waitForLoadState('networkidle');
-  assert.ok(deskFiles.some((u) => u.includes('split___dispatch_page_view')), `the board's chunk: ${deskFiles}`);
-  assert.ok(!deskFiles.some((u) => u.includes('split___job_page_view')), 'not the technician’s job screen');
+  assert.ok(wasm(deskFiles).some((u) => u.includes('/split_dispatch_board_view_loader_')), `the board's chunk: ${deskFiles}`);
+  assert.ok(!deskFiles.some((u) => u.includes('job_screen')), 'not the technician’s job screen');
 });

@@ -3,6 +3,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Staff pages are separate wasm chunks (lazy routes): a customer's phone downloads only its own.
-    leptos::mount::hydrate_lazy(app::App);
+    // Only the islands hydrate, each when the page's script reaches it; staff islands are separate wasm chunks.
+    leptos::mount::hydrate_islands();
+    app::start();
 }

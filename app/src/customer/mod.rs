@@ -31,8 +31,8 @@ impl FormEcho {
         self.errors.iter().find(|e| e.field == field).map(|e| e.message.clone())
     }
 
-    /// The echo the server put in this page's context, if this page answers a refusal; in the browser, none
-    /// (a hydrating page reads its serialized data instead).
+    /// The echo the server put in this page's context, if this page answers a refusal. Only the server draws
+    /// pages; the island reads the echo from its props.
     pub fn from_context() -> FormEcho {
         #[cfg(feature = "ssr")]
         {

@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{t, t_string, use_i18n};
+use crate::i18n::{td, td_string};
 
 use super::{
     FormEcho,
@@ -23,9 +23,17 @@ const REMEMBERED: [&str; 6] = ["phone", "name", "vehicle_make", "vehicle_model",
 
 #[component]
 pub fn RequestHelpPage() -> impl IntoView {
-    let echo = FormEcho::from_context();
-    let data = Resource::new(|| (), move |()| std::future::ready(echo.clone()));
-    view! { <crate::ui::Loaded data loading="" draw=|echo| view! { <HelpForm echo /> } /> }
+    view! { <CustomerForm echo=FormEcho::from_context() /> }
+}
+
+/// The customer's island: the form and what it echoes, handed over as props; the phone-in page draws the same
+/// form inside its own island.
+#[island]
+fn CustomerForm(echo: FormEcho) -> impl IntoView {
+    view! {
+        <HelpForm echo />
+        <crate::ui::Live />
+    }
 }
 
 /// The one form, for the customer or (with `caller_csrf`) for a dispatcher typing in a caller's request: same
@@ -33,7 +41,7 @@ pub fn RequestHelpPage() -> impl IntoView {
 /// for the caller, so that form neither locates nor remembers.
 #[component]
 pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -> impl IntoView {
-    let i18n = use_i18n();
+    let l = crate::page_locale();
     let for_caller = caller_csrf.is_some();
     let say = move |customer: &'static str, caller: &'static str| if for_caller { caller } else { customer };
     let errors: Vec<String> = echo.errors.iter().map(|e| e.message.clone()).collect();
@@ -168,7 +176,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                 .then(|| {
                     view! {
                         <div class="errors" role="alert">
-                            <p>{t!(i18n, form.please_check)}</p>
+                            <p>{td!(l, form.please_check)}</p>
                             <ul>{errors.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
                         </div>
                     }
@@ -177,7 +185,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
 
             <fieldset class="problem">
                 <legend>
-                    <h1>{move || say(t_string!(i18n, form.what_happened), t_string!(i18n, form.what_happened_caller))}</h1>
+                    <h1>{move || say(td_string!(l, form.what_happened), td_string!(l, form.what_happened_caller))}</h1>
                 </legend>
                 <div class="tiles" on:change=move |_| locate()>
                     {Problem::CUSTOMER_CHOICES
@@ -202,29 +210,29 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                         .collect_view()}
                 </div>
                 <label class="field other-detail">
-                    <span>{t!(i18n, form.in_a_few_words)}</span>
+                    <span>{td!(l, form.in_a_few_words)}</span>
                     <input name="problem_detail" maxlength=MAX_SHORT value=echo("problem_detail") />
                 </label>
                 // Shown with "Locked out" (CSS): a child or a pet inside makes it an emergency.
                 <label class="someone-inside">
                     <input type="checkbox" name="someone_inside" value="1" checked=!echo("someone_inside").is_empty() />
-                    <span>{t!(i18n, form.someone_inside)}</span>
+                    <span>{td!(l, form.someone_inside)}</span>
                 </label>
                 <FieldError message=error("problem") />
             </fieldset>
 
             <fieldset>
                 <legend>
-                    <h2>{move || say(t_string!(i18n, form.where_are_you), t_string!(i18n, form.where_caller))}</h2>
+                    <h2>{move || say(td_string!(l, form.where_are_you), td_string!(l, form.where_caller))}</h2>
                 </legend>
                 {(!for_caller).then(|| view! { <LocationMeter fix /> })}
                 <label class="field">
-                    <span>{t!(i18n, form.place)}</span>
+                    <span>{td!(l, form.place)}</span>
                     <textarea
                         name="place"
                         rows="2"
                         maxlength=MAX_PLACE
-                        placeholder=move || t_string!(i18n, form.place_hint)
+                        placeholder=move || td_string!(l, form.place_hint)
                     >
                         {echo("place")}
                     </textarea>
@@ -237,28 +245,28 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                             view! {
                                 <p class="field-error" role="alert">
                                     {say(
-                                        t_string!(i18n, form.no_location),
-                                        t_string!(i18n, form.no_location_caller),
+                                        td_string!(l, form.no_location),
+                                        td_string!(l, form.no_location_caller),
                                     )}
                                 </p>
                             }
                         })
                 }}
                 <details class="coords" open=for_caller || error("location").is_some()>
-                    <summary>{move || say(t_string!(i18n, form.know_coords), t_string!(i18n, form.know_coords_caller))}</summary>
+                    <summary>{move || say(td_string!(l, form.know_coords), td_string!(l, form.know_coords_caller))}</summary>
                     <label class="field">
-                        <span>{t!(i18n, form.lat_lon)}</span>
+                        <span>{td!(l, form.lat_lon)}</span>
                         <input name="coords" inputmode="decimal" placeholder="52.5200, 13.4050" value=echo("coords") />
                     </label>
                 </details>
                 <FieldError message=error("location") />
                 <label class="field">
-                    <span>{t!(i18n, form.reach_notes)}</span>
+                    <span>{td!(l, form.reach_notes)}</span>
                     <textarea
                         name="access_notes"
                         rows="2"
                         maxlength=MAX_PLACE
-                        placeholder=move || t_string!(i18n, form.reach_notes_hint)
+                        placeholder=move || td_string!(l, form.reach_notes_hint)
                     >
                         {echo("access_notes")}
                     </textarea>
@@ -268,10 +276,10 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
 
             <fieldset>
                 <legend>
-                    <h2>{move || say(t_string!(i18n, form.reach_you), t_string!(i18n, form.reach_caller))}</h2>
+                    <h2>{move || say(td_string!(l, form.reach_you), td_string!(l, form.reach_caller))}</h2>
                 </legend>
                 <label class="field">
-                    <span>{t!(i18n, form.phone)}</span>
+                    <span>{td!(l, form.phone)}</span>
                     <input
                         name="phone"
                         type="tel"
@@ -284,7 +292,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                 </label>
                 <FieldError message=error("phone") />
                 <label class="field">
-                    <span>{t!(i18n, form.name)}</span>
+                    <span>{td!(l, form.name)}</span>
                     <input name="name" autocomplete="name" maxlength=MAX_SHORT value=echo("name") />
                 </label>
                 <FieldError message=error("name") />
@@ -299,7 +307,7 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                         };
                         view! {
                             <label class="field">
-                                <span>{t!(i18n, form.caller_language)}</span>
+                                <span>{td!(l, form.caller_language)}</span>
                                 <select name="language">{option("en", "English")} {option("ru", "Русский")}</select>
                             </label>
                             <FieldError message=error("language") />
@@ -310,10 +318,10 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
 
             <fieldset class="vehicle">
                 <legend>
-                    <h2>{move || say(t_string!(i18n, form.your_vehicle), t_string!(i18n, form.their_vehicle))}</h2>
+                    <h2>{move || say(td_string!(l, form.your_vehicle), td_string!(l, form.their_vehicle))}</h2>
                 </legend>
                 <div class="pair">
-                    {[("make", t_string!(i18n, form.make)), ("model", t_string!(i18n, form.model)), ("colour", t_string!(i18n, form.colour)), ("plate", t_string!(i18n, form.plate))]
+                    {[("make", td_string!(l, form.make)), ("model", td_string!(l, form.model)), ("colour", td_string!(l, form.colour)), ("plate", td_string!(l, form.plate))]
                         .into_iter()
                         .map(|(part, label)| {
                             let name = format!("vehicle_{part}");
@@ -328,8 +336,8 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                         .collect_view()}
                 </div>
                 <label class="field">
-                    <span>{t!(i18n, form.anything_else)}</span>
-                    <textarea name="notes" rows="2" maxlength=MAX_NOTES placeholder=move || t_string!(i18n, form.anything_else_hint)>
+                    <span>{td!(l, form.anything_else)}</span>
+                    <textarea name="notes" rows="2" maxlength=MAX_NOTES placeholder=move || td_string!(l, form.anything_else_hint)>
                         {echo("notes")}
                     </textarea>
                 </label>
@@ -343,11 +351,11 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
                         view! {
                             <div class="offline" role="alert">
                                 <p>
-                                    <strong>{t!(i18n, form.no_connection)}</strong>
-                                    {t!(i18n, form.keep_open)}
+                                    <strong>{td!(l, form.no_connection)}</strong>
+                                    {td!(l, form.keep_open)}
                                 </p>
                                 <a class="button" href=href>
-                                    {t!(i18n, form.send_by_text)}
+                                    {td!(l, form.send_by_text)}
                                 </a>
                             </div>
                         }
@@ -356,9 +364,9 @@ pub fn HelpForm(echo: FormEcho, #[prop(optional)] caller_csrf: Option<String>) -
             <div class="send-bar">
                 <button type="submit" class="send" disabled=move || sending.get()>
                     {move || match (sending.get(), for_caller) {
-                        (true, _) => t_string!(i18n, form.sending),
-                        (false, false) => t_string!(i18n, form.send),
-                        (false, true) => t_string!(i18n, form.create),
+                        (true, _) => td_string!(l, form.sending),
+                        (false, false) => td_string!(l, form.send),
+                        (false, true) => td_string!(l, form.create),
                     }}
                 </button>
             </div>

@@ -31,7 +31,8 @@ pub fn StatusPage() -> impl IntoView {
     view! { <Loaded data=status loading=td_string!(page_locale(), status.loading) draw /> }
 }
 
-#[component]
+/// The customer's island: the request as the server last saw it, then each change from the live feed.
+#[island]
 fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
     let current = RwSignal::new(initial);
 
@@ -168,6 +169,7 @@ fn StatusCard(token: String, initial: StatusView) -> impl IntoView {
                 </form>
             </details>
         </section>
+        <crate::ui::Live />
     }
 }
 

@@ -5,7 +5,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, board_page, dispatch_board, dispatch_search},
@@ -17,35 +16,35 @@ use crate::{
     ui::Clock,
 };
 
-/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
-/// wasm and fetched only when someone opens the dispatch board.
-pub struct DispatchPage(Resource<Result<StaffPage<DispatchBoard>, String>>);
-
-#[lazy_route]
-impl LazyRoute for DispatchPage {
-    fn data() -> Self {
-        let query = use_query_map();
-        let number = move || page_number(query.read().get("page").as_deref());
-        Self(Resource::new(number, dispatch_board))
-    }
-
-    fn view(this: Self) -> AnyView {
-        let page = this.0;
-        let l = page_locale();
-        view! {
-            <Title text=td_string!(l, dispatch.title) />
-            <StaffLoad
-                page
-                loading=td_string!(l, dispatch.loading_board)
-                draw=|page| view! { <Board page /> }
-            />
-        }
-        .into_any()
+/// The dispatch board, drawn by the server. The board is an island in its own wasm chunk, fetched only when
+/// someone opens it; the search below it is a plain GET answered by the server, so it needs none.
+#[component]
+pub fn DispatchPage() -> impl IntoView {
+    let query = use_query_map();
+    let number = move || page_number(query.read().get("page").as_deref());
+    let page = Resource::new(number, dispatch_board);
+    let l = page_locale();
+    view! {
+        <Title text=td_string!(l, dispatch.title) />
+        <StaffLoad
+            page
+            loading=td_string!(l, dispatch.loading_board)
+            draw=move |page| {
+                let csrf = page.csrf.clone();
+                view! {
+                    <DispatchBoardView page />
+                    <Search />
+                    <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
+                        <button class="link" type="submit">{td_string!(l, staff.log_out)}</button>
+                    </StaffForm>
+                }
+            }
+        />
     }
 }
 
-#[component]
-fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
+#[island(lazy)]
+fn DispatchBoardView(page: StaffPage<DispatchBoard>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
     let board = RwSignal::new(data);
     let now = ticking_now();
@@ -207,11 +206,7 @@ fn Board(page: StaffPage<DispatchBoard>) -> impl IntoView {
             </ul>
         </section>
 
-        <Search />
-
-        <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
-            <button class="link" type="submit">{td_string!(l, staff.log_out)}</button>
-        </StaffForm>
+        <crate::ui::Live />
     }
 }
 

@@ -3,45 +3,41 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
-    api::{StaffPage, dispatch_me},
+    api::dispatch_me,
     customer::{FormEcho, HelpForm},
     paths,
     staff::StaffLoad,
 };
 
-/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
-/// wasm and fetched only when someone opens phone-in.
-pub struct PhoneInPage(Resource<Result<StaffPage<FormEcho>, String>>);
-
-#[lazy_route]
-impl LazyRoute for PhoneInPage {
-    fn data() -> Self {
-        let page = Resource::new(|| (), |()| dispatch_me());
-        Self(page)
-    }
-
-    fn view(this: Self) -> AnyView {
-        let page = this.0;
-        let l = crate::page_locale();
-        view! {
-            <Title text=crate::i18n::td_string!(l, phone_in.title) />
-            <StaffLoad
-                page
-                loading=crate::i18n::td_string!(l, staff.loading)
-                draw=move |page| {
-                    view! {
-                        <p class="card note phone-in">
-                            {crate::i18n::td_string!(l, phone_in.note)}
-                        </p>
-                        <HelpForm echo=page.data caller_csrf=page.csrf />
-                        <a class="link" href=paths::DISPATCH>{crate::i18n::td_string!(l, request.board)}</a>
-                    }
+/// Phone-in, drawn by the server; the form is an island in its own wasm chunk, fetched only when someone opens
+/// phone-in.
+#[component]
+pub fn PhoneInPage() -> impl IntoView {
+    let page = Resource::new(|| (), |()| dispatch_me());
+    let l = crate::page_locale();
+    view! {
+        <Title text=crate::i18n::td_string!(l, phone_in.title) />
+        <StaffLoad
+            page
+            loading=crate::i18n::td_string!(l, staff.loading)
+            draw=move |page| {
+                view! {
+                    <p class="card note phone-in">{crate::i18n::td_string!(l, phone_in.note)}</p>
+                    <CallerForm echo=page.data csrf=page.csrf />
+                    <a class="link" href=paths::DISPATCH>{crate::i18n::td_string!(l, request.board)}</a>
                 }
-            />
-        }
-        .into_any()
+            }
+        />
+    }
+}
+
+/// The customer's form, for a dispatcher typing in a caller's request.
+#[island(lazy)]
+fn CallerForm(echo: FormEcho, csrf: String) -> impl IntoView {
+    view! {
+        <HelpForm echo caller_csrf=csrf />
+        <crate::ui::Live />
     }
 }

@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     Locale,
@@ -15,47 +14,32 @@ use crate::{
     ui::Loaded,
 };
 
-/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
-/// wasm and fetched only when someone opens the reports.
-pub struct ReportsPage(Resource<Result<StaffPage<Report>, String>>);
-
-#[lazy_route]
-impl LazyRoute for ReportsPage {
-    fn data() -> Self {
-        let query = use_query_map();
-        let range = move || {
-            let q = query.read();
-            (q.get("from").unwrap_or_default(), q.get("to").unwrap_or_default())
-        };
-        let page = Resource::new(range, |(from, to)| dispatch_report(from, to));
-        Self(page)
-    }
-
-    fn view(this: Self) -> AnyView {
-        let page = this.0;
-        let query = use_query_map();
-        let range = move || {
-            let q = query.read();
-            (q.get("from").unwrap_or_default(), q.get("to").unwrap_or_default())
-        };
-        let draw = move |page: Result<StaffPage<Report>, String>| match page {
-            Ok(page) => view! { <ReportView report=page.data /> }.into_any(),
-            Err(e) => {
-                let (from, to) = range();
-                view! {
-                    <p class="card refusal" role="alert">{e}</p>
-                    <RangeForm from to />
-                }
-                .into_any()
+/// The reports, drawn by the server: nothing on them needs the wasm (the range is a plain GET form, the CSV a
+/// link).
+#[component]
+pub fn ReportsPage() -> impl IntoView {
+    let query = use_query_map();
+    let range = move || {
+        let q = query.read();
+        (q.get("from").unwrap_or_default(), q.get("to").unwrap_or_default())
+    };
+    let page = Resource::new(range, |(from, to)| dispatch_report(from, to));
+    let draw = move |page: Result<StaffPage<Report>, String>| match page {
+        Ok(page) => view! { <ReportView report=page.data /> }.into_any(),
+        Err(e) => {
+            let (from, to) = range();
+            view! {
+                <p class="card refusal" role="alert">{e}</p>
+                <RangeForm from to />
             }
-        };
-        let l = page_locale();
-        view! {
-            <Title text=td_string!(l, reports.title) />
-            <Loaded data=page loading=td_string!(l, reports.counting) draw />
-            <a class="link" href=paths::DISPATCH>{td_string!(l, request.board)}</a>
+            .into_any()
         }
-        .into_any()
+    };
+    let l = page_locale();
+    view! {
+        <Title text=td_string!(l, reports.title) />
+        <Loaded data=page loading=td_string!(l, reports.counting) draw />
+        <a class="link" href=paths::DISPATCH>{td_string!(l, request.board)}</a>
     }
 }
 

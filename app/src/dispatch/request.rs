@@ -5,7 +5,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, dispatch_request},
@@ -17,35 +16,25 @@ use crate::{
     ui::Clock,
 };
 
-/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
-/// wasm and fetched only when someone opens one request for dispatch.
-pub struct DispatchRequestPage(Resource<Result<StaffPage<DispatchView>, String>>);
-
-#[lazy_route]
-impl LazyRoute for DispatchRequestPage {
-    fn data() -> Self {
-        let params = use_params_map();
-        let number = move || params.read().get("number").unwrap_or_default();
-        let page = Resource::new(number, dispatch_request);
-        Self(page)
-    }
-
-    fn view(this: Self) -> AnyView {
-        let page = this.0;
-        let l = page_locale();
-        view! {
-            <StaffLoad
-                page
-                loading=td_string!(l, request.loading)
-                draw=|page| view! { <RequestScreen page /> }
-                back=(paths::DISPATCH, td_string!(l, request.back_to_board))
-            />
-        }
-        .into_any()
+/// One request for dispatch, drawn by the server; the screen is an island in its own wasm chunk, fetched only
+/// when someone opens a request.
+#[component]
+pub fn DispatchRequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let number = move || params.read().get("number").unwrap_or_default();
+    let page = Resource::new(number, dispatch_request);
+    let l = page_locale();
+    view! {
+        <StaffLoad
+            page
+            loading=td_string!(l, request.loading)
+            draw=|page| view! { <RequestScreen page /> }
+            back=(paths::DISPATCH, td_string!(l, request.back_to_board))
+        />
     }
 }
 
-#[component]
+#[island(lazy)]
 fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
     let number = data.job.request.number.clone();
@@ -204,6 +193,7 @@ fn RequestScreen(page: StaffPage<DispatchView>) -> impl IntoView {
 
         <SentList sent=Signal::derive(move || view_.with(|v| v.job.sent.clone())) />
         <a class="link" href=paths::DISPATCH>{td_string!(l, request.board)}</a>
+        <crate::ui::Live />
     }
 }
 

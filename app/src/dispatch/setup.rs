@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, dispatch_setup},
@@ -14,36 +13,22 @@ use crate::{
     texts,
 };
 
-/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
-/// wasm and fetched only when someone opens staff and checklists.
-pub struct SetupPage(Resource<Result<StaffPage<Setup>, String>>);
-
-#[lazy_route]
-impl LazyRoute for SetupPage {
-    fn data() -> Self {
-        let page = Resource::new(|| (), |()| dispatch_setup());
-        Self(page)
-    }
-
-    fn view(this: Self) -> AnyView {
-        let page = this.0;
-        // After a plain form's save (no JavaScript yet), the editor it came from says so.
-        let saved = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("saved"));
-        let l = page_locale();
-        view! {
-            <Title text=td_string!(l, setup.title) />
-            <StaffLoad
-                page
-                loading=td_string!(l, staff.loading)
-                draw=move |page| view! { <SetupView page saved=saved.clone() /> }
-            />
-            <a class="link" href=paths::DISPATCH>{td_string!(l, request.board)}</a>
-        }
-        .into_any()
+/// Staff and checklists, drawn by the server; the editors are an island in its own wasm chunk, fetched only when
+/// someone opens this page.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let page = Resource::new(|| (), |()| dispatch_setup());
+    // After a plain form's save (no JavaScript yet), the editor it came from says so.
+    let saved = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("saved"));
+    let l = page_locale();
+    view! {
+        <Title text=td_string!(l, setup.title) />
+        <StaffLoad page loading=td_string!(l, staff.loading) draw=move |page| view! { <SetupView page saved=saved.clone() /> } />
+        <a class="link" href=paths::DISPATCH>{td_string!(l, request.board)}</a>
     }
 }
 
-#[component]
+#[island(lazy)]
 fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
     let Setup { staff, checklists, texting } = data;
@@ -128,6 +113,7 @@ fn SetupView(page: StaffPage<Setup>, saved: Option<String>) -> impl IntoView {
                 view! { <ChecklistEditor template=t csrf=csrf.clone() just_saved /> }
             })
             .collect_view()}
+        <crate::ui::Live />
     }
 }
 

@@ -36,6 +36,5 @@ pub fn LoginPage() -> impl IntoView {
                 <button class="button" type="submit">{td_string!(l, login.log_in)}</button>
             </form>
         </section>
-        <crate::ui::Live />
     }
 }

@@ -64,8 +64,8 @@ pub fn StaffForm(
     }
 }
 
-/// A staff page's data, loaded on the server while rendering (or by fetch after a client-side navigation), then
-/// drawn by `draw`; or why it could not be, with the way `back` when there is one.
+/// A staff page's data, loaded on the server while rendering, then drawn by `draw` (whose island gets it as
+/// props); or why it could not be, with the way `back` when there is one.
 #[component]
 pub fn StaffLoad<T, F, V>(
     page: Resource<Result<crate::api::StaffPage<T>, String>>,

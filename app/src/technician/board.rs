@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, tech_board},
@@ -14,34 +13,20 @@ use crate::{
     texts,
 };
 
-/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
-/// wasm and fetched only when someone opens the technician's board.
-pub struct BoardPage(Resource<Result<StaffPage<Board>, String>>);
-
-#[lazy_route]
-impl LazyRoute for BoardPage {
-    fn data() -> Self {
-        let page = Resource::new(|| (), |()| tech_board());
-        Self(page)
-    }
-
-    fn view(this: Self) -> AnyView {
-        let page = this.0;
-        let l = page_locale();
-        view! {
-            <Title text=td_string!(l, tech.jobs_title) />
-            <StaffLoad
-                page
-                loading=td_string!(l, tech.loading_jobs)
-                draw=|page| view! { <BoardView page /> }
-            />
-        }
-        .into_any()
+/// The technician's board, drawn by the server; the board itself is an island in its own wasm chunk, fetched only
+/// when someone opens it.
+#[component]
+pub fn BoardPage() -> impl IntoView {
+    let page = Resource::new(|| (), |()| tech_board());
+    let l = page_locale();
+    view! {
+        <Title text=td_string!(l, tech.jobs_title) />
+        <StaffLoad page loading=td_string!(l, tech.loading_jobs) draw=|page| view! { <TechBoardView page /> } />
     }
 }
 
-#[component]
-fn BoardView(page: StaffPage<Board>) -> impl IntoView {
+#[island(lazy)]
+fn TechBoardView(page: StaffPage<Board>) -> impl IntoView {
     let StaffPage { me, csrf, data } = page;
     let board = RwSignal::new(data);
     let on_duty = RwSignal::new(board.with_untracked(|b| b.on_duty));
@@ -126,6 +111,7 @@ fn BoardView(page: StaffPage<Board>) -> impl IntoView {
         <StaffForm action=paths::LOGOUT.into() csrf class="logout" plain=true>
             <button class="link" type="submit">{td_string!(l, staff.log_out)}</button>
         </StaffForm>
+        <crate::ui::Live />
     }
 }
 

@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use leptos_router::{LazyRoute, lazy_route};
 
 use crate::{
     api::{StaffPage, tech_job},
@@ -16,35 +15,25 @@ use crate::{
     ui::Clock,
 };
 
-/// The route's data half, created as soon as the route matches; the view half is split out of the customer's
-/// wasm and fetched only when someone opens one job.
-pub struct JobPage(Resource<Result<StaffPage<JobView>, String>>);
-
-#[lazy_route]
-impl LazyRoute for JobPage {
-    fn data() -> Self {
-        let params = use_params_map();
-        let number = move || params.read().get("number").unwrap_or_default();
-        let page = Resource::new(number, tech_job);
-        Self(page)
-    }
-
-    fn view(this: Self) -> AnyView {
-        let page = this.0;
-        let l = page_locale();
-        view! {
-            <StaffLoad
-                page
-                loading=td_string!(l, tech.loading_job)
-                draw=|page| view! { <JobScreen page /> }
-                back=(paths::TECH, td_string!(l, tech.back_to_jobs))
-            />
-        }
-        .into_any()
+/// One job, drawn by the server; the screen itself is an island in its own wasm chunk, fetched only when someone
+/// opens a job.
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let params = use_params_map();
+    let number = move || params.read().get("number").unwrap_or_default();
+    let page = Resource::new(number, tech_job);
+    let l = page_locale();
+    view! {
+        <StaffLoad
+            page
+            loading=td_string!(l, tech.loading_job)
+            draw=|page| view! { <JobScreen page /> }
+            back=(paths::TECH, td_string!(l, tech.back_to_jobs))
+        />
     }
 }
 
-#[component]
+#[island(lazy)]
 fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
     let StaffPage { me: _, csrf, data } = page;
     let number = data.request.number.clone();
@@ -161,6 +150,7 @@ fn JobScreen(page: StaffPage<JobView>) -> impl IntoView {
             <StaffTimeline timeline=Signal::derive(move || job.with(|j| j.request.timeline.clone())) />
             <a class="link" href=paths::TECH>{td_string!(l, tech.all_jobs)}</a>
         </section>
+        <crate::ui::Live />
     }
 }
 

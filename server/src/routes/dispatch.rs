@@ -1,6 +1,6 @@
-//! Dispatch routes: the board and one request as JSON (for the pages after a client-side navigation), and the
-//! dispatcher's posts: act on a request (assign, confirm arrival, cancel, callback made), the backup roster,
-//! phone-in and the checklists. Plain forms go on to a page; the wasm (`Accept: application/json`) gets 204.
+//! Dispatch routes: the board and one request as JSON (for scripts and tests; pages get theirs from the
+//! server), and the dispatcher's posts: act on a request (assign, confirm arrival, cancel, callback made), the
+//! backup roster, phone-in and the checklists. Plain forms go on to a page; the wasm (`Accept: application/json`) gets 204.
 
 use app::{
     customer::FormEcho,
