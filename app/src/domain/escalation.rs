@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Event, Progress, RequestStatus};
+use super::{Event, Progress, RequestStatus, StaffName};
 
 /// The top rung: an alarm on every dispatch board.
 pub const ALARM: u8 = 3;
@@ -22,6 +22,7 @@ pub enum Rung {
 
 /// Why a request is climbing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Concern {
     /// Nobody has accepted it.
@@ -67,29 +68,15 @@ impl Ladder {
             2 => Rung::Backups,
             _ => Rung::DispatchAlarm,
         };
-        Some((concern, rung, Event::Escalated { level, note: self.explain(concern, rung, p) }))
+        // Who is late is named for dispatch; a request nobody owns has nobody to name.
+        let technician = p
+            .owner
+            .as_ref()
+            .filter(|_| concern == Concern::Late)
+            .map(|(id, name)| StaffName { id: *id, name: name.clone() });
+        let event = Event::Escalated { level, concern: Some(concern), every_ms: Some(self.every_ms), technician };
+        Some((concern, rung, event))
     }
-
-    /// What dispatch reads in the timeline.
-    fn explain(&self, concern: Concern, rung: Rung, p: &Progress) -> String {
-        let wait = minutes(self.every_ms);
-        let who = p.owner.as_ref().map(|(_, name)| name.as_str()).unwrap_or("The technician");
-        match (concern, rung) {
-            (Concern::Unowned, Rung::AlertAgain) => {
-                format!("Nobody accepted within {wait}: on-duty technicians alerted again.")
-            }
-            (Concern::Late, Rung::AlertAgain) => format!("{wait} past the ETA: {who} asked for news."),
-            (Concern::Unowned, Rung::Backups) => "Still nobody: backup technicians alerted.".to_owned(),
-            (Concern::Late, Rung::Backups) => "Still late: backup technicians alerted.".to_owned(),
-            (Concern::Unowned, Rung::DispatchAlarm) => "Still nobody: alarm on every dispatch board.".to_owned(),
-            (Concern::Late, Rung::DispatchAlarm) => "Still late: alarm on every dispatch board.".to_owned(),
-        }
-    }
-}
-
-/// "2 min", "45 s": an interval as dispatch reads it.
-pub fn minutes(ms: i64) -> String {
-    if ms >= 60_000 && ms % 60_000 == 0 { format!("{} min", ms / 60_000) } else { format!("{} s", ms / 1000) }
 }
 
 impl Progress {
@@ -109,7 +96,7 @@ mod tests {
     const ANA: Option<(i64, &str)> = Some((1, "Ana Lima"));
 
     fn escalated(at: i64, level: u8) -> Recorded {
-        recorded(Event::Escalated { level, note: String::new() }, at, None)
+        recorded(Event::escalated(level), at, None)
     }
 
     fn climb(timeline: &mut Vec<Recorded>, now: i64) -> Option<(Concern, Rung)> {
@@ -167,7 +154,12 @@ mod tests {
             Some((
                 Concern::Late,
                 Rung::AlertAgain,
-                Event::Escalated { level: 1, note: "2 min past the ETA: Ana Lima asked for news.".into() }
+                Event::Escalated {
+                    level: 1,
+                    concern: Some(Concern::Late),
+                    every_ms: Some(2 * MIN),
+                    technician: Some(StaffName { id: 1, name: "Ana Lima".into() })
+                }
             ))
         );
         // A new ETA is news: the clock starts from it.
@@ -175,12 +167,5 @@ mod tests {
         assert_eq!(Ladder::DEFAULT.next_at(&Progress::fold(&t)), Some(eta + MIN + 22 * MIN));
         t.push(entry(Arrived, eta + 5 * MIN, ANA, None));
         assert_eq!(Ladder::DEFAULT.next_at(&Progress::fold(&t)), None);
-    }
-
-    #[test]
-    fn intervals_read_as_dispatch_says_them() {
-        assert_eq!(minutes(120_000), "2 min");
-        assert_eq!(minutes(3_000), "3 s");
-        assert_eq!(minutes(90_000), "90 s");
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Channel;
+use super::{Channel, Concern};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -182,12 +182,17 @@ pub enum Event {
     },
     ArrivalConfirmed,
     CallbackMade,
-    /// The ladder's rung (1 alert again, 2 backups, 3 dispatch alarm); the note is for dispatch and names the
-    /// technician in full.
+    /// The ladder's rung (1 alert again, 2 backups, 3 dispatch alarm). For dispatch, why it climbed: the concern,
+    /// how long each rung waited, and who is late (in full); said in the reader's words by `texts::escalation`.
+    /// Customers and partners get the level only.
     Escalated {
         level: u8,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        note: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        concern: Option<Concern>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        every_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        technician: Option<StaffName>,
     },
     /// `by` was paged and answered that they can not take it (a reply to a text, a key in a call). The request
     /// still waits for someone: this is news for dispatch, not a step.
@@ -250,11 +255,15 @@ impl Event {
         }
     }
 
-    /// Empties what is for staff only: a technician's reason for handing a job back, and the ladder's note.
+    /// Empties what is for staff only: a technician's reason for handing a job back, and why the ladder climbed.
     pub fn redact(&mut self) {
         match self {
             Event::Released { reason } => reason.clear(),
-            Event::Escalated { note, .. } => note.clear(),
+            Event::Escalated { concern, every_ms, technician, .. } => {
+                *concern = None;
+                *every_ms = None;
+                *technician = None;
+            }
             _ => {}
         }
     }
@@ -290,6 +299,14 @@ impl Recorded {
         }
         self.event.redact();
         self
+    }
+}
+
+/// A rung with nothing said about why: what customers get, and what most tests need.
+#[cfg(test)]
+impl Event {
+    pub(crate) fn escalated(level: u8) -> Event {
+        Event::Escalated { level, concern: None, every_ms: None, technician: None }
     }
 }
 
@@ -338,7 +355,7 @@ pub(crate) mod tests {
         assert!(!Event::Declined { via: Channel::Call }.restarts_ladder());
         assert!(!Event::Seen { via: Channel::Push }.restarts_ladder());
         assert!(Event::Released { reason: "x".into() }.restarts_ladder());
-        assert!(!Event::Escalated { level: 1, note: String::new() }.restarts_ladder());
+        assert!(!Event::escalated(1).restarts_ladder());
         assert!(!Event::CallbackRequested.restarts_ladder());
     }
 }

@@ -25,7 +25,7 @@ pub use dispatch::{
     StaffLine, Texting, UnreadableRequest, alert_delays, dispatch_order, page_number, waiting_order,
 };
 pub use draft::{FieldError, HelpRequestDraft, LocationDraft, Vehicle};
-pub use escalation::{ALARM, Concern, Ladder, Rung, minutes};
+pub use escalation::{ALARM, Concern, Ladder, Rung};
 pub use event::{Actor, Event, EventKind, Recorded, StaffName};
 pub use job::{
     Board, CheckLine, CrewMember, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, distance_m, navigation_links,

@@ -392,7 +392,7 @@ mod tests {
         use crate::domain::{Event, status::tests::entry};
         let waiting = Progress::fold(&[entry(EventKind::Received, 5, None, None)]);
         assert_eq!(
-            Outgoing::after(&waiting, &Event::Escalated { level: 2, note: String::new() }),
+            Outgoing::after(&waiting, &Event::escalated(2)),
             [Outgoing::Page { audience: Audience::Backups, wait_began: Some(5) }],
             "a rung pages for the same wait: nobody is paged twice for it"
         );
@@ -402,11 +402,8 @@ mod tests {
             entry(EventKind::Accepted, 1, Some((1, "Ana")), None),
             entry(EventKind::OnTheWay, 2, Some((1, "Ana")), Some(10)),
         ]);
-        assert_eq!(
-            Outgoing::after(&late, &Event::Escalated { level: 1, note: String::new() }),
-            [Outgoing::Customer(Purpose::Late)]
-        );
-        assert_eq!(Outgoing::after(&late, &Event::Escalated { level: 2, note: String::new() }), []);
+        assert_eq!(Outgoing::after(&late, &Event::escalated(1)), [Outgoing::Customer(Purpose::Late)]);
+        assert_eq!(Outgoing::after(&late, &Event::escalated(2)), []);
         assert_eq!(Outgoing::after(&late, &Event::Cancelled { reason: None }), [Outgoing::StopPaging]);
     }
 }

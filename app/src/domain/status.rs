@@ -246,7 +246,7 @@ pub(crate) mod tests {
             },
             EventKind::ArrivalConfirmed => Event::ArrivalConfirmed,
             EventKind::CallbackMade => Event::CallbackMade,
-            EventKind::Escalated => Event::Escalated { level: 1, note: String::new() },
+            EventKind::Escalated => Event::escalated(1),
             EventKind::FollowUp => Event::FollowUp { rating: 5, comment: None },
         };
         recorded(event, at, staff)
@@ -324,11 +324,16 @@ pub(crate) mod tests {
     fn the_ladders_notes_stay_with_dispatch() {
         use EventKind::*;
         let ana = Some((7, "Ana Lima"));
-        let note = "10 min past the ETA: Ana Lima asked for news.".to_owned();
-        let escalated = recorded(Event::Escalated { level: 1, note }, 9, None);
+        let why = Event::Escalated {
+            level: 1,
+            concern: Some(crate::domain::Concern::Late),
+            every_ms: Some(10 * 60_000),
+            technician: Some(StaffName { id: 7, name: "Ana Lima".into() }),
+        };
+        let escalated = recorded(why, 9, None);
         let v = view("RC-AAAA", vec![entry(Received, 0, None, None), entry(Accepted, 1, ana, None), escalated]);
         let customer = v.for_customer();
-        assert_eq!(customer.timeline[2].event, Event::Escalated { level: 1, note: String::new() });
+        assert_eq!(customer.timeline[2].event, Event::escalated(1));
         assert_eq!(customer.timeline[1].by.as_ref().map(|b| b.name.as_str()), Some("Ana"));
         assert!(!serde_json::to_string(&customer).unwrap_or_default().contains("Lima"));
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{Services, alerts::Why};
 use crate::{
-    domain::{Actor, Concern, Event, Rung},
+    domain::{Actor, Concern, Rung},
     store::{Audience, StoreError, now_ms},
 };
 
@@ -63,9 +63,8 @@ impl Services {
                 continue;
             }
             climbed += 1;
-            if let Event::Escalated { note, .. } = &event {
-                tracing::warn!(request = %loaded.view.number, ?concern, ?rung, "{note}");
-            }
+            // No names in the log: the event says who, for dispatch.
+            tracing::warn!(request = %loaded.view.number, ?concern, ?rung, "the ladder climbed");
             let owner = progress.owner.as_ref().map(|(id, _)| *id);
             match (concern, rung) {
                 (Concern::Unowned, Rung::AlertAgain) => self.alert(loaded.id, Audience::OnDuty, Why::StillWaiting),

@@ -255,7 +255,11 @@ pub fn StaffTimeline(timeline: Signal<Vec<Recorded>>) -> impl IntoView {
 fn staff_line(l: Locale, e: &Recorded) -> String {
     let by = e.by.as_ref().map(|b| format!(" ({})", b.name)).unwrap_or_default();
     match &e.event {
-        Event::Escalated { note, .. } => td_string!(l, staff_timeline.escalated, note).to_string(),
+        Event::Escalated { level, concern, every_ms, technician } => {
+            let who = technician.as_ref().map(|t| t.name.as_str());
+            let note = texts::escalation(l, *level, *concern, *every_ms, who);
+            td_string!(l, staff_timeline.escalated, note).to_string()
+        }
         Event::Released { reason } => {
             td_string!(l, staff_timeline.released, line = texts::event(l, e), by, reason).to_string()
         }

@@ -377,8 +377,10 @@ fn recorded(e: &sqlx::sqlite::SqliteRow) -> Result<Recorded, StoreError> {
         fields.insert("technician".into(), serde_json::json!({ "name": t.name }));
     }
     let mut event: Event = serde_json::from_value(fields.into()).map_err(|e| corrupt(e.to_string()))?;
-    if let (Event::Assigned { technician: named }, Some(t)) = (&mut event, technician) {
-        *named = t;
+    match (&mut event, technician) {
+        (Event::Assigned { technician: named }, Some(t)) => *named = t,
+        (Event::Escalated { technician: named, .. }, t) => *named = t,
+        _ => {}
     }
     Ok(Recorded {
         at: e.try_get("at")?,
@@ -395,7 +397,7 @@ fn staff_name(e: &sqlx::sqlite::SqliteRow, id: &str, name: &str) -> Result<Optio
 }
 
 /// What the payload column holds: the event without its kind (a column) and without the technician an assignment
-/// names (a column, `technician_id`, so the name is joined and follows a rename).
+/// or a late job's rung names (a column, `technician_id`, so the name is joined and follows a rename).
 fn payload(event: &Event) -> Result<String, serde_json::Error> {
     let mut value = serde_json::to_value(event)?;
     if let Some(fields) = value.as_object_mut() {
@@ -462,7 +464,7 @@ pub(super) async fn insert_event(
     event: &Event,
 ) -> Result<(), StoreError> {
     let technician = match event {
-        Event::Assigned { technician } => Some(technician.id),
+        Event::Assigned { technician } | Event::Escalated { technician: Some(technician), .. } => Some(technician.id),
         _ => None,
     };
     sqlx::query(

@@ -3,7 +3,7 @@
 
 use crate::{
     Locale,
-    domain::{Channel, Event, LoginRefusal, Problem, Purpose, Recorded, RequestStatus, Role, SendState},
+    domain::{Channel, Concern, Event, LoginRefusal, Problem, Purpose, Recorded, RequestStatus, Role, Rung, SendState},
     i18n::td_string,
 };
 
@@ -102,6 +102,33 @@ pub fn interval(locale: Locale, ms: i64) -> String {
         td_string!(locale, staff.minutes, m = ms / 60_000).to_string()
     } else {
         td_string!(locale, staff.seconds, s = ms / 1000).to_string()
+    }
+}
+
+/// Why the ladder climbed a rung, for dispatch: "Nobody accepted within 2 min: on-duty technicians alerted
+/// again." A rung stored without its reason (none should be) is named by its level.
+pub fn escalation(
+    locale: Locale,
+    level: u8,
+    concern: Option<Concern>,
+    every_ms: Option<i64>,
+    technician: Option<&str>,
+) -> String {
+    let rung = match level {
+        1 => Rung::AlertAgain,
+        2 => Rung::Backups,
+        _ => Rung::DispatchAlarm,
+    };
+    let wait = every_ms.map(|ms| interval(locale, ms)).unwrap_or_default();
+    let who = technician.unwrap_or(td_string!(locale, escalation.the_technician));
+    match (concern, rung) {
+        (None, _) => td_string!(locale, escalation.rung, level).to_string(),
+        (Some(Concern::Unowned), Rung::AlertAgain) => td_string!(locale, escalation.unowned_again, wait).to_string(),
+        (Some(Concern::Late), Rung::AlertAgain) => td_string!(locale, escalation.late_again, wait, who).to_string(),
+        (Some(Concern::Unowned), Rung::Backups) => td_string!(locale, escalation.unowned_backups).to_owned(),
+        (Some(Concern::Late), Rung::Backups) => td_string!(locale, escalation.late_backups).to_owned(),
+        (Some(Concern::Unowned), Rung::DispatchAlarm) => td_string!(locale, escalation.unowned_alarm).to_owned(),
+        (Some(Concern::Late), Rung::DispatchAlarm) => td_string!(locale, escalation.late_alarm).to_owned(),
     }
 }
 
@@ -222,6 +249,28 @@ mod tests {
         assert_eq!(decimal(Locale::ru, 4.3), "4,3");
         assert_eq!(interval(Locale::ru, 120_000), "2 мин");
         assert_eq!(interval(Locale::en, 45_000), "45 s");
+    }
+
+    #[test]
+    fn the_ladders_reasons_are_said_in_the_dispatchers_language() {
+        let (unowned, late) = (Some(Concern::Unowned), Some(Concern::Late));
+        assert_eq!(
+            escalation(Locale::en, 1, unowned, Some(120_000), None),
+            "Nobody accepted within 2 min: on-duty technicians alerted again."
+        );
+        assert_eq!(
+            escalation(Locale::ru, 1, late, Some(600_000), Some("Ира Петрова")),
+            "10 мин после обещанного времени: у техника (Ира Петрова) запрошены новости."
+        );
+        assert_eq!(
+            escalation(Locale::ru, 3, unowned, Some(120_000), None),
+            "Всё ещё никто: тревога на всех пультах диспетчеров."
+        );
+        assert_eq!(
+            escalation(Locale::en, 2, late, Some(120_000), Some("Sam")),
+            "Still late: backup technicians alerted."
+        );
+        assert_eq!(escalation(Locale::ru, 2, None, None, None), "Ступень 2 эскалации.");
     }
 
     #[test]

@@ -70,16 +70,33 @@ async fn an_unowned_request_climbs_the_ladder_to_an_alarm_that_stays_until_someo
         .unwrap()
         .iter()
         .filter(|e| e["kind"] == "escalated")
-        .map(|e| (e["level"].as_u64().unwrap(), e["note"].as_str().unwrap().to_owned()))
+        .map(|e| (e["level"].as_u64().unwrap(), e["concern"].as_str().unwrap().to_owned(), e["every_ms"].as_i64()))
         .collect();
-    assert_eq!(
-        rungs,
-        [
-            (1, "Nobody accepted within 10 min: on-duty technicians alerted again.".to_owned()),
-            (2, "Still nobody: backup technicians alerted.".to_owned()),
-            (3, "Still nobody: alarm on every dispatch board.".to_owned()),
-        ]
-    );
+    let unowned = || "unowned".to_owned();
+    assert_eq!(rungs, [(1, unowned(), Some(10 * MIN)), (2, unowned(), Some(10 * MIN)), (3, unowned(), Some(10 * MIN))]);
+    // Stored as facts, said in the reader's language.
+    for (language, said) in [
+        (
+            "en",
+            [
+                "Nobody accepted within 10 min: on-duty technicians alerted again.",
+                "Still nobody: backup technicians alerted.",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "Никто не принял за 10 мин: техникам на смене отправлено повторно.",
+                "Всё ещё никто: оповещены резервные техники.",
+            ],
+        ),
+    ] {
+        let page = dee.client.get(dee.url(&format!("/dispatch/requests/{number}"))).header("accept-language", language);
+        let page = page.send().await.unwrap().text().await.unwrap();
+        for line in said {
+            assert!(page.contains(line), "{language}: {line}");
+        }
+    }
     assert_eq!(view["data"]["alarm"], true);
     let status = app.status(&token).await;
     assert_eq!(kinds(&status), ["received", "escalated", "escalated", "escalated"]);
@@ -111,13 +128,16 @@ async fn a_job_long_past_its_eta_escalates_and_a_new_eta_stops_it() {
     let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
     let (_, view) = dee.get_json(&format!("/staff/api/dispatch/requests/{number}")).await;
     let last = view["data"]["job"]["request"]["timeline"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["note"], "10 min past the ETA: Sam Rivera asked for news.");
-    // The customer reads the same step in their own words, without the ladder's note or Sam's surname.
+    assert_eq!(
+        (last["concern"].as_str(), last["every_ms"].as_i64(), last["technician"]["name"].as_str()),
+        (Some("late"), Some(10 * MIN), Some("Sam Rivera"))
+    );
+    // The customer reads the same step in their own words, without the ladder's reasons or Sam's surname.
     let customer = app.status(&token).await;
     let theirs = customer["timeline"].as_array().unwrap().last().unwrap();
     assert_eq!(
-        (theirs["kind"].as_str(), theirs["level"].as_u64(), &theirs["note"]),
-        (Some("escalated"), Some(1), &Value::Null)
+        (theirs["kind"].as_str(), theirs["level"].as_u64(), &theirs["concern"], &theirs["technician"]),
+        (Some("escalated"), Some(1), &Value::Null, &Value::Null)
     );
     assert!(!customer.to_string().contains("Rivera"));
     // Honest news resets the clock.

@@ -2,7 +2,7 @@
 //! stored it, comes back as the same typed event.
 
 use app::{
-    domain::{Actor, Channel, Event, RequestStatus, StaffName},
+    domain::{Actor, Channel, Concern, Event, RequestStatus, StaffName},
     store::Store,
 };
 
@@ -138,7 +138,15 @@ async fn events_stored_in_columns_read_the_same_once_moved_to_payloads() {
             RequestStatus::Cancelled,
             vec![
                 (Event::Received, dee()),
-                (Event::Escalated { level: 1, note: "Nobody accepted within 2 min.".into() }, None),
+                (
+                    Event::Escalated {
+                        level: 1,
+                        concern: Some(Concern::Unowned),
+                        every_ms: Some(120_000),
+                        technician: None
+                    },
+                    None
+                ),
                 (Event::Assigned { technician: ana_named }, dee()),
                 (Event::Released { reason: "Truck broke down".into() }, ana()),
                 (Event::CallbackRequested, None),
@@ -153,4 +161,89 @@ async fn events_stored_in_columns_read_the_same_once_moved_to_payloads() {
     );
     let partner = store.load(3).await.unwrap().unwrap().view.timeline[0].actor;
     assert_eq!(partner, Actor::Partner);
+}
+
+#[tokio::test]
+async fn the_ladders_english_sentences_become_facts_each_reader_has_said_in_their_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pool) = database_before(15, dir.path()).await;
+    sqlx::query("INSERT INTO staff (id, login, name, role, password_hash, created_at) VALUES (1, 'ana', 'Ana Lima', 'technician', 'x', 0)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO help_requests (id, number, token, source, problem, phone, created_at) \
+         VALUES (1, 'RC-AAAA', 'token1', 'web', 'flat_tire', '+12015550123', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    // Every sentence the ladder wrote, as the code before 0015 stored it.
+    let notes = [
+        (1, "Nobody accepted within 2 min: on-duty technicians alerted again."),
+        (2, "Still nobody: backup technicians alerted."),
+        (3, "Still nobody: alarm on every dispatch board."),
+        (1, "10 min past the ETA: Ana Lima asked for news."),
+        (1, "45 s past the ETA: The technician asked for news."),
+        (2, "Still late: backup technicians alerted."),
+        (3, "Still late: alarm on every dispatch board."),
+        (1, "Nobody accepted within 5 min."),
+        (2, "A sentence no template wrote"),
+    ];
+    sqlx::query(
+        "INSERT INTO request_events (request_id, at, kind, actor, payload) VALUES (1, 0, 'received', 'customer', '{}')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for (at, (level, note)) in notes.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO request_events (request_id, at, kind, actor, payload) VALUES (1, ?, 'escalated', 'system', ?)",
+        )
+        .bind(i64::try_from(at + 1).unwrap())
+        .bind(serde_json::json!({ "level": level, "note": note }).to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::open(&url).await.unwrap();
+    let loaded = store.load(1).await.unwrap().unwrap();
+    let rungs: Vec<Event> = loaded.view.timeline.into_iter().skip(1).map(|r| r.event).collect();
+    let rung = |level, concern, every_ms: Option<i64>, technician: Option<&str>| Event::Escalated {
+        level,
+        concern,
+        every_ms,
+        technician: technician.map(|name| StaffName { id: 1, name: name.to_owned() }),
+    };
+    let (unowned, late) = (Some(Concern::Unowned), Some(Concern::Late));
+    assert_eq!(
+        rungs,
+        [
+            rung(1, unowned, Some(120_000), None),
+            rung(2, unowned, None, None),
+            rung(3, unowned, None, None),
+            rung(1, late, Some(600_000), Some("Ana Lima")),
+            rung(1, late, Some(45_000), None),
+            rung(2, late, None, None),
+            rung(3, late, None, None),
+            rung(1, unowned, Some(300_000), None),
+            rung(2, None, None, None),
+        ]
+    );
+    // And each reads as it did, now in either language.
+    let said: Vec<String> = rungs
+        .iter()
+        .map(|e| match e {
+            Event::Escalated { level, concern, every_ms, technician } => {
+                let who = technician.as_ref().map(|t| t.name.as_str());
+                app::texts::escalation(app::Locale::ru, *level, *concern, *every_ms, who)
+            }
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(said[0], "Никто не принял за 2 мин: техникам на смене отправлено повторно.");
+    assert_eq!(said[3], "10 мин после обещанного времени: у техника (Ana Lima) запрошены новости.");
+    assert_eq!(said[8], "Ступень 2 эскалации.");
 }
