@@ -6,6 +6,8 @@ use std::time::Duration;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 
+use crate::domain::Trouble;
+
 /// The account texts and calls go through.
 #[derive(Clone, Debug)]
 pub struct TwilioAccount {
@@ -26,9 +28,9 @@ pub enum Sent {
     /// The provider's error code, if it gave one.
     Refused { code: Option<i64>, message: String },
     /// Certainly not taken (no connection, too many requests, the provider unavailable): try again later.
-    Retry(String),
+    Retry(Trouble),
     /// Perhaps taken, perhaps not (no answer in time, an error after it was sent): a retry may send it twice.
-    Unclear(String),
+    Unclear(Trouble),
 }
 
 /// The provider's error code for a recipient who replied STOP.
@@ -96,9 +98,9 @@ impl Twilio {
         let response = match answer {
             Ok(r) => r,
             Err(e) if e.is_connect() => {
-                return Sent::Retry(format!("the provider could not be reached: {}", e.without_url()));
+                return Sent::Retry(Trouble::Unreachable { error: e.without_url().to_string() });
             }
-            Err(e) => return Sent::Unclear(format!("no answer from the provider: {}", e.without_url())),
+            Err(e) => return Sent::Unclear(Trouble::NoAnswer { error: e.without_url().to_string() }),
         };
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
@@ -106,15 +108,12 @@ impl Twilio {
         match status.as_u16() {
             200..=299 => match body["sid"].as_str() {
                 Some(sid) => Sent::Accepted(sid.to_owned()),
-                None => Sent::Unclear(format!("the provider answered {status} without an id")),
+                None => Sent::Unclear(Trouble::NoId { status: status.as_u16() }),
             },
             // Too many at once, or unavailable: not processed, safe to send again.
-            429 | 503 => Sent::Retry(format!("the provider answered {status}: {message}")),
-            500..=599 => Sent::Unclear(format!("the provider answered {status}: {message}")),
-            _ => Sent::Refused {
-                code: body["code"].as_i64(),
-                message: format!("the provider refused it ({status}): {message}"),
-            },
+            429 | 503 => Sent::Retry(Trouble::Answered { status: status.as_u16(), message }),
+            500..=599 => Sent::Unclear(Trouble::Answered { status: status.as_u16(), message }),
+            _ => Sent::Refused { code: body["code"].as_i64(), message },
         }
     }
 }

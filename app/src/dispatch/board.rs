@@ -102,7 +102,7 @@ fn DispatchBoardView(page: StaffPage<DispatchBoard>) -> impl IntoView {
             <strong>{td_string!(l, dispatch.texting_down)}</strong>
             {move || {
                 board.with(|b| {
-                    b.texting.trouble.as_ref().map(|(_, error)| error.clone()).unwrap_or_default()
+                    b.texting.trouble.as_ref().map(|(_, note)| texts::send_note(l, note)).unwrap_or_default()
                 })
             }}
             {td_string!(l, dispatch.push_only)}

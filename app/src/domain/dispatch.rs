@@ -170,7 +170,7 @@ pub struct Texting {
     /// Texts after this long, calls after this long (ms), when on.
     pub after_ms: Option<(i64, i64)>,
     /// The provider has not taken texts or calls since this time (unix ms): its last word. An alarm.
-    pub trouble: Option<(i64, String)>,
+    pub trouble: Option<(i64, super::SendNote)>,
 }
 
 /// One request as dispatch sees it: the technician's job view plus the customer's status link and who can

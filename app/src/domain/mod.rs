@@ -31,7 +31,8 @@ pub use job::{
     Board, CheckLine, CrewMember, JobAction, JobCard, JobView, MAX_ETA_MINUTES, Refusal, distance_m, navigation_links,
 };
 pub use notice::{
-    Audience, Channel, Outgoing, Purpose, SendState, SentLine, fitted, opt_out_word, reply_code, segments, short,
+    Audience, Channel, Outgoing, Purpose, SendNote, SendState, SentLine, Trouble, fitted, opt_out_word, reply_code,
+    segments, short,
 };
 #[cfg(feature = "ssr")]
 pub use notice::{Reply, read_reply};

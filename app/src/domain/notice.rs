@@ -149,10 +149,63 @@ pub struct SentLine {
     pub state: SendState,
     pub attempts: i64,
     pub body: Option<String>,
-    pub detail: Option<String>,
+    pub detail: Option<SendNote>,
     /// When it was queued, and when its state last moved (unix ms).
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Why a text or call stands where it does, for dispatch: kept as facts (`outbox.detail`) and said in each
+/// reader's language by `texts::send_note`. The provider's and the network's own words are quoted as they came.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum SendNote {
+    /// Not sent: the request is no longer there.
+    RequestGone,
+    /// Not sent: someone took the request, or it closed, before this page's turn.
+    NoLongerWaiting,
+    /// Not sent: the member answered that they can not take it.
+    PassedOn,
+    /// Not sent: the member's account was disabled.
+    AccountDisabled,
+    /// Not sent: the member was off duty (and no backup) by its turn.
+    OffDuty,
+    /// Not sent: the customer replied STOP.
+    OptedOut,
+    /// Not sent: the customer's number takes no texts.
+    NotMobile,
+    /// Not sent: the request moved on before this text's turn.
+    Overtaken,
+    /// Not sent yet: the server was busy; it is tried again.
+    ServerBusy,
+    /// The server stopped while the provider had it: it may have gone out, and was not sent again.
+    StoppedWhileSending,
+    /// This attempt failed; it is tried again.
+    Retrying { trouble: Trouble },
+    /// The provider may have taken it; a customer is not texted twice, so it was not sent again.
+    MaybeSent { trouble: Trouble },
+    /// Every attempt failed.
+    GaveUp { attempts: i64, trouble: Trouble },
+    /// The provider refused it for good, in its words, with its error code.
+    Refused { code: Option<i64>, message: String },
+    /// The provider's receipt: it failed after being taken (`undelivered`, `busy`, `no-answer` …).
+    Reported { status: String, code: Option<String> },
+    /// Written before these notes were kept as facts: shown as it was stored.
+    Verbatim { text: String },
+}
+
+/// Why one attempt did not get a text or call to the provider, or why it is not known whether it did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trouble {
+    /// No connection to the provider (the network's error).
+    Unreachable { error: String },
+    /// Sent, and no answer came (the network's error).
+    NoAnswer { error: String },
+    /// The provider said yes without the id its receipts are matched by.
+    NoId { status: u16 },
+    /// The provider answered with an error status, in its words.
+    Answered { status: u16, message: String },
 }
 
 /// What an event sets going besides push: pages for a request nobody owns, a text to the customer, or the end

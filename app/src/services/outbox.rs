@@ -8,7 +8,7 @@ use super::{JobError, Services, StaffMember};
 use crate::{
     domain::{
         Actor, Channel, Event, JobAction, Outgoing, Progress, Purpose, Refusal, Reply, RequestNumber, RequestStatus,
-        SendState, opt_out_word, read_reply,
+        SendNote, SendState, opt_out_word, read_reply,
     },
     live::Changed,
     paths,
@@ -206,7 +206,7 @@ impl Services {
                         // Our own trouble (the database busy, say): the row is tried again, not lost.
                         tracing::error!(error = %e, outbox = id, "a text or call could not be sent; trying again");
                         let at = now_ms() + backoff_ms(attempt - 1, rand::random::<f64>());
-                        if let Err(e) = services.store.retry_at(id, at, "Not sent yet: the server was busy.").await {
+                        if let Err(e) = services.store.retry_at(id, at, &SendNote::ServerBusy).await {
                             tracing::error!(error = %e, outbox = id, "a text or call could not be put back");
                         }
                     }
@@ -220,25 +220,25 @@ impl Services {
     /// Sends one claimed text or call, if it is still needed, and records what the provider said.
     async fn send_one(&self, row: Claimed) -> Result<(), StoreError> {
         let Some(messaging) = &self.messaging else { return Ok(()) };
-        let cancel = |why: &'static str| self.store.settle(row.id, SendState::Cancelled, why, None);
-        let Some(loaded) = self.store.load(row.request_id).await? else { return cancel("The request is gone.").await };
+        let cancel = |why: SendNote| async move { self.store.settle(row.id, SendState::Cancelled, &why, None).await };
+        let Some(loaded) = self.store.load(row.request_id).await? else { return cancel(SendNote::RequestGone).await };
         let (v, p) = (&loaded.view, &loaded.progress);
         let status_callback = format!("{}{}", self.settings.public_url, paths::TWILIO_STATUS);
         let message = match row.purpose {
             Purpose::Page => {
                 if p.status() != RequestStatus::Received || Some(p.since) != row.wait_began {
-                    return cancel("No longer waiting: not sent.").await;
+                    return cancel(SendNote::NoLongerWaiting).await;
                 }
                 let member = match row.staff_id {
                     Some(id) => self.store.staff_by_id(id).await?,
                     None => None,
                 };
                 let Some(member) = member.filter(|m| !m.disabled) else {
-                    return cancel("The account is disabled: not sent.").await;
+                    return cancel(SendNote::AccountDisabled).await;
                 };
                 let works_jobs = member.role.works_jobs();
                 if works_jobs && member.on_duty_since.is_none() && !member.backup {
-                    return cancel("Off duty by then: not sent.").await;
+                    return cancel(SendNote::OffDuty).await;
                 }
                 let job = paths::at(if works_jobs { paths::TECH_JOB } else { paths::DISPATCH_REQUEST }, &v.number);
                 let words = self.wording(member.locale.as_deref());
@@ -261,10 +261,10 @@ impl Services {
             }
             purpose => {
                 if self.store.opted_out(&row.to_phone).await? {
-                    return cancel("The customer replied STOP: not sent.").await;
+                    return cancel(SendNote::OptedOut).await;
                 }
                 if !crate::domain::Phone::from_stored(row.to_phone.clone()).takes_texts() {
-                    return cancel("Not a mobile number: not sent.").await;
+                    return cancel(SendNote::NotMobile).await;
                 }
                 // News that is already old is not sent: "on the way" once they are there, say.
                 let still_true = match purpose {
@@ -276,7 +276,7 @@ impl Services {
                 let words = self.wording(loaded.locale.as_deref());
                 match words.customer_text(purpose, v, &status_path, now_ms()).filter(|_| still_true) {
                     Some(text) => Message::Text(text),
-                    None => return cancel("Overtaken by events: not sent.").await,
+                    None => return cancel(SendNote::Overtaken).await,
                 }
             }
         };
@@ -295,22 +295,21 @@ impl Services {
                     self.store.set_opt_out(&row.to_phone, true).await?;
                 }
                 tracing::warn!(outbox = row.id, ?code, "the provider refused a text or call");
-                self.store.settle(row.id, SendState::Failed, &message, body).await
+                self.store.settle(row.id, SendState::Failed, &SendNote::Refused { code, message }, body).await
             }
             // A customer is not texted twice; a page may be, as a second text beats a missed job.
-            Sent::Unclear(message) if row.purpose != Purpose::Page => {
+            Sent::Unclear(trouble) if row.purpose != Purpose::Page => {
                 tracing::warn!(outbox = row.id, "a text may or may not have gone out; not sent again");
-                let why = format!("It may not have gone out ({message}); not sent again.");
+                self.store.settle(row.id, SendState::Failed, &SendNote::MaybeSent { trouble }, body).await
+            }
+            Sent::Retry(trouble) | Sent::Unclear(trouble) if row.attempt >= MAX_ATTEMPTS => {
+                let why = SendNote::GaveUp { attempts: row.attempt, trouble };
                 self.store.settle(row.id, SendState::Failed, &why, body).await
             }
-            Sent::Retry(message) | Sent::Unclear(message) if row.attempt >= MAX_ATTEMPTS => {
-                let why = format!("Given up after {} attempts: {message}", row.attempt);
-                self.store.settle(row.id, SendState::Failed, &why, body).await
-            }
-            Sent::Retry(message) | Sent::Unclear(message) => {
+            Sent::Retry(trouble) | Sent::Unclear(trouble) => {
                 tracing::warn!(outbox = row.id, attempt = row.attempt, "a text or call will be tried again");
                 let at = now_ms() + backoff_ms(row.attempt - 1, rand::random::<f64>());
-                self.store.retry_at(row.id, at, &message).await
+                self.store.retry_at(row.id, at, &SendNote::Retrying { trouble }).await
             }
         }
     }
@@ -323,14 +322,11 @@ impl Services {
             // queued, sending, sent, initiated, ringing: nothing new for dispatch.
             _ => return Ok(()),
         };
-        let detail = match (state, error_code) {
-            (SendState::Failed, Some(code)) => Some(format!("The provider reported {status} (error {code}).")),
-            (SendState::Failed, None) => Some(format!("The provider reported {status}.")),
-            _ => None,
-        };
+        let detail = (state == SendState::Failed)
+            .then(|| SendNote::Reported { status: status.to_owned(), code: error_code.map(str::to_owned) });
         // A receipt can overtake the provider's answer to the send, which tells us the id: wait for it a little.
         for _ in 0..30 {
-            match self.store.receipt(sid, state, detail.as_deref()).await? {
+            match self.store.receipt(sid, state, detail.as_ref()).await? {
                 Receipt::Applied(request_id) => {
                     self.live.publish(Changed::Request(request_id));
                     return Ok(());

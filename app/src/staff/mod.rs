@@ -219,7 +219,7 @@ pub fn SentList(sent: Signal<Vec<SentLine>>) -> impl IntoView {
                                 " · " {texts::purpose(l, line.purpose)} ": " {texts::send_state(l, line.state)}
                             </strong>
                             {(line.attempts > 1).then(|| td_string!(l, staff.after_attempts, n = line.attempts).to_string())}
-                            {line.detail.clone().map(|d| format!(" — {d}"))}
+                            {line.detail.as_ref().map(|note| format!(" — {}", texts::send_note(l, note)))}
                             {line.body.clone().map(|b| view! { <q>{b}</q> })}
                         </span>
                     </li>

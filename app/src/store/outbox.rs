@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError, now_ms};
-use crate::domain::{Audience, Channel, Purpose, SendState, SentLine};
+use crate::domain::{Audience, Channel, Purpose, SendNote, SendState, SentLine};
 
 /// What an append (or a new request) also writes to the outbox. Times are counted from the event's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +43,16 @@ pub struct Claimed {
     pub wait_began: Option<i64>,
     /// This attempt's number, from 1.
     pub attempt: i64,
+}
+
+/// A note as `outbox.detail` keeps it: its facts as JSON.
+fn kept(note: &SendNote) -> String {
+    serde_json::to_string(note).unwrap_or_default()
+}
+
+/// A kept note; text that is not one was written before notes were facts, and is shown as it is.
+fn read_note(text: String) -> SendNote {
+    serde_json::from_str(&text).unwrap_or(SendNote::Verbatim { text })
 }
 
 /// The staff an audience names, as a condition on `s` (the staff table) in accounts in use; `member` is the
@@ -102,22 +112,24 @@ pub(super) async fn enqueue(
             }
             Queue::StopPagingMember(staff_id) => {
                 sqlx::query(
-                    "UPDATE outbox SET state = 'cancelled', detail = 'They passed on it: not sent.', updated_at = $3 \
+                    "UPDATE outbox SET state = 'cancelled', detail = $4, updated_at = $3 \
                      WHERE request_id = $1 AND staff_id = $2 AND purpose = 'page' AND state = 'pending'",
                 )
                 .bind(request_id)
                 .bind(staff_id)
                 .bind(now)
+                .bind(kept(&SendNote::PassedOn))
                 .execute(&mut *conn)
                 .await?;
             }
             Queue::StopPaging => {
                 sqlx::query(
-                    "UPDATE outbox SET state = 'cancelled', detail = 'No longer waiting: not sent.', updated_at = $2 \
+                    "UPDATE outbox SET state = 'cancelled', detail = $3, updated_at = $2 \
                      WHERE request_id = $1 AND purpose = 'page' AND state = 'pending'",
                 )
                 .bind(request_id)
                 .bind(now)
+                .bind(kept(&SendNote::NoLongerWaiting))
                 .execute(&mut *conn)
                 .await?;
             }
@@ -136,11 +148,11 @@ impl Store {
         sqlx::query(
             "UPDATE outbox SET claimed_until = NULL, updated_at = $1, \
              state = CASE WHEN state = 'claimed' OR purpose = 'page' THEN 'pending' ELSE 'failed' END, \
-             detail = CASE WHEN state = 'claimed' OR purpose = 'page' THEN detail \
-             ELSE 'The server stopped while sending it: it may not have gone out, and was not sent again.' END \
+             detail = CASE WHEN state = 'claimed' OR purpose = 'page' THEN detail ELSE $2 END \
              WHERE state IN ('claimed', 'sending') AND claimed_until < $1",
         )
         .bind(now)
+        .bind(kept(&SendNote::StoppedWhileSending))
         .execute(&self.pool)
         .await?;
         // `state = 'pending'` again outside the subquery: of two instances claiming at once, the second finds the
@@ -210,14 +222,14 @@ impl Store {
     }
 
     /// Not sent this time; tried again at `due_at`.
-    pub async fn retry_at(&self, id: i64, due_at: i64, detail: &str) -> Result<(), StoreError> {
+    pub async fn retry_at(&self, id: i64, due_at: i64, note: &SendNote) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE outbox SET state = 'pending', due_at = $2, detail = $3, claimed_until = NULL, updated_at = $4 \
              WHERE id = $1",
         )
         .bind(id)
         .bind(due_at)
-        .bind(detail)
+        .bind(kept(note))
         .bind(now_ms())
         .execute(&self.pool)
         .await?;
@@ -225,14 +237,20 @@ impl Store {
     }
 
     /// Ends a claimed row without sending (cancelled) or after giving up (failed).
-    pub async fn settle(&self, id: i64, state: SendState, detail: &str, body: Option<&str>) -> Result<(), StoreError> {
+    pub async fn settle(
+        &self,
+        id: i64,
+        state: SendState,
+        note: &SendNote,
+        body: Option<&str>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE outbox SET state = $2, detail = $3, body = COALESCE($4, body), claimed_until = NULL, \
              updated_at = $5 WHERE id = $1",
         )
         .bind(id)
         .bind(state.as_str())
-        .bind(detail)
+        .bind(kept(note))
         .bind(body)
         .bind(now_ms())
         .execute(&self.pool)
@@ -241,14 +259,14 @@ impl Store {
     }
 
     /// A receipt from the provider: moves a sent text or call on, never back (receipts arrive out of order).
-    pub async fn receipt(&self, sid: &str, state: SendState, detail: Option<&str>) -> Result<Receipt, StoreError> {
+    pub async fn receipt(&self, sid: &str, state: SendState, note: Option<&SendNote>) -> Result<Receipt, StoreError> {
         let row = sqlx::query(
             "UPDATE outbox SET state = $2, detail = COALESCE($3, detail), updated_at = $4 \
              WHERE provider_sid = $1 AND state = 'sent' RETURNING request_id",
         )
         .bind(sid)
         .bind(state.as_str())
-        .bind(detail)
+        .bind(note.map(kept))
         .bind(now_ms())
         .fetch_optional(&self.pool)
         .await?;
@@ -292,7 +310,7 @@ impl Store {
                     state: SendState::parse(&state).ok_or_else(|| corrupt(&state))?,
                     attempts: r.try_get("attempts")?,
                     body: r.try_get("body")?,
-                    detail: r.try_get("detail")?,
+                    detail: r.try_get::<Option<String>, _>("detail")?.map(read_note),
                     created_at: r.try_get("created_at")?,
                     updated_at: r.try_get("updated_at")?,
                 })
@@ -302,7 +320,7 @@ impl Store {
 
     /// Since when texts and calls have been failing to reach the provider (the oldest waiting for another
     /// attempt after `min_attempts`), and its last error: dispatch's alarm.
-    pub async fn sending_trouble(&self, min_attempts: i64) -> Result<Option<(i64, String)>, StoreError> {
+    pub async fn sending_trouble(&self, min_attempts: i64) -> Result<Option<(i64, SendNote)>, StoreError> {
         let row = sqlx::query(
             "SELECT created_at, detail FROM outbox WHERE state = 'pending' AND attempts >= $1 \
              ORDER BY created_at LIMIT 1",
@@ -310,8 +328,11 @@ impl Store {
         .bind(min_attempts)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok((r.try_get("created_at")?, r.try_get::<Option<String>, _>("detail")?.unwrap_or_default())))
-            .transpose()
+        row.map(|r| {
+            let note = read_note(r.try_get::<Option<String>, _>("detail")?.unwrap_or_default());
+            Ok((r.try_get("created_at")?, note))
+        })
+        .transpose()
     }
 
     /// The customer replied STOP (`true`) or START (`false`).

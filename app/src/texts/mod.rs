@@ -3,7 +3,10 @@
 
 use crate::{
     Locale,
-    domain::{Channel, Concern, Event, LoginRefusal, Problem, Purpose, Recorded, RequestStatus, Role, Rung, SendState},
+    domain::{
+        Channel, Concern, Event, LoginRefusal, Problem, Purpose, Recorded, RequestStatus, Role, Rung, SendNote,
+        SendState, Trouble,
+    },
     i18n::td_string,
 };
 
@@ -129,6 +132,44 @@ pub fn escalation(
         (Some(Concern::Late), Rung::Backups) => td_string!(locale, escalation.late_backups).to_owned(),
         (Some(Concern::Unowned), Rung::DispatchAlarm) => td_string!(locale, escalation.unowned_alarm).to_owned(),
         (Some(Concern::Late), Rung::DispatchAlarm) => td_string!(locale, escalation.late_alarm).to_owned(),
+    }
+}
+
+/// Why a text or call stands where it does, for dispatch. What the provider or the network said is quoted.
+pub fn send_note(locale: Locale, note: &SendNote) -> String {
+    let trouble = |t: &Trouble| match t {
+        Trouble::Unreachable { error } => td_string!(locale, send_note.unreachable, error).to_string(),
+        Trouble::NoAnswer { error } => td_string!(locale, send_note.no_answer, error).to_string(),
+        Trouble::NoId { status } => td_string!(locale, send_note.no_id, status).to_string(),
+        Trouble::Answered { status, message } => td_string!(locale, send_note.answered, status, message).to_string(),
+    };
+    match note {
+        SendNote::RequestGone => td_string!(locale, send_note.request_gone).to_owned(),
+        SendNote::NoLongerWaiting => td_string!(locale, send_note.no_longer_waiting).to_owned(),
+        SendNote::PassedOn => td_string!(locale, send_note.passed_on).to_owned(),
+        SendNote::AccountDisabled => td_string!(locale, send_note.account_disabled).to_owned(),
+        SendNote::OffDuty => td_string!(locale, send_note.off_duty).to_owned(),
+        SendNote::OptedOut => td_string!(locale, send_note.opted_out).to_owned(),
+        SendNote::NotMobile => td_string!(locale, send_note.not_mobile).to_owned(),
+        SendNote::Overtaken => td_string!(locale, send_note.overtaken).to_owned(),
+        SendNote::ServerBusy => td_string!(locale, send_note.server_busy).to_owned(),
+        SendNote::StoppedWhileSending => td_string!(locale, send_note.stopped_while_sending).to_owned(),
+        SendNote::Retrying { trouble: t } => td_string!(locale, send_note.retrying, trouble = trouble(t)).to_string(),
+        SendNote::MaybeSent { trouble: t } => {
+            td_string!(locale, send_note.maybe_sent, trouble = trouble(t)).to_string()
+        }
+        SendNote::GaveUp { attempts, trouble: t } => {
+            td_string!(locale, send_note.gave_up, attempts, trouble = trouble(t)).to_string()
+        }
+        SendNote::Refused { code: Some(code), message } => {
+            td_string!(locale, send_note.refused_code, code, message).to_string()
+        }
+        SendNote::Refused { code: None, message } => td_string!(locale, send_note.refused, message).to_string(),
+        SendNote::Reported { status, code: Some(code) } => {
+            td_string!(locale, send_note.reported_code, status, code).to_string()
+        }
+        SendNote::Reported { status, code: None } => td_string!(locale, send_note.reported, status).to_string(),
+        SendNote::Verbatim { text } => text.clone(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! stored it, comes back as the same typed event.
 
 use app::{
-    domain::{Actor, Channel, Concern, Event, RequestStatus, StaffName},
+    domain::{Actor, Channel, Concern, Event, RequestStatus, SendNote, StaffName},
     store::Store,
 };
 
@@ -246,4 +246,56 @@ async fn the_ladders_english_sentences_become_facts_each_reader_has_said_in_thei
     assert_eq!(said[0], "Никто не принял за 2 мин: техникам на смене отправлено повторно.");
     assert_eq!(said[3], "10 мин после обещанного времени: у техника (Ana Lima) запрошены новости.");
     assert_eq!(said[8], "Ступень 2 эскалации.");
+}
+
+#[tokio::test]
+async fn why_a_text_was_not_sent_becomes_facts_and_the_providers_own_words_stay_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pool) = database_before(16, dir.path()).await;
+    sqlx::query(
+        "INSERT INTO help_requests (id, number, token, source, problem, phone, created_at) \
+         VALUES (1, 'RC-AAAA', 'token1', 'web', 'flat_tire', '+12015550123', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let details = [
+        Some("The customer replied STOP: not sent."),
+        Some("No longer waiting: not sent."),
+        Some("The server stopped while sending it: it may not have gone out, and was not sent again."),
+        Some("The provider reported undelivered (error 30003)."),
+        Some("The provider reported busy."),
+        Some("the provider answered 503: Service Unavailable"),
+        None,
+    ];
+    for detail in details {
+        sqlx::query(
+            "INSERT INTO outbox (request_id, channel, purpose, to_phone, due_at, state, detail, created_at, updated_at) \
+             VALUES (1, 'sms', 'received', '+12015550123', 0, 'failed', ?, 0, 0)",
+        )
+        .bind(detail)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::open(&url).await.unwrap();
+    let notes: Vec<Option<SendNote>> = store.sent_for(1, None).await.unwrap().into_iter().map(|l| l.detail).collect();
+    assert_eq!(
+        notes,
+        [
+            Some(SendNote::OptedOut),
+            Some(SendNote::NoLongerWaiting),
+            Some(SendNote::StoppedWhileSending),
+            Some(SendNote::Reported { status: "undelivered".into(), code: Some("30003".into()) }),
+            Some(SendNote::Reported { status: "busy".into(), code: None }),
+            Some(SendNote::Verbatim { text: "the provider answered 503: Service Unavailable".into() }),
+            None,
+        ]
+    );
+    let said = |note: &Option<SendNote>| app::texts::send_note(app::Locale::ru, note.as_ref().unwrap());
+    assert_eq!(said(&notes[0]), "Клиент ответил СТОП: не отправлено.");
+    assert_eq!(said(&notes[3]), "Провайдер сообщил: undelivered (ошибка 30003).");
+    assert_eq!(said(&notes[5]), "the provider answered 503: Service Unavailable");
 }

@@ -3,7 +3,7 @@
 //! informed by text; webhooks without the provider's signature are refused; a provider that is down delays
 //! texts, never loses or doubles them.
 
-use app::domain::{Channel, Event, Role, SendState, SentLine};
+use app::domain::{Channel, Event, Role, SendNote, SendState, SentLine, Trouble};
 use serde_json::Value;
 
 use crate::common::{
@@ -213,7 +213,7 @@ async fn the_customer_is_texted_the_link_who_is_coming_and_the_follow_up_and_sto
     })
     .await;
     assert_eq!(to_customer.state, SendState::Cancelled);
-    assert_eq!(to_customer.detail.as_deref(), Some("The customer replied STOP: not sent."));
+    assert_eq!(to_customer.detail, Some(SendNote::OptedOut));
     assert_eq!(fake.seen(|s| s.messages.iter().filter(|m| m.to == CUSTOMER).count()), 3);
 }
 
@@ -230,10 +230,15 @@ async fn while_the_provider_is_down_texts_wait_and_dispatch_is_told_then_each_go
     // Refused three times: every dispatch board says texts are not going out, with the provider's words.
     let trouble = until("the board to show the provider's trouble", || async {
         let (_, board) = dee.get_json("/staff/api/dispatch").await;
-        board["data"]["texting"]["trouble"][1].as_str().map(str::to_owned)
+        let trouble = &board["data"]["texting"]["trouble"][1];
+        (!trouble.is_null()).then(|| serde_json::from_value::<SendNote>(trouble.clone()).unwrap())
     })
     .await;
-    assert!(trouble.contains("503"), "{trouble}");
+    assert!(matches!(&trouble, SendNote::Retrying { trouble: Trouble::Answered { status: 503, .. } }), "{trouble:?}");
+    // Said in the dispatcher's language, quoting the provider.
+    let page = dee.client.get(dee.url("/dispatch")).header("accept-language", "ru").send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Ещё не отправлено (провайдер ответил 503: "), "{page}");
     assert!(fake.seen(|s| s.refused_while_down) >= 3);
 
     fake.set_down(false);
@@ -322,7 +327,15 @@ async fn dispatch_sees_each_text_with_its_receipt_and_a_member_whose_last_text_f
     };
     let to_sam = line(Value::from("Sam Rivera"), "sms");
     assert_eq!(to_sam["state"], "failed");
-    assert_eq!(to_sam["detail"], "The provider reported undelivered (error 30003).");
+    assert_eq!(to_sam["detail"], serde_json::json!({ "why": "reported", "status": "undelivered", "code": "30003" }));
+    for (language, said) in [
+        ("en", "The provider reported undelivered (error 30003)."),
+        ("ru", "Провайдер сообщил: undelivered (ошибка 30003)."),
+    ] {
+        let page = dee.client.get(dee.url(&format!("/dispatch/requests/{number}"))).header("accept-language", language);
+        let page = page.send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(said), "{language}: {said}");
+    }
     assert_eq!(to_sam["body"], page.body.as_str());
     let to_customer = line(Value::Null, "sms");
     assert_eq!((to_customer["purpose"].as_str(), to_customer["state"].as_str()), (Some("received"), Some("delivered")));
@@ -441,7 +454,7 @@ async fn a_sender_that_dies_leaves_what_it_never_handed_over_to_be_sent() {
         .await
         .unwrap();
     assert_eq!(lost.0, "failed");
-    assert!(lost.1.contains("may not have gone out"), "{}", lost.1);
+    assert_eq!(serde_json::from_str::<SendNote>(&lost.1).unwrap(), SendNote::StoppedWhileSending);
 }
 
 #[tokio::test]
