@@ -73,7 +73,7 @@ fn random_secret() -> SecretKey {
     }
 }
 
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     #[error("the device's key (p256dh) is not a P-256 public key")]
     BadPublicKey,

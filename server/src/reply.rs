@@ -410,9 +410,9 @@ impl From<FormRejection> for Problem {
             return too_large().titled(not_sent());
         }
         let status = if status.is_client_error() { status } else { StatusCode::BAD_REQUEST };
-        let why = rejection.body_text();
-        let said = Said::with(move |l| td_string!(l, refused.unreadable_form, why = &why).to_string());
-        Problem::new(status, "unreadable_form", said).titled(not_sent())
+        // Our pages cannot send such a form: the person is told what to do, not serde's English (which may also
+        // quote what they typed).
+        Problem::new(status, "unreadable_form", Said::by(|l| td_string!(l, refused.unreadable_form))).titled(not_sent())
     }
 }
 

@@ -71,8 +71,8 @@ pub enum SubscribeError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unreadable {
     DeviceId,
-    /// The browser's keys, with the push crate's own words for what is wrong.
-    Keys(String),
+    /// The browser's keys, and what is wrong with them.
+    Keys(crate::push::KeyError),
 }
 
 /// What a phone's browser hands over after subscribing.
@@ -139,7 +139,7 @@ impl Services {
         }
         let endpoint = self.alerts.pusher.endpoint(&sub.endpoint)?;
         DeviceKeys::parse(&sub.keys.p256dh, &sub.keys.auth)
-            .map_err(|e| SubscribeError::Invalid(Unreadable::Keys(e.to_string())))?;
+            .map_err(|e| SubscribeError::Invalid(Unreadable::Keys(e)))?;
         // Every address the name has now; the push client checks again at each send, as DNS may change.
         endpoint.resolve_public().await?;
         let device = NewDevice {

@@ -8,7 +8,7 @@ use crate::{
         FollowUpRefusal, PhoneRefusal, RangeRefusal, Refusal, RequestStatus, StaffRefusal, TextProblem,
     },
     i18n::td_string,
-    push::EndpointError,
+    push::{EndpointError, KeyError},
     services::{DispatchError, JobError, PartnerError, StaffError, SubscribeError, Unreadable},
 };
 
@@ -225,7 +225,12 @@ impl Say for SubscribeError {
     fn say(&self, l: Locale) -> String {
         match self {
             SubscribeError::Invalid(Unreadable::DeviceId) => td_string!(l, alerts_refused.device_id).into(),
-            SubscribeError::Invalid(Unreadable::Keys(why)) => td_string!(l, alerts_refused.keys, why = why).to_string(),
+            SubscribeError::Invalid(Unreadable::Keys(KeyError::BadPublicKey)) => {
+                td_string!(l, alerts_refused.bad_public_key).into()
+            }
+            SubscribeError::Invalid(Unreadable::Keys(KeyError::BadAuth)) => {
+                td_string!(l, alerts_refused.bad_auth).into()
+            }
             SubscribeError::Endpoint(e) => e.say(l),
             SubscribeError::TooManyDevices(max) => {
                 td_string!(l, alerts_refused.too_many_devices, max = max).to_string()

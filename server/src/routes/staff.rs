@@ -206,10 +206,8 @@ pub async fn push_subscribe(
     staff: Staff,
     body: Result<Json<DeviceSubscription>, JsonRejection>,
 ) -> Result<StatusCode, Problem> {
-    let Json(sub) = body.map_err(|rejection| {
-        let why = rejection.body_text();
-        Problem::invalid(Said::with(move |l| td_string!(l, refused.subscription_unreadable, why = &why).to_string()))
-    })?;
+    // Sent by our own wasm: a body it could not have written is named, not quoted (serde's words are English).
+    let Json(sub) = body.map_err(|_| Problem::invalid(Said::by(|l| td_string!(l, refused.subscription_unreadable))))?;
     state.services.subscribe_device(&staff.member, &sub).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -282,6 +282,13 @@ async fn refusals_are_said_in_the_language_of_whoever_was_refused() {
     assert_eq!(offered.headers()["content-language"], "ru");
     let body: serde_json::Value = offered.json().await.unwrap();
     assert_eq!(body["error"], "validation_failed");
+    // A form no page of ours sends is refused in Russian too, without quoting axum's or serde's English.
+    let odd = app.client.post(app.url("/request")).header("accept-language", "ru");
+    let odd = odd.header("content-type", "text/plain").body("problem=battery").send().await.unwrap();
+    assert_eq!(odd.status(), 415);
+    let page = odd.text().await.unwrap();
+    assert!(page.contains("Не удалось прочитать форму. Вернитесь, проверьте её и отправьте ещё раз."), "{page}");
+    assert!(!page.contains("Content-Type"), "{page}");
     // A refusal's own page: its language, title and way back.
     let gone = app.client.post(app.url("/r/no-such-link/cancel")).header("accept-language", "ru").send().await.unwrap();
     assert_eq!(gone.status(), 404);
