@@ -196,6 +196,12 @@ async fn services(config: &Config, public_url: &str) -> Result<Services, StartEr
         StartError::Config(format!("unknown region {:?}: use an ISO code like US or DE", config.default_region))
     })?;
     let store = Store::open(&config.database_url).await?;
+    // A service that speaks another language starts with its truck checklists in it (until someone edits them).
+    if config.default_locale != app::Locale::en {
+        let (english, own) =
+            (app::texts::seed::checklists(app::Locale::en), app::texts::seed::checklists(config.default_locale));
+        store.translate_untouched_checklists(&english, &own).await?;
+    }
     let alerts = Alerts::open(
         &store,
         AlertSettings {

@@ -6,26 +6,64 @@ use sqlx::Row;
 use super::{Store, StoreError, now_ms};
 use crate::domain::{ChecklistTemplate, TemplateLine};
 
+const CURRENT_LINES: &str =
+    "SELECT problem, kind, label FROM checklist_items WHERE retired_at IS NULL ORDER BY position, id";
+
+/// Rows of `CURRENT_LINES` as every list, each in order.
+fn templates(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<ChecklistTemplate>, StoreError> {
+    let mut templates: Vec<ChecklistTemplate> =
+        ChecklistTemplate::keys().map(|k| ChecklistTemplate { problem: k.to_owned(), lines: Vec::new() }).collect();
+    for r in rows {
+        let problem: String = r.try_get("problem")?;
+        if let Some(t) = templates.iter_mut().find(|t| t.problem == problem) {
+            t.lines.push(TemplateLine {
+                question: r.try_get::<String, _>("kind")? == "question",
+                label: r.try_get("label")?,
+            });
+        }
+    }
+    Ok(templates)
+}
+
 impl Store {
     /// Every list (every job first, then each problem) with its current lines in order.
     pub async fn checklist_templates(&self) -> Result<Vec<ChecklistTemplate>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT problem, kind, label FROM checklist_items WHERE retired_at IS NULL ORDER BY position, id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut templates: Vec<ChecklistTemplate> =
-            ChecklistTemplate::keys().map(|k| ChecklistTemplate { problem: k.to_owned(), lines: Vec::new() }).collect();
-        for r in &rows {
-            let problem: String = r.try_get("problem")?;
-            if let Some(t) = templates.iter_mut().find(|t| t.problem == problem) {
-                t.lines.push(TemplateLine {
-                    question: r.try_get::<String, _>("kind")? == "question",
-                    label: r.try_get("label")?,
-                });
+        let rows = sqlx::query(CURRENT_LINES).fetch_all(&self.pool).await?;
+        templates(&rows)
+    }
+
+    /// Puts `to`'s lines in the place of `from`'s, if the lists are exactly `from` and nobody ever edited them (no
+    /// line retired): a new service's seeded lists in its own language. The lines keep their ids, so ticks made
+    /// meanwhile stay with them. Whether it did.
+    pub async fn translate_untouched_checklists(
+        &self,
+        from: &[ChecklistTemplate],
+        to: &[ChecklistTemplate],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Written first, to hold the write lock before reading (see `replace_checklist`).
+        sqlx::query("UPDATE checklist_items SET position = position").execute(&mut *tx).await?;
+        let edited = sqlx::query("SELECT 1 FROM checklist_items WHERE retired_at IS NOT NULL LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = templates(&sqlx::query(CURRENT_LINES).fetch_all(&mut *tx).await?)?;
+        if edited.is_some() || current != from {
+            return Ok(false);
+        }
+        for (old, new) in from.iter().zip(to).filter(|(old, new)| old.problem == new.problem) {
+            for (old_line, new_line) in old.lines.iter().zip(&new.lines) {
+                sqlx::query(
+                    "UPDATE checklist_items SET label = $3 WHERE problem = $1 AND label = $2 AND retired_at IS NULL",
+                )
+                .bind(&old.problem)
+                .bind(&old_line.label)
+                .bind(&new_line.label)
+                .execute(&mut *tx)
+                .await?;
             }
         }
-        Ok(templates)
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Makes a problem's list exactly `template`, in one transaction: kept lines take their new place, dropped

@@ -15,6 +15,8 @@ mod messages;
 #[cfg(feature = "ssr")]
 mod refusals;
 #[cfg(feature = "ssr")]
+pub mod seed;
+#[cfg(feature = "ssr")]
 pub use messages::Wording;
 #[cfg(feature = "ssr")]
 pub use refusals::Say;

@@ -349,3 +349,30 @@ fn russian_counts_agree_with_their_number() {
     assert_eq!(td_string!(app::Locale::en, requests, count = 1u32).to_string(), "1 request");
     assert_eq!(td_string!(app::Locale::en, requests, count = 2u32).to_string(), "2 requests");
 }
+
+#[tokio::test]
+async fn a_russian_service_starts_with_russian_truck_checklists_and_an_edited_list_is_left_alone() {
+    use app::{Locale, domain::ChecklistTemplate, texts::seed};
+    // The English lines in the code are the ones migration 0002 wrote.
+    let english = spawn_app().await;
+    assert_eq!(english.services.store.checklist_templates().await.unwrap(), seed::checklists(Locale::en));
+
+    let russian = spawn_app_with(&["--default-locale", "ru"]).await;
+    let dana = russian.staff("dana", "Дана Орлова", app::domain::Role::Dispatcher).await;
+    let (_, setup) = dana.get_json("/staff/api/dispatch/setup").await;
+    let lines = |problem: &str| -> Vec<String> {
+        let list = setup["data"]["checklists"].as_array().unwrap().iter().find(|t| t["problem"] == problem).unwrap();
+        list["lines"].as_array().unwrap().iter().map(|l| l["label"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(lines("always")[0], "Светоотражающий жилет");
+    assert_eq!(lines("lockout")[0], "Внутри ребёнок или животное? Если да — экстренный случай, в первую очередь");
+
+    // Once a list is edited, the lists are the service's own: starting in another language changes nothing.
+    let store = &english.services.store;
+    let edited = ChecklistTemplate::parse("fuel", "? Petrol or diesel?\nFuel can: petrol\nFunnel").unwrap();
+    store.replace_checklist(&edited).await.unwrap();
+    let before = store.checklist_templates().await.unwrap();
+    let (en, ru) = (seed::checklists(Locale::en), seed::checklists(Locale::ru));
+    assert!(!store.translate_untouched_checklists(&en, &ru).await.unwrap());
+    assert_eq!(store.checklist_templates().await.unwrap(), before);
+}
