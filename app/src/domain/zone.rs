@@ -142,11 +142,20 @@ impl Zone {
     }
 }
 
-/// A day typed as `2026-11-24`: days since 1970-01-01.
+/// A day typed as `2026-11-24`, or day first as Russian (and much of Europe) writes it, `24.11.2026`: days since
+/// 1970-01-01.
 pub fn parse_date(s: &str) -> Option<i64> {
-    let mut parts = s.trim().splitn(3, '-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+    let s = s.trim();
+    let (y, m, d) = if s.contains('.') {
+        let mut parts = s.splitn(3, '.');
+        let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+        ((1..=2).contains(&d.len()) && (1..=2).contains(&m.len()) && y.len() == 4).then_some((y, m, d))?
+    } else {
+        let mut parts = s.splitn(3, '-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        (y.len() == 4 && m.len() == 2 && d.len() == 2).then_some((y, m, d))?
+    };
+    if ![y, m, d].iter().all(|part| part.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
     let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
@@ -212,11 +221,27 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn days_are_typed_year_first() {
+    fn days_are_typed_year_first_or_day_first_with_dots() {
         assert_eq!(parse_date("1970-01-01"), Some(0));
         assert_eq!(parse_date(" 2026-11-24 "), Some(1_795_478_400_000 / 86_400_000));
         assert_eq!(parse_date("2024-02-29"), Some(parse_date("2024-03-01").unwrap_or_default() - 1));
-        for bad in ["2023-02-29", "2026-13-01", "2026-1-1", "yesterday", "2026-11-24-1", "1969-12-31", ""] {
+        assert_eq!(parse_date("24.11.2026"), parse_date("2026-11-24"));
+        assert_eq!(parse_date("1.3.2024"), parse_date("2024-03-01"));
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-1-1",
+            "yesterday",
+            "2026-11-24-1",
+            "1969-12-31",
+            "",
+            "29.02.2023",
+            "24.11.26",
+            "2026.11.24",
+            "2026-+1-01",
+            "+1.11.2026",
+            "24.11.2026.1",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }
