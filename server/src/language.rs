@@ -1,9 +1,14 @@
 //! Which language a page is drawn in, chosen before the first byte so the HTML is right without JavaScript: the
 //! visitor's own choice (the switch's cookie), else their browser's `Accept-Language`, else `--default-locale`.
 
-use axum::http::{HeaderMap, header};
+use axum::{
+    extract::FromRequestParts,
+    http::{HeaderMap, header, request::Parts},
+};
 
 use app::Locale;
+
+use crate::AppState;
 use leptos_i18n::Locale as _;
 
 /// The cookie the language switch sets.
@@ -21,6 +26,18 @@ pub fn cookie(locale: Locale, public_url: &str) -> String {
 /// The page's language for a request with these headers.
 pub fn of_request(headers: &HeaderMap, default: Locale) -> Locale {
     named(headers).unwrap_or(default)
+}
+
+/// The asker's language, for a handler that words its answer (or what it stores) itself: the one their page is
+/// drawn in.
+pub struct Asked(pub Locale);
+
+impl FromRequestParts<AppState> for Asked {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Asked, Self::Rejection> {
+        Ok(Asked(of_request(&parts.headers, state.services.settings.default_locale)))
+    }
 }
 
 /// The language this browser names (the switch's cookie, else `Accept-Language`), if it names one we speak.

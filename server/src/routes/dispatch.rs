@@ -22,6 +22,7 @@ use super::{forms::RequestForm, staff::StaffPage};
 use crate::{
     AppState,
     auth::Staff,
+    language::Asked,
     reply::{Done, Problem, Said, Wants},
 };
 
@@ -81,7 +82,7 @@ pub async fn report(
 pub async fn report_csv(
     State(state): State<AppState>,
     staff: Staff,
-    request_headers: HeaderMap,
+    Asked(locale): Asked,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, Problem> {
     let (range, facts, _) = state
@@ -91,7 +92,6 @@ pub async fn report_csv(
         .map_err(|e| Problem::from(e).back(paths::DISPATCH_REPORTS))?;
     let file = format!("attachment; filename=\"roadcall-{}-to-{}.csv\"", range.from, range.to);
     let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, file)];
-    let locale = crate::language::of_request(&request_headers, state.services.settings.default_locale);
     let header = app::i18n::td_string!(locale, csv.header);
     // Russian spreadsheets write decimals with a comma, so they part cells with a semicolon.
     let separator = if locale == app::Locale::ru { ';' } else { ',' };
@@ -213,12 +213,12 @@ pub async fn phone_in(
     State(state): State<AppState>,
     staff: Staff,
     session: Session,
+    Asked(locale): Asked,
     headers: HeaderMap,
     wants: Wants,
     form: Result<Form<RequestForm>, FormRejection>,
 ) -> Result<Response, Problem> {
     let Form(form) = form?;
-    let locale = crate::language::of_request(&headers, state.services.settings.default_locale);
     match state.services.phone_in(&staff.member, &form.draft(locale), form.key()).await {
         Ok(created) => Ok(Redirect::to(&paths::at(paths::DISPATCH_REQUEST, &created.number)).into_response()),
         Err(PhoneInError::Submit(SubmitError::Invalid(errors))) if wants.json => {

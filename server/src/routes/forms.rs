@@ -18,6 +18,7 @@ use tower_sessions::Session;
 
 use crate::{
     AppState,
+    language::Asked,
     reply::{self, Problem, Said, Wants},
 };
 
@@ -102,12 +103,12 @@ impl RequestForm {
 
 pub async fn send(
     State(state): State<AppState>,
+    Asked(locale): Asked,
     headers: HeaderMap,
     wants: Wants,
     form: Result<Form<RequestForm>, FormRejection>,
 ) -> Result<Response, Problem> {
     let Form(form) = form?;
-    let locale = crate::language::of_request(&headers, state.services.settings.default_locale);
     match state.services.submit(&form.draft(locale), Source::Web, form.key()).await {
         Ok(sent) => Ok(Redirect::to(&paths::at(paths::STATUS, &sent.token)).into_response()),
         Err(SubmitError::Invalid(errors)) if wants.json => Err(SubmitError::Invalid(errors).into()),

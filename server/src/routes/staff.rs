@@ -21,6 +21,7 @@ use tower_sessions::Session;
 use crate::{
     AppState,
     auth::{self, Staff},
+    language::Asked,
     reply::{self, Done, Problem, Said, Wants},
 };
 
@@ -217,7 +218,7 @@ pub async fn push_test(
     State(state): State<AppState>,
     staff: Staff,
     wants: Wants,
-    headers: HeaderMap,
+    Asked(l): Asked,
 ) -> Result<Response, Problem> {
     // Back to the board the card was on: dispatchers have it too, for the ladder's alarm.
     let back = if staff.member.role.dispatches() { paths::DISPATCH } else { paths::TECH };
@@ -225,7 +226,6 @@ pub async fn push_test(
     if wants.json {
         return Ok(Json(report).into_response());
     }
-    let l = crate::language::of_request(&headers, state.services.settings.default_locale);
     let (delivered, devices) = (report.delivered, report.devices);
     let message = td_string!(l, refused.test_alert, delivered = delivered, devices = devices).to_string();
     Ok(reply::page(StatusCode::OK, l, td_string!(l, refused.title_test_alert), &message, back))
