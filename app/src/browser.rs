@@ -69,6 +69,23 @@ pub fn recall(key: &str) -> Option<String> {
     storage()?.get_item(&format!("roadcall.{key}")).ok()?.filter(|v| !v.is_empty())
 }
 
+/// The truck's last fix, kept for this tab only while it is fresh: each page is loaded anew, and a technician
+/// moving from the board to a job should see distances at once, not after the next fix.
+const FIX_FRESH_MS: f64 = 120_000.0;
+
+pub fn keep_fix(lat: f64, lon: f64) {
+    if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = s.set_item("roadcall.fix", &format!("{lat},{lon},{}", js_sys::Date::now()));
+    }
+}
+
+pub fn last_fix() -> Option<(f64, f64)> {
+    let kept = web_sys::window()?.session_storage().ok()??.get_item("roadcall.fix").ok()??;
+    let mut parts = kept.split(',').map(str::parse::<f64>);
+    let (lat, lon, at) = (parts.next()?.ok()?, parts.next()?.ok()?, parts.next()?.ok()?);
+    (js_sys::Date::now() - at < FIX_FRESH_MS).then_some((lat, lon))
+}
+
 /// What the customer typed in the input or textarea named `name`.
 pub fn form_value(form: &web_sys::HtmlFormElement, name: &str) -> Option<String> {
     let el = form.query_selector(&format!("[name='{name}']")).ok()??;

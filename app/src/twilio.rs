@@ -26,7 +26,7 @@ pub enum Sent {
     Accepted(String),
     /// Refused for good (a bad number, an opted-out recipient, bad credentials): trying again changes nothing.
     /// The provider's error code, if it gave one.
-    Refused { code: Option<i64>, message: String },
+    Refused { status: u16, code: Option<i64>, message: String },
     /// Certainly not taken (no connection, too many requests, the provider unavailable): try again later.
     Retry(Trouble),
     /// Perhaps taken, perhaps not (no answer in time, an error after it was sent): a retry may send it twice.
@@ -113,7 +113,7 @@ impl Twilio {
             // Too many at once, or unavailable: not processed, safe to send again.
             429 | 503 => Sent::Retry(Trouble::Answered { status: status.as_u16(), message }),
             500..=599 => Sent::Unclear(Trouble::Answered { status: status.as_u16(), message }),
-            _ => Sent::Refused { code: body["code"].as_i64(), message },
+            _ => Sent::Refused { status: status.as_u16(), code: body["code"].as_i64(), message },
         }
     }
 }

@@ -2,16 +2,19 @@
 -- wait, who is late) and said in each reader's language. The sentences came from six templates, so each old one
 -- is read back into its facts; one that matches none keeps only its level.
 
--- Who was late is a member of staff, named by id as an assignment is (the name is joined, and follows a rename).
+-- Who was late is a member of staff, named by id as an assignment is (the name is joined, and follows a rename):
+-- the one who had the job then, by the last accept or assignment before the rung (names need not be unique).
 UPDATE request_events
 SET technician_id = (
-    SELECT s.id
-    FROM staff s, (SELECT json_extract(request_events.payload, '$.note') AS note) n
-    WHERE s.name = substr(n.note, instr(n.note, ': ') + 2, length(n.note) - 15 - (instr(n.note, ': ') + 2))
-    ORDER BY s.id
+    SELECT COALESCE(p.technician_id, p.staff_id)
+    FROM request_events p
+    WHERE p.request_id = request_events.request_id AND p.id < request_events.id AND p.kind IN ('accepted', 'assigned')
+    ORDER BY p.id DESC
     LIMIT 1
 )
-WHERE kind = 'escalated' AND json_extract(payload, '$.note') LIKE '% past the ETA: % asked for news.';
+WHERE kind = 'escalated'
+    AND json_extract(payload, '$.note') LIKE '% past the ETA: % asked for news.'
+    AND json_extract(payload, '$.note') NOT LIKE '% past the ETA: The technician asked for news.';
 
 UPDATE request_events
 SET payload = (

@@ -186,8 +186,8 @@ pub enum SendNote {
     MaybeSent { trouble: Trouble },
     /// Every attempt failed.
     GaveUp { attempts: i64, trouble: Trouble },
-    /// The provider refused it for good, in its words, with its error code.
-    Refused { code: Option<i64>, message: String },
+    /// The provider refused it for good: its answer's status, its error code and its words.
+    Refused { status: u16, code: Option<i64>, message: String },
     /// The provider's receipt: it failed after being taken (`undelivered`, `busy`, `no-answer` …).
     Reported { status: String, code: Option<String> },
     /// Written before these notes were kept as facts: shown as it was stored.

@@ -335,7 +335,10 @@ mod tests {
         let r = ReportRange::parse(Some("2026-11-01"), Some("2026-11-01"), 0, &zone::tests::new_york())
             .map_err(|e| format!("{e:?}"))?;
         assert_eq!(r.to_ms - r.from_ms, 25 * 60 * MIN);
-        assert_eq!(ReportRange::parse(Some("24.11.2026"), None, 0, &utc), Err(RangeRefusal::BadDate));
+        assert_eq!(ReportRange::parse(Some("24/11/2026"), None, 0, &utc), Err(RangeRefusal::BadDate));
+        // Typed day first, it is the same day, written back year first.
+        let r = ReportRange::parse(Some("18.11.2026"), Some("24.11.2026"), 0, &utc).map_err(|e| format!("{e:?}"))?;
+        assert_eq!((r.from.as_str(), r.to.as_str()), ("2026-11-18", "2026-11-24"));
         assert_eq!(ReportRange::parse(Some("2026-11-25"), Some("2026-11-24"), 0, &utc), Err(RangeRefusal::Backwards));
         assert_eq!(ReportRange::parse(Some("2020-01-01"), Some("2026-11-24"), 0, &utc), Err(RangeRefusal::TooLong));
         assert!(ReportRange::parse(Some("2025-11-25"), Some("2026-11-25"), 0, &utc).is_ok(), "366 days");

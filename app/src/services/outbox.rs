@@ -290,12 +290,12 @@ impl Services {
         // provider's words may quote the number.
         match sent {
             Sent::Accepted(sid) => self.store.mark_sent(row.id, &sid, message.said()).await,
-            Sent::Refused { code, message } => {
+            Sent::Refused { status, code, message } => {
                 if code == Some(OPTED_OUT) && row.staff_id.is_none() {
                     self.store.set_opt_out(&row.to_phone, true).await?;
                 }
                 tracing::warn!(outbox = row.id, ?code, "the provider refused a text or call");
-                self.store.settle(row.id, SendState::Failed, &SendNote::Refused { code, message }, body).await
+                self.store.settle(row.id, SendState::Failed, &SendNote::Refused { status, code, message }, body).await
             }
             // A customer is not texted twice; a page may be, as a second text beats a missed job.
             Sent::Unclear(trouble) if row.purpose != Purpose::Page => {

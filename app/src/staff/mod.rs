@@ -110,17 +110,18 @@ pub fn JobTitle(request: Signal<crate::domain::StatusView>) -> impl IntoView {
 }
 
 /// Where this phone (the truck) is, once it knows: the board and the job screen measure to customers from it.
-/// One watch for as long as the page is open, shared by the pages a technician moves between, so a new page
-/// has the last fix at once instead of waiting for the next one.
+/// One watch for as long as the page is open; a page starts from the fix the last one had (if fresh), so moving
+/// from the board to a job shows distances at once instead of waiting for the next fix.
 pub fn truck_position() -> Signal<Option<(f64, f64)>> {
     #[cfg(feature = "hydrate")]
     {
         thread_local! {
             static HERE: ArcRwSignal<Option<(f64, f64)>> = {
-                let here = ArcRwSignal::new(None);
+                let here = ArcRwSignal::new(crate::browser::last_fix());
                 let writer = here.clone();
                 let guard = crate::browser::watch_position(move |report| {
                     if let crate::browser::PositionReport::Fix { lat, lon, .. } = report {
+                        crate::browser::keep_fix(lat, lon);
                         writer.set(Some((lat, lon)));
                     }
                 });

@@ -125,11 +125,13 @@ pub fn escalation(
         _ => Rung::DispatchAlarm,
     };
     let wait = every_ms.map(|ms| interval(locale, ms)).unwrap_or_default();
-    let who = technician.unwrap_or(td_string!(locale, escalation.the_technician));
     match (concern, rung) {
         (None, _) => td_string!(locale, escalation.rung, level).to_string(),
         (Some(Concern::Unowned), Rung::AlertAgain) => td_string!(locale, escalation.unowned_again, wait).to_string(),
-        (Some(Concern::Late), Rung::AlertAgain) => td_string!(locale, escalation.late_again, wait, who).to_string(),
+        (Some(Concern::Late), Rung::AlertAgain) => match technician {
+            Some(who) => td_string!(locale, escalation.late_again, wait, who).to_string(),
+            None => td_string!(locale, escalation.late_again_unnamed, wait).to_string(),
+        },
         (Some(Concern::Unowned), Rung::Backups) => td_string!(locale, escalation.unowned_backups).to_owned(),
         (Some(Concern::Late), Rung::Backups) => td_string!(locale, escalation.late_backups).to_owned(),
         (Some(Concern::Unowned), Rung::DispatchAlarm) => td_string!(locale, escalation.unowned_alarm).to_owned(),
@@ -163,10 +165,12 @@ pub fn send_note(locale: Locale, note: &SendNote) -> String {
         SendNote::GaveUp { attempts, trouble: t } => {
             td_string!(locale, send_note.gave_up, attempts, trouble = trouble(t)).to_string()
         }
-        SendNote::Refused { code: Some(code), message } => {
-            td_string!(locale, send_note.refused_code, code, message).to_string()
+        SendNote::Refused { status, code: Some(code), message } => {
+            td_string!(locale, send_note.refused_code, status, code, message).to_string()
         }
-        SendNote::Refused { code: None, message } => td_string!(locale, send_note.refused, message).to_string(),
+        SendNote::Refused { status, code: None, message } => {
+            td_string!(locale, send_note.refused, status, message).to_string()
+        }
         SendNote::Reported { status, code: Some(code) } => {
             td_string!(locale, send_note.reported_code, status, code).to_string()
         }

@@ -190,8 +190,17 @@ async fn the_ladders_english_sentences_become_facts_each_reader_has_said_in_thei
         (1, "Nobody accepted within 5 min."),
         (2, "A sentence no template wrote"),
     ];
+    // Ana has the job (a namesake does not: the late one is whoever had it).
     sqlx::query(
-        "INSERT INTO request_events (request_id, at, kind, actor, payload) VALUES (1, 0, 'received', 'customer', '{}')",
+        "INSERT INTO staff (id, login, name, role, password_hash, created_at) \
+         VALUES (2, 'ana2', 'Ana Lima', 'technician', 'x', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO request_events (request_id, at, kind, actor, staff_id, payload) VALUES \
+         (1, 0, 'received', 'customer', NULL, '{}'), (1, 0, 'accepted', 'staff', 1, '{}')",
     )
     .execute(&pool)
     .await
@@ -210,7 +219,7 @@ async fn the_ladders_english_sentences_become_facts_each_reader_has_said_in_thei
 
     let store = Store::open(&url).await.unwrap();
     let loaded = store.load(1).await.unwrap().unwrap();
-    let rungs: Vec<Event> = loaded.view.timeline.into_iter().skip(1).map(|r| r.event).collect();
+    let rungs: Vec<Event> = loaded.view.timeline.into_iter().skip(2).map(|r| r.event).collect();
     let rung = |level, concern, every_ms: Option<i64>, technician: Option<&str>| Event::Escalated {
         level,
         concern,
