@@ -117,7 +117,15 @@ pub fn truck_position() -> Signal<Option<(f64, f64)>> {
     {
         thread_local! {
             static HERE: ArcRwSignal<Option<(f64, f64)>> = {
-                let here = ArcRwSignal::new(crate::browser::last_fix());
+                let here = ArcRwSignal::new(None);
+                // Once the island has hydrated (drawn as the server drew it, without a fix): the last page's fix,
+                // if fresh and nothing newer came first.
+                let kept = here.clone();
+                leptos::task::spawn_local(async move {
+                    if kept.get_untracked().is_none() {
+                        kept.set(crate::browser::last_fix());
+                    }
+                });
                 let writer = here.clone();
                 let guard = crate::browser::watch_position(move |report| {
                     if let crate::browser::PositionReport::Fix { lat, lon, .. } = report {
