@@ -163,6 +163,17 @@ async fn events_stored_in_columns_read_the_same_once_moved_to_payloads() {
     assert_eq!(partner, Actor::Partner);
 }
 
+/// Request 1, as any schema since the first stores it.
+async fn one_request(pool: &sqlx::SqlitePool) {
+    sqlx::query(
+        "INSERT INTO help_requests (id, number, token, source, problem, phone, created_at) \
+         VALUES (1, 'RC-AAAA', 'token1', 'web', 'flat_tire', '+12015550123', 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn the_ladders_english_sentences_become_facts_each_reader_has_said_in_their_language() {
     let dir = tempfile::tempdir().unwrap();
@@ -171,13 +182,7 @@ async fn the_ladders_english_sentences_become_facts_each_reader_has_said_in_thei
         .execute(&pool)
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO help_requests (id, number, token, source, problem, phone, created_at) \
-         VALUES (1, 'RC-AAAA', 'token1', 'web', 'flat_tire', '+12015550123', 0)",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    one_request(&pool).await;
     // Every sentence the ladder wrote, as the code before 0015 stored it.
     let notes = [
         (1, "Nobody accepted within 2 min: on-duty technicians alerted again."),
@@ -261,13 +266,7 @@ async fn the_ladders_english_sentences_become_facts_each_reader_has_said_in_thei
 async fn why_a_text_was_not_sent_becomes_facts_and_the_providers_own_words_stay_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let (url, pool) = database_before(16, dir.path()).await;
-    sqlx::query(
-        "INSERT INTO help_requests (id, number, token, source, problem, phone, created_at) \
-         VALUES (1, 'RC-AAAA', 'token1', 'web', 'flat_tire', '+12015550123', 0)",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    one_request(&pool).await;
     let details = [
         Some("The customer replied STOP: not sent."),
         Some("No longer waiting: not sent."),
