@@ -395,7 +395,7 @@ impl From<JsonRejection> for Problem {
             JsonRejection::MissingJsonContentType(_) => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "Send the body as JSON with Content-Type: application/json.",
+                Said::by(|l| td_string!(l, partner_refused.json_only)),
             ),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
             other => Problem::new(StatusCode::BAD_REQUEST, "unreadable_body", other.body_text()),

@@ -6,6 +6,7 @@ use app::{
         Actor, Event, HelpRequestDraft, Problem as RoadProblem, RequestStatus, StaffName, StatusView, Vehicle,
         utc_time_ms,
     },
+    i18n::td_string,
     paths,
     services::Source,
     store::Partner,
@@ -25,7 +26,7 @@ use utoipa::{
 
 use crate::{
     AppState,
-    reply::{Problem, ProblemBody},
+    reply::{Problem, ProblemBody, Said},
 };
 
 /// Middleware on partner routes: the key names the partner, whose own rate limit then applies. A wrong key
@@ -52,7 +53,7 @@ pub async fn partner_key(State(state): State<AppState>, mut request: Request, ne
         let mut refusal = Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "Send your partner key as Authorization: Bearer <key>. Ask the operator for one if you have none.",
+            Said::by(|l| td_string!(l, partner_refused.unauthorized)),
         )
         .into_response();
         refusal.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -132,7 +133,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
         Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 100 visible ASCII characters.",
+            Said::by(|l| td_string!(l, partner_refused.idempotency_key)),
         )
     };
     let key = value.to_str().map_err(|_| bad())?.trim();
@@ -242,7 +243,7 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> R
         .services
         .status_by_token(&token)
         .await?
-        .ok_or_else(|| Problem::not_found("No request has this token."))?;
+        .ok_or_else(|| Problem::not_found(Said::by(|l| td_string!(l, partner_refused.no_such_token))))?;
     let status_url = format!("{}{}", state.public_url, paths::at(paths::STATUS, &token));
     Ok(Json(StatusResponse::new(view, status_url)))
 }

@@ -289,6 +289,18 @@ async fn refusals_are_said_in_the_language_of_whoever_was_refused() {
     let page = odd.text().await.unwrap();
     assert!(page.contains("Не удалось прочитать форму. Вернитесь, проверьте её и отправьте ещё раз."), "{page}");
     assert!(!page.contains("Content-Type"), "{page}");
+    // A partner's system that asks in Russian is refused in Russian too; the codes stay codes.
+    let keyless = app.client.post(app.url("/api/v1/requests")).header("accept-language", "ru");
+    let keyless = keyless.json(&serde_json::json!({ "problem": "battery" })).send().await.unwrap();
+    assert_eq!(keyless.status(), 401);
+    let body: serde_json::Value = keyless.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+    assert!(body["message"].as_str().unwrap().starts_with("Передайте ключ партнёра"), "{body}");
+    let bad_key = app.api_post().header("accept-language", "ru").header("idempotency-key", "");
+    let bad_key = bad_key.json(&serde_json::json!({ "problem": "battery" })).send().await.unwrap();
+    let body: serde_json::Value = bad_key.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_idempotency_key");
+    assert!(body["message"].as_str().unwrap().contains("видимых символов ASCII"), "{body}");
     // A refusal's own page: its language, title and way back.
     let gone = app.client.post(app.url("/r/no-such-link/cancel")).header("accept-language", "ru").send().await.unwrap();
     assert_eq!(gone.status(), 404);
