@@ -14,6 +14,18 @@ use crate::{
     config::{PartnerCommand, UserCommand},
 };
 
+/// `server backup PATH`: the whole database as it was at one moment, written while the server serves.
+pub async fn backup(services: &Services, path: &std::path::Path) -> Result<(), StartError> {
+    let l = services.settings.default_locale;
+    let shown = path.display().to_string();
+    if path.exists() {
+        return Err(StartError::Config(td_string!(l, cli.backup_exists, path = &shown).to_string()));
+    }
+    services.store.back_up(path).await?;
+    println!("{}", td_string!(l, cli.backed_up, path = &shown));
+    Ok(())
+}
+
 /// `server user …`, answered in the server's `--default-locale`.
 pub async fn user(services: &Services, command: UserCommand) -> Result<(), StartError> {
     let l = services.settings.default_locale;

@@ -249,6 +249,11 @@ pub enum Command {
     /// Partners' API keys (insurers' call centres, telematics).
     #[command(subcommand)]
     Partner(PartnerCommand),
+    /// Copy the database to PATH, consistent to one moment, while the server keeps serving (SQLite).
+    Backup {
+        /// A file that does not exist yet.
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Clone, Debug, Subcommand)]

@@ -273,6 +273,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             let services = services(&config, &public_url).await?;
             return cli::partner(&services, command, config.partner_limit_per_minute).await;
         }
+        Some(config::Command::Backup { path }) => {
+            return cli::backup(&services(&config, &public_url).await?, &path).await;
+        }
         None => {}
     }
     let server = Server::bind(&config).await?;

@@ -226,3 +226,57 @@ async fn demo_leaves_a_disabled_demo_account_disabled_and_says_so() {
     second.kill().unwrap();
     second.wait().unwrap();
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_requests_come_in_holds_every_one_answered_before_it() {
+    let app = crate::common::spawn_app().await;
+    for _ in 0..5 {
+        assert_eq!(app.create(crate::common::flat_tire()).await.status(), 201);
+    }
+    // Customers keep sending while the backup is taken.
+    let sending = {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/requests"));
+        let key = app.partner_key.clone();
+        tokio::spawn(async move {
+            for _ in 0..40 {
+                let r = client.post(&url).bearer_auth(&key).json(&crate::common::flat_tire()).send().await.unwrap();
+                assert_eq!(r.status(), 201);
+            }
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let db = app.database_url.clone();
+    let made = tokio::task::spawn_blocking({
+        let copy = copy.clone();
+        move || server(&db, &["backup", copy.to_str().unwrap()], "")
+    })
+    .await
+    .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    assert!(text(&made).contains("Backed up to"), "{}", text(&made));
+    sending.await.unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777, 0o600, "personal data");
+    }
+
+    // The copy is a whole database: sound, and with every request answered before it began.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", copy.display())).await.unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
+    assert_eq!(check, "ok");
+    let (requests, received): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM help_requests), (SELECT COUNT(*) FROM request_events WHERE kind = 'received')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!((5..=45).contains(&requests), "{requests}");
+    assert_eq!(received, requests, "each request with its first event: one moment, not a torn copy");
+
+    // A file already there is never overwritten.
+    let again = server(&app.database_url, &["backup", copy.to_str().unwrap()], "");
+    assert!(!again.status.success());
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+}
