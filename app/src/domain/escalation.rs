@@ -20,6 +20,17 @@ pub enum Rung {
     DispatchAlarm,
 }
 
+impl Rung {
+    /// What the rung at `level` (1, 2, 3) does.
+    pub fn at(level: u8) -> Rung {
+        match level {
+            1 => Rung::AlertAgain,
+            2 => Rung::Backups,
+            _ => Rung::DispatchAlarm,
+        }
+    }
+}
+
 /// Why a request is climbing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -63,11 +74,7 @@ impl Ladder {
             return None;
         }
         let level = p.escalation + 1;
-        let rung = match level {
-            1 => Rung::AlertAgain,
-            2 => Rung::Backups,
-            _ => Rung::DispatchAlarm,
-        };
+        let rung = Rung::at(level);
         // Who is late is named for dispatch; a request nobody owns has nobody to name.
         let technician = p
             .owner

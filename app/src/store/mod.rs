@@ -45,6 +45,16 @@ pub struct Store {
 }
 
 impl Store {
+    /// The whole database as it is at one moment, written to `path` (a new file) while requests keep coming in:
+    /// SQLite's `VACUUM INTO`, which reads one snapshot. The file is made owner-only before anything is in it.
+    pub async fn back_up(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        let denied = |source| StoreError::DataDir { path: path.display().to_string(), source };
+        let name = path.to_str().ok_or_else(|| denied(std::io::ErrorKind::InvalidInput.into()))?;
+        owner_only(path).map_err(denied)?;
+        sqlx::query("VACUUM INTO $1").bind(name).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -117,18 +127,6 @@ impl Store {
 
 /// Customers' phones and gate codes are in this file: readable by the server's own account only. SQLite gives
 /// its -wal and -shm files the database file's mode, so creating (or correcting) the file is enough.
-impl Store {
-    /// The whole database as it is at one moment, written to `path` (a new file) while requests keep coming in:
-    /// SQLite's `VACUUM INTO`, which reads one snapshot. The file is made owner-only before anything is in it.
-    pub async fn back_up(&self, path: &std::path::Path) -> Result<(), StoreError> {
-        let denied = |source| StoreError::DataDir { path: path.display().to_string(), source };
-        let name = path.to_str().ok_or_else(|| denied(std::io::ErrorKind::InvalidInput.into()))?;
-        owner_only(path).map_err(denied)?;
-        sqlx::query("VACUUM INTO $1").bind(name).execute(&self.pool).await?;
-        Ok(())
-    }
-}
-
 fn owner_only(file: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     if !file.as_os_str().is_empty() && file != std::path::Path::new(":memory:") {

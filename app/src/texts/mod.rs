@@ -119,11 +119,7 @@ pub fn escalation(
     every_ms: Option<i64>,
     technician: Option<&str>,
 ) -> String {
-    let rung = match level {
-        1 => Rung::AlertAgain,
-        2 => Rung::Backups,
-        _ => Rung::DispatchAlarm,
-    };
+    let rung = Rung::at(level);
     let wait = every_ms.map(|ms| interval(locale, ms)).unwrap_or_default();
     match (concern, rung) {
         (None, _) => td_string!(locale, escalation.rung, level).to_string(),
