@@ -3,13 +3,53 @@
 //! and the staff live feeds, so all three agree on who is logged in.
 
 use serde::{Deserialize, Serialize};
-use tower_sessions::{Session, SessionStore, session::Id};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions::{
+    ExpiredDeletion, Session, SessionStore as _,
+    session::{Id, Record},
+    session_store,
+};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::{
     services::{LoggedIn, Services, StaffMember},
-    store::{StoreError, now_ms},
+    store::{Backend, StoreError, now_ms},
 };
+
+/// Where sessions are kept: the app's own database, whichever backend it is.
+#[derive(Clone, Debug)]
+pub struct SessionStore(Backend<SqliteStore, PostgresStore>);
+
+impl From<Backend<SqliteStore, PostgresStore>> for SessionStore {
+    fn from(store: Backend<SqliteStore, PostgresStore>) -> Self {
+        SessionStore(store)
+    }
+}
+
+#[async_trait::async_trait]
+impl tower_sessions::SessionStore for SessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        crate::store::on!(&self.0, |s| s.create(record).await)
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        crate::store::on!(&self.0, |s| s.save(record).await)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        crate::store::on!(&self.0, |s| s.load(id).await)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        crate::store::on!(&self.0, |s| s.delete(id).await)
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for SessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        crate::store::on!(&self.0, |s| s.delete_expired().await)
+    }
+}
 
 const LOGIN: &str = "login";
 const CSRF: &str = "csrf";
@@ -62,14 +102,14 @@ pub async fn current(session: &Session, services: &Services) -> Result<Option<St
 /// still is the same member's good session. Reads the session store itself, not a copy taken when the feed began.
 #[derive(Clone)]
 pub struct SessionWatch {
-    sessions: SqliteStore,
+    sessions: SessionStore,
     id: Id,
     staff_id: i64,
     services: Services,
 }
 
 impl SessionWatch {
-    pub fn new(sessions: SqliteStore, session: &Session, member: &StaffMember, services: Services) -> Option<Self> {
+    pub fn new(sessions: SessionStore, session: &Session, member: &StaffMember, services: Services) -> Option<Self> {
         Some(SessionWatch { sessions, id: session.id()?, staff_id: member.id, services })
     }
 

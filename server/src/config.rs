@@ -21,7 +21,8 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
-    /// Database. SQLite by default: one file, created with its folder if missing.
+    /// Database. SQLite by default: one file, created with its folder if missing. `postgres://user@host/db` (or
+    /// `postgresql://…?host=/run/postgresql` for a socket) for PostgreSQL, where several instances share it.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://data/roadcall.db")]
     pub database_url: String,
 

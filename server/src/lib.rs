@@ -18,6 +18,7 @@ mod zone;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
+use app::session::SessionStore;
 use app::{
     domain::{Ladder, Region},
     i18n::td_string,
@@ -30,7 +31,6 @@ use axum::extract::FromRef;
 use leptos::prelude::*;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer, cookie::SameSite};
-use tower_sessions_sqlx_store::SqliteStore;
 
 pub use config::Config;
 
@@ -54,7 +54,7 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     pub public_url: Arc<str>,
     /// The staff sessions themselves, for live feeds to ask whether theirs still exists.
-    pub sessions: SqliteStore,
+    pub sessions: SessionStore,
     /// The live feeds open now, against their caps, and how long each may last.
     pub feeds: Arc<routes::FeedSlots>,
     pub lifecycle: Lifecycle,
@@ -280,7 +280,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     let server = Server::bind(&config).await?;
     let base = server.public_url.clone();
-    tracing::info!(database = %config.database_url, "roadcall is listening on {}", server.addr);
+    tracing::info!(database = server.services.store.describe(), "roadcall is listening on {}", server.addr);
     let l = config.default_locale;
     println!("{}", td_string!(l, cli.running));
     for (what, path) in [
@@ -313,7 +313,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 async fn sessions(
     store: &Store,
     config: &Config,
-) -> Result<(SqliteStore, SessionManagerLayer<SqliteStore>), StartError> {
+) -> Result<(SessionStore, SessionManagerLayer<SessionStore>), StartError> {
     let sessions = store.session_store().await?;
     let cleanup = sessions.clone();
     tokio::spawn(async move {

@@ -3,23 +3,20 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError, now_ms};
+use super::{Cells, Store, StoreError, now_ms, on};
 use crate::domain::{ChecklistTemplate, TemplateLine};
 
 const CURRENT_LINES: &str =
     "SELECT problem, kind, label FROM checklist_items WHERE retired_at IS NULL ORDER BY position, id";
 
 /// Rows of `CURRENT_LINES` as every list, each in order.
-fn templates(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<ChecklistTemplate>, StoreError> {
+fn templates(rows: &[impl Cells]) -> Result<Vec<ChecklistTemplate>, StoreError> {
     let mut templates: Vec<ChecklistTemplate> =
         ChecklistTemplate::keys().map(|k| ChecklistTemplate { problem: k.to_owned(), lines: Vec::new() }).collect();
     for r in rows {
-        let problem: String = r.try_get("problem")?;
+        let problem: String = r.cell("problem")?;
         if let Some(t) = templates.iter_mut().find(|t| t.problem == problem) {
-            t.lines.push(TemplateLine {
-                question: r.try_get::<String, _>("kind")? == "question",
-                label: r.try_get("label")?,
-            });
+            t.lines.push(TemplateLine { question: r.cell::<String>("kind")? == "question", label: r.cell("label")? });
         }
     }
     Ok(templates)
@@ -28,8 +25,10 @@ fn templates(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<ChecklistTemplate>,
 impl Store {
     /// Every list (every job first, then each problem) with its current lines in order.
     pub async fn checklist_templates(&self) -> Result<Vec<ChecklistTemplate>, StoreError> {
-        let rows = sqlx::query(CURRENT_LINES).fetch_all(&self.pool).await?;
-        templates(&rows)
+        on!(&self.pool, |pool| {
+            let rows = sqlx::query(CURRENT_LINES).fetch_all(pool).await?;
+            templates(&rows)
+        })
     }
 
     /// Puts `to`'s lines in the place of `from`'s, if the lists are exactly `from` and nobody ever edited them (no
@@ -40,81 +39,86 @@ impl Store {
         from: &[ChecklistTemplate],
         to: &[ChecklistTemplate],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Written first, to hold the write lock before reading (see `replace_checklist`).
-        sqlx::query("UPDATE checklist_items SET position = position").execute(&mut *tx).await?;
-        let edited = sqlx::query("SELECT 1 FROM checklist_items WHERE retired_at IS NOT NULL LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-        let current = templates(&sqlx::query(CURRENT_LINES).fetch_all(&mut *tx).await?)?;
-        if edited.is_some() || current != from {
-            return Ok(false);
-        }
-        for (old, new) in from.iter().zip(to).filter(|(old, new)| old.problem == new.problem) {
-            for (old_line, new_line) in old.lines.iter().zip(&new.lines) {
-                sqlx::query(
-                    "UPDATE checklist_items SET label = $3 WHERE problem = $1 AND label = $2 AND retired_at IS NULL",
-                )
-                .bind(&old.problem)
-                .bind(&old_line.label)
-                .bind(&new_line.label)
-                .execute(&mut *tx)
+        on!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            // Written first, to hold the write lock before reading (see `replace_checklist`).
+            sqlx::query("UPDATE checklist_items SET position = position").execute(&mut *tx).await?;
+            let edited = sqlx::query("SELECT 1 FROM checklist_items WHERE retired_at IS NOT NULL LIMIT 1")
+                .fetch_optional(&mut *tx)
                 .await?;
+            let current = templates(&sqlx::query(CURRENT_LINES).fetch_all(&mut *tx).await?)?;
+            if edited.is_some() || current != from {
+                return Ok(false);
             }
-        }
-        tx.commit().await?;
-        Ok(true)
+            for (old, new) in from.iter().zip(to).filter(|(old, new)| old.problem == new.problem) {
+                for (old_line, new_line) in old.lines.iter().zip(&new.lines) {
+                    sqlx::query(
+                        "UPDATE checklist_items SET label = $3 WHERE problem = $1 AND label = $2 AND retired_at IS NULL",
+                    )
+                    .bind(&old.problem)
+                    .bind(&old_line.label)
+                    .bind(&new_line.label)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Makes a problem's list exactly `template`, in one transaction: kept lines take their new place, dropped
     /// ones are retired, new ones added.
     pub async fn replace_checklist(&self, template: &ChecklistTemplate) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Written first, so the transaction holds SQLite's write lock (waiting its turn) before it reads: a read
-        // first and a write after fails at once ("database is locked") when another write came in between.
-        sqlx::query("UPDATE checklist_items SET position = position WHERE problem = $1 AND retired_at IS NULL")
-            .bind(&template.problem)
-            .execute(&mut *tx)
-            .await?;
-        let current = sqlx::query("SELECT id, label FROM checklist_items WHERE problem = $1 AND retired_at IS NULL")
-            .bind(&template.problem)
-            .fetch_all(&mut *tx)
-            .await?;
-        let now = now_ms();
-        for row in &current {
-            let label: String = row.try_get("label")?;
-            if !template.lines.iter().any(|l| l.label == label) {
-                sqlx::query("UPDATE checklist_items SET retired_at = $2 WHERE id = $1")
-                    .bind(row.try_get::<i64, _>("id")?)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        for (position, line) in (1_i64..).zip(&template.lines) {
-            let kind = if line.question { "question" } else { "item" };
-            let kept = sqlx::query(
-                "UPDATE checklist_items SET position = $3, kind = $4 \
-                 WHERE problem = $1 AND label = $2 AND retired_at IS NULL",
-            )
-            .bind(&template.problem)
-            .bind(&line.label)
-            .bind(position)
-            .bind(kind)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if kept == 0 {
-                sqlx::query("INSERT INTO checklist_items (problem, kind, label, position) VALUES ($1, $2, $3, $4)")
+        on!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            // Written first, so the transaction holds SQLite's write lock (waiting its turn) before it reads: a read
+            // first and a write after fails at once ("database is locked") when another write came in between.
+            sqlx::query("UPDATE checklist_items SET position = position WHERE problem = $1 AND retired_at IS NULL")
+                .bind(&template.problem)
+                .execute(&mut *tx)
+                .await?;
+            let current =
+                sqlx::query("SELECT id, label FROM checklist_items WHERE problem = $1 AND retired_at IS NULL")
                     .bind(&template.problem)
-                    .bind(kind)
-                    .bind(&line.label)
-                    .bind(position)
-                    .execute(&mut *tx)
+                    .fetch_all(&mut *tx)
                     .await?;
+            let now = now_ms();
+            for row in &current {
+                let label: String = row.try_get("label")?;
+                if !template.lines.iter().any(|l| l.label == label) {
+                    sqlx::query("UPDATE checklist_items SET retired_at = $2 WHERE id = $1")
+                        .bind(row.try_get::<i64, _>("id")?)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
-        }
-        tx.commit().await?;
-        Ok(())
+            for (position, line) in (1_i64..).zip(&template.lines) {
+                let kind = if line.question { "question" } else { "item" };
+                let kept = sqlx::query(
+                    "UPDATE checklist_items SET position = $3, kind = $4 \
+                     WHERE problem = $1 AND label = $2 AND retired_at IS NULL",
+                )
+                .bind(&template.problem)
+                .bind(&line.label)
+                .bind(position)
+                .bind(kind)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if kept == 0 {
+                    sqlx::query("INSERT INTO checklist_items (problem, kind, label, position) VALUES ($1, $2, $3, $4)")
+                        .bind(&template.problem)
+                        .bind(kind)
+                        .bind(&line.label)
+                        .bind(position)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }

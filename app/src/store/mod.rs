@@ -1,5 +1,7 @@
-//! The one place that speaks SQL. Queries are portable (numbered parameters, RETURNING, no SQLite-only
-//! functions) so a PostgreSQL pool can stand beside the SQLite one without changing any caller.
+//! The one place that speaks SQL, to SQLite (one file: the default) or to PostgreSQL (several instances on one
+//! database). Queries are portable (numbered parameters, RETURNING, ON CONFLICT, no backend's own functions), and
+//! each is written once: `on!` compiles it once per backend, each with its own pool, row and parameter types.
+//! The few that must differ say so beside each other.
 
 mod checklists;
 mod outbox;
@@ -11,7 +13,10 @@ mod writer;
 
 use std::{str::FromStr, time::Duration};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
 
 pub use outbox::{Claimed, Queue, Receipt};
 pub use partners::{NewPartner, Partner};
@@ -19,7 +24,94 @@ pub use push::{Audience, DeviceSaved, NewDevice, Subscription};
 pub use requests::{Batch, Created, Creation, Idempotency, Loaded, NewRecord, RequestSearch, Unreadable};
 pub use staff::StaffRecord;
 
-pub type Pool = sqlx::SqlitePool;
+/// One value per backend: a pool, a connection, a row.
+#[derive(Clone, Debug)]
+pub enum Backend<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+pub type Pool = Backend<sqlx::SqlitePool, sqlx::PgPool>;
+
+/// A connection lent to a helper that works inside its caller's transaction.
+pub(crate) type Conn<'c> = Backend<&'c mut sqlx::SqliteConnection, &'c mut sqlx::PgConnection>;
+
+impl<'c> From<&'c mut sqlx::SqliteConnection> for Conn<'c> {
+    fn from(conn: &'c mut sqlx::SqliteConnection) -> Self {
+        Backend::Sqlite(conn)
+    }
+}
+
+impl<'c> From<&'c mut sqlx::PgConnection> for Conn<'c> {
+    fn from(conn: &'c mut sqlx::PgConnection) -> Self {
+        Backend::Postgres(conn)
+    }
+}
+
+/// Runs `$body` with `$x` bound to the backend's own value (a pool, a connection): the body is compiled once per
+/// backend, so one text of a query serves both, each with its own types.
+macro_rules! on {
+    ($value:expr, |$x:ident| $body:expr) => {
+        match $value {
+            $crate::store::Backend::Sqlite($x) => $body,
+            $crate::store::Backend::Postgres($x) => $body,
+        }
+    };
+}
+pub(crate) use on;
+
+/// Where the two backends' SQL must differ: each one's words, chosen by the pool's type inside `on!`.
+pub(crate) trait Dialect {
+    /// After a `SELECT … LIMIT` that picks rows to claim: rows another transaction is claiming are passed over,
+    /// not waited for (PostgreSQL's row locks; SQLite has one writer at a time and no such clause).
+    const SKIP_LOCKED: &'static str;
+}
+
+impl Dialect for sqlx::SqlitePool {
+    const SKIP_LOCKED: &'static str = "";
+}
+
+impl Dialect for sqlx::PgPool {
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+}
+
+fn skip_locked<P: Dialect>(_: &P) -> &'static str {
+    P::SKIP_LOCKED
+}
+
+/// A value stored in a column, read the same on both backends.
+pub(crate) trait Cell:
+    for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+    + sqlx::Type<sqlx::Sqlite>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + sqlx::Type<sqlx::Postgres>
+{
+}
+
+impl<T> Cell for T where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+{
+}
+
+/// A row of either backend, for the functions that turn rows into the domain's values.
+pub(crate) trait Cells {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, sqlx::Error>;
+}
+
+impl Cells for sqlx::sqlite::SqliteRow {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, sqlx::Error> {
+        sqlx::Row::try_get(self, column)
+    }
+}
+
+impl Cells for sqlx::postgres::PgRow {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, sqlx::Error> {
+        sqlx::Row::try_get(self, column)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -35,6 +127,8 @@ pub enum StoreError {
     WriterStopped,
     #[error("could not create the data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 #[derive(Clone)]
@@ -48,61 +142,109 @@ impl Store {
     /// The whole database as it is at one moment, written to `path` (a new file) while requests keep coming in:
     /// SQLite's `VACUUM INTO`, which reads one snapshot. The file is made owner-only before anything is in it.
     pub async fn back_up(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        let Backend::Sqlite(pool) = &self.pool else {
+            return Err(StoreError::Unsupported(
+                "`server backup` copies a SQLite database; back PostgreSQL up with pg_dump (see the README)",
+            ));
+        };
         let denied = |source| StoreError::DataDir { path: path.display().to_string(), source };
         let name = path.to_str().ok_or_else(|| denied(std::io::ErrorKind::InvalidInput.into()))?;
         owner_only(path).map_err(denied)?;
-        sqlx::query("VACUUM INTO $1").bind(name).execute(&self.pool).await?;
+        sqlx::query("VACUUM INTO $1").bind(name).execute(pool).await?;
         Ok(())
     }
 
-    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// Opens the database and brings its schema up to date: PostgreSQL for a `postgres://` URL, SQLite (the file
+    /// created if needed) otherwise.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            // WAL with FULL sync: a request is on disk before the customer sees its number.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            // The WAL is copied into the database file by a task of its own (`writer::checkpoints`), not by
-            // whichever commit crosses SQLite's threshold while every create behind it waits.
-            .pragma("wal_autocheckpoint", "0");
-        if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
-        }
-        owner_only(options.get_filename())
-            .map_err(|source| StoreError::DataDir { path: options.get_filename().display().to_string(), source })?;
-        // Readers in WAL mode never wait for each other; the writer task keeps one connection for itself.
-        // No ping before each use: a connection to a file does not go stale, and a ping is one more hop to
-        // SQLite's thread per query.
-        let pool =
-            SqlitePoolOptions::new().max_connections(12).test_before_acquire(false).connect_with(options).await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(open_postgres(url).await?)
+        } else {
+            Backend::Sqlite(open_sqlite(url).await?)
+        };
         // The server's clock never starts before the last event recorded (the newest by id: no scan), so time
         // does not run backwards across a restart, whatever the wall clock says; before anything is written.
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT at FROM request_events ORDER BY id DESC LIMIT 1").fetch_optional(&pool).await?;
+        let last: Option<i64> = on!(&pool, |p| {
+            sqlx::query_scalar("SELECT at FROM request_events ORDER BY id DESC LIMIT 1").fetch_optional(p).await?
+        });
         crate::clock::not_before(last.unwrap_or(0));
         let (creates, jobs) = tokio::sync::mpsc::channel(writer::QUEUE);
-        tokio::spawn(writer::write_creates(pool.acquire().await?, jobs));
-        tokio::spawn(writer::checkpoints(pool.clone(), creates.downgrade()));
+        match &pool {
+            Backend::Sqlite(p) => {
+                tokio::spawn(writer::write_creates(Backend::Sqlite(p.acquire().await?), jobs));
+                tokio::spawn(writer::checkpoints(p.clone(), creates.downgrade()));
+            }
+            Backend::Postgres(p) => {
+                tokio::spawn(writer::write_creates(Backend::Postgres(p.acquire().await?), jobs));
+            }
+        }
         Ok(Store { pool, creates })
     }
 
-    /// Where staff sessions live: the same database, so a restart logs nobody out.
-    pub async fn session_store(&self) -> Result<tower_sessions_sqlx_store::SqliteStore, StoreError> {
-        let sessions = tower_sessions_sqlx_store::SqliteStore::new(self.pool.clone());
-        sessions.migrate().await?;
-        Ok(sessions)
+    /// Which database this is, for the log: never its password.
+    pub fn describe(&self) -> &'static str {
+        match self.pool {
+            Backend::Sqlite(_) => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
+async fn open_sqlite(url: &str) -> Result<sqlx::SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        // WAL with FULL sync: a request is on disk before the customer sees its number.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        // The WAL is copied into the database file by a task of its own (`writer::checkpoints`), not by
+        // whichever commit crosses SQLite's threshold while every create behind it waits.
+        .pragma("wal_autocheckpoint", "0");
+    if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
+    }
+    owner_only(options.get_filename())
+        .map_err(|source| StoreError::DataDir { path: options.get_filename().display().to_string(), source })?;
+    // Readers in WAL mode never wait for each other; the writer task keeps one connection for itself.
+    // No ping before each use: a connection to a file does not go stale, and a ping is one more hop to
+    // SQLite's thread per query.
+    let pool = SqlitePoolOptions::new().max_connections(12).test_before_acquire(false).connect_with(options).await?;
+    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
+/// PostgreSQL: every instance has its own pool; sqlx's migrator holds an advisory lock, so instances that start
+/// together migrate once. A commit returns once PostgreSQL has it on disk (`synchronous_commit`, on by default).
+async fn open_postgres(url: &str) -> Result<sqlx::PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url)?.application_name("roadcall");
+    let pool =
+        PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    Ok(pool)
+}
+
+impl Store {
+    /// Where staff sessions live: the same database, so a restart (or another instance) logs nobody out.
+    pub async fn session_store(&self) -> Result<crate::session::SessionStore, StoreError> {
+        Ok(match &self.pool {
+            Backend::Sqlite(pool) => {
+                let sessions = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
+                sessions.migrate().await?;
+                Backend::Sqlite(sessions)
+            }
+            // The table is made by this store's own migration (0001).
+            Backend::Postgres(pool) => Backend::Postgres(tower_sessions_sqlx_store::PostgresStore::new(pool.clone())),
+        }
+        .into())
     }
 
     /// Every open request is looked at by the ladder's next pass: on start, as the interval may have changed.
     pub async fn all_open_due(&self, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE help_requests SET due_at = $1 WHERE closed_at IS NULL")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        on!(&self.pool, |pool| {
+            sqlx::query("UPDATE help_requests SET due_at = $1 WHERE closed_at IS NULL").bind(now).execute(pool).await?;
+        });
         Ok(())
     }
 
@@ -112,15 +254,17 @@ impl Store {
         if self.creates.is_closed() {
             return Err(StoreError::WriterStopped);
         }
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO health (id, checked_at) VALUES (1, $1) \
-             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
-        )
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        on!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO health (id, checked_at) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            )
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 }
@@ -147,6 +291,12 @@ fn owner_only(file: &std::path::Path) -> std::io::Result<()> {
 
 /// Unix milliseconds by the server's clock (`crate::clock`): every timestamp we store is one of these.
 pub use crate::clock::now_ms;
+
+/// Whether a key sent from outside can name a stored row. Nothing stored holds a NUL (every text is checked on its
+/// way in), and PostgreSQL refuses one in text outright: a key with one matches nothing, on either backend.
+fn findable(key: &str) -> bool {
+    !key.contains('\0')
+}
 
 fn is_unique_violation(e: &sqlx::Error, column: &str) -> bool {
     match e {

@@ -7,7 +7,7 @@ use sqlx::Row;
 use tokio::sync::oneshot;
 
 use super::{
-    Store, StoreError, now_ms,
+    Cells, Conn, Store, StoreError, findable, now_ms, on,
     writer::{CreateJob, Inserted},
 };
 use crate::domain::{
@@ -68,7 +68,11 @@ enum Selection<'a> {
 
 impl Selection<'_> {
     /// The ids, as a subquery with its parameters bound.
-    fn push_ids(&self, q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>) {
+    fn push_ids<'q, DB: sqlx::Database>(&self, q: &mut sqlx::QueryBuilder<'q, DB>)
+    where
+        i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
         match *self {
             Selection::One(id) => {
                 q.push_bind(id);
@@ -182,33 +186,40 @@ impl Store {
 
     /// What a key still in force says: the same request again, or a refusal for a different one.
     async fn seen_key(&self, key: &Idempotency) -> Result<Option<Creation>, StoreError> {
-        let row = sqlx::query(
-            "SELECT k.fingerprint, r.id, r.number, r.token FROM idempotency_keys k \
-             JOIN help_requests r ON r.id = k.request_id WHERE k.caller = $1 AND k.key = $2 AND k.created_at >= $3",
-        )
-        .bind(&key.caller)
-        .bind(&key.key)
-        .bind(key.not_before_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        if row.try_get::<String, _>("fingerprint")? != key.fingerprint {
-            return Ok(Some(Creation::KeyReused));
-        }
-        Ok(Some(Creation::Replayed(Created {
-            id: row.try_get("id")?,
-            number: row.try_get("number")?,
-            token: row.try_get("token")?,
-        })))
+        on!(&self.pool, |pool| {
+            let row = sqlx::query(
+                "SELECT k.fingerprint, r.id, r.number, r.token FROM idempotency_keys k \
+                 JOIN help_requests r ON r.id = k.request_id WHERE k.caller = $1 AND k.key = $2 AND k.created_at >= $3",
+            )
+            .bind(&key.caller)
+            .bind(&key.key)
+            .bind(key.not_before_ms)
+            .fetch_optional(pool)
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            if row.try_get::<String, _>("fingerprint")? != key.fingerprint {
+                return Ok(Some(Creation::KeyReused));
+            }
+            Ok(Some(Creation::Replayed(Created {
+                id: row.try_get("id")?,
+                number: row.try_get("number")?,
+                token: row.try_get("token")?,
+            })))
+        })
     }
 
     pub async fn request_id_by_token(&self, token: &str) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query("SELECT id FROM help_requests WHERE token = $1")
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| row.try_get("id"))
-            .transpose()?)
+        if !findable(token) {
+            return Ok(None);
+        }
+        on!(&self.pool, |pool| {
+            Ok(sqlx::query("SELECT id FROM help_requests WHERE token = $1")
+                .bind(token)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| row.try_get("id"))
+                .transpose()?)
+        })
     }
 
     /// Appends `event`, done by `actor` (and the member of staff `by`), with the texts and calls it sets going
@@ -224,39 +235,46 @@ impl Store {
         event: &Event,
         queue: &[super::Queue],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let now = now_ms();
-        // A new event may change what the ladder watches: due at once, and the ladder's next pass sets the exact
-        // time. A final event closes the request, and nothing is due on a closed one.
-        let bumped = sqlx::query(
-            "UPDATE help_requests SET version = version + 1, \
-             due_at = CASE WHEN closed_at IS NULL AND NOT $3 THEN $4 END, \
-             closed_at = CASE WHEN closed_at IS NULL AND $3 THEN $4 ELSE closed_at END \
-             WHERE id = $1 AND version = $2",
-        )
-        .bind(request_id)
-        .bind(version)
-        .bind(event.kind().closes())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if bumped == 0 {
-            return Ok(false);
-        }
-        insert_event(&mut tx, request_id, now, actor, by, event).await?;
-        super::outbox::enqueue(&mut tx, request_id, now, queue).await?;
-        tx.commit().await?;
-        Ok(true)
+        on!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            let now = now_ms();
+            // A new event may change what the ladder watches: due at once, and the ladder's next pass sets the exact
+            // time. A final event closes the request, and nothing is due on a closed one.
+            let bumped = sqlx::query(
+                "UPDATE help_requests SET version = version + 1, \
+                 due_at = CASE WHEN closed_at IS NULL AND NOT $3 THEN $4 END, \
+                 closed_at = CASE WHEN closed_at IS NULL AND $3 THEN $4 ELSE closed_at END \
+                 WHERE id = $1 AND version = $2",
+            )
+            .bind(request_id)
+            .bind(version)
+            .bind(event.kind().closes())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if bumped == 0 {
+                return Ok(false);
+            }
+            insert_event((&mut *tx).into(), request_id, now, actor, by, event).await?;
+            super::outbox::enqueue((&mut *tx).into(), request_id, now, queue).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     pub async fn request_id_by_number(&self, number: &str) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query("SELECT id FROM help_requests WHERE number = $1")
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| row.try_get("id"))
-            .transpose()?)
+        if !findable(number) {
+            return Ok(None);
+        }
+        on!(&self.pool, |pool| {
+            Ok(sqlx::query("SELECT id FROM help_requests WHERE number = $1")
+                .bind(number)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| row.try_get("id"))
+                .transpose()?)
+        })
     }
 
     /// One request with its whole timeline; a request that cannot be read is an error here.
@@ -280,95 +298,104 @@ impl Store {
 
     /// Requests by number, by phone (E.164) or sent on a day (`from..to` unix ms), newest first; at most `limit`.
     pub async fn find_requests(&self, search: &RequestSearch, limit: i64) -> Result<Batch, StoreError> {
+        if [&search.number, &search.phone].into_iter().flatten().any(|key| !findable(key)) {
+            return Ok(Batch::default());
+        }
         self.load_set(Selection::Search(search, limit)).await
     }
 
     /// The requests a selection takes, with their timelines: two queries however many there are, read in one
     /// transaction so the events match the requests. A request that cannot be read is set aside, not fatal.
     async fn load_set(&self, selection: Selection<'_>) -> Result<Batch, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut q = sqlx::QueryBuilder::new(
-            "SELECT r.id, r.number, r.problem, r.problem_detail, r.phone, r.name, r.notes, r.lat, r.lon, \
-             r.accuracy_m, r.place, r.access_notes, r.vehicle_make, r.vehicle_model, r.vehicle_colour, \
-             r.vehicle_plate, r.someone_inside, r.version, r.created_at, r.source, r.token, r.locale, \
-             p.name AS partner \
-             FROM help_requests r LEFT JOIN partners p ON p.id = r.partner_id WHERE r.id IN (",
-        );
-        selection.push_ids(&mut q);
-        q.push(") ORDER BY ").push(selection.order());
-        let rows = q.build().fetch_all(&mut *tx).await?;
-        let mut q = sqlx::QueryBuilder::new(
-            "SELECT e.request_id, e.at, e.kind, e.actor, e.payload, e.staff_id, s.name AS staff_name, \
-             e.technician_id, t.name AS technician_name \
-             FROM request_events e LEFT JOIN staff s ON s.id = e.staff_id \
-             LEFT JOIN staff t ON t.id = e.technician_id WHERE e.request_id IN (",
-        );
-        selection.push_ids(&mut q);
-        q.push(") ORDER BY e.request_id, e.id");
-        let events = q.build().fetch_all(&mut *tx).await?;
-        tx.commit().await?;
+        on!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT r.id, r.number, r.problem, r.problem_detail, r.phone, r.name, r.notes, r.lat, r.lon, \
+                 r.accuracy_m, r.place, r.access_notes, r.vehicle_make, r.vehicle_model, r.vehicle_colour, \
+                 r.vehicle_plate, r.someone_inside, r.version, r.created_at, r.source, r.token, r.locale, \
+                 p.name AS partner \
+                 FROM help_requests r LEFT JOIN partners p ON p.id = r.partner_id WHERE r.id IN (",
+            );
+            selection.push_ids(&mut q);
+            q.push(") ORDER BY ").push(selection.order());
+            let rows = q.build().fetch_all(&mut *tx).await?;
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT e.request_id, e.at, e.kind, e.actor, e.payload, e.staff_id, s.name AS staff_name, \
+                 e.technician_id, t.name AS technician_name \
+                 FROM request_events e LEFT JOIN staff s ON s.id = e.staff_id \
+                 LEFT JOIN staff t ON t.id = e.technician_id WHERE e.request_id IN (",
+            );
+            selection.push_ids(&mut q);
+            q.push(") ORDER BY e.request_id, e.id");
+            let events = q.build().fetch_all(&mut *tx).await?;
+            tx.commit().await?;
 
-        let mut timelines: HashMap<i64, Result<Vec<Recorded>, StoreError>> = HashMap::new();
-        for e in &events {
-            let id: i64 = e.try_get("request_id")?;
-            let timeline = timelines.entry(id).or_insert_with(|| Ok(Vec::new()));
-            if let Ok(entries) = timeline {
-                match recorded(e) {
-                    Ok(entry) => entries.push(entry),
-                    Err(error) => *timeline = Err(error),
+            let mut timelines: HashMap<i64, Result<Vec<Recorded>, StoreError>> = HashMap::new();
+            for e in &events {
+                let id: i64 = e.try_get("request_id")?;
+                let timeline = timelines.entry(id).or_insert_with(|| Ok(Vec::new()));
+                if let Ok(entries) = timeline {
+                    match recorded(e) {
+                        Ok(entry) => entries.push(entry),
+                        Err(error) => *timeline = Err(error),
+                    }
                 }
             }
-        }
-        let mut batch = Batch::default();
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            let timeline = timelines.remove(&id).unwrap_or_else(|| Ok(Vec::new()));
-            match timeline.and_then(|timeline| loaded(row, timeline)) {
-                Ok(loaded) => batch.requests.push(loaded),
-                Err(error) => batch.unreadable.push(Unreadable {
-                    id,
-                    number: row.try_get("number").unwrap_or_default(),
-                    phone: row.try_get("phone").unwrap_or_default(),
-                    reason: error.to_string(),
-                }),
+            let mut batch = Batch::default();
+            for row in &rows {
+                let id: i64 = row.try_get("id")?;
+                let timeline = timelines.remove(&id).unwrap_or_else(|| Ok(Vec::new()));
+                match timeline.and_then(|timeline| loaded(row, timeline)) {
+                    Ok(loaded) => batch.requests.push(loaded),
+                    Err(error) => batch.unreadable.push(Unreadable {
+                        id,
+                        number: row.try_get("number").unwrap_or_default(),
+                        phone: row.try_get("phone").unwrap_or_default(),
+                        reason: error.to_string(),
+                    }),
+                }
             }
-        }
-        Ok(batch)
+            Ok(batch)
+        })
     }
 
     /// After a ladder pass: when each request it looked at is next due (`None`: nothing left to watch), as
     /// (id, version read, due). With a version, only if nothing was appended since, which set its own due time.
     pub async fn set_due(&self, due: &[(i64, Option<i64>, Option<i64>)]) -> Result<(), StoreError> {
-        if due.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        for (id, version, at) in due {
-            sqlx::query(
-                "UPDATE help_requests SET due_at = $1 WHERE id = $2 AND ($3 IS NULL OR version = $3) \
-                 AND closed_at IS NULL",
-            )
-            .bind(at)
-            .bind(id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        on!(&self.pool, |pool| {
+            if due.is_empty() {
+                return Ok(());
+            }
+            let mut tx = pool.begin().await?;
+            for (id, version, at) in due {
+                sqlx::query(
+                    "UPDATE help_requests SET due_at = $1 WHERE id = $2 AND ($3 IS NULL OR version = $3) \
+                     AND closed_at IS NULL",
+                )
+                .bind(at)
+                .bind(id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     pub async fn count_requests(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM help_requests").fetch_one(&self.pool).await?.try_get("n")?)
+        on!(&self.pool, |pool| {
+            Ok(sqlx::query("SELECT COUNT(*) AS n FROM help_requests").fetch_one(pool).await?.try_get("n")?)
+        })
     }
 }
 
 /// An event row as the domain reads it. The payload holds the event's own facts; its kind and the staff it names
 /// are columns, the names joined.
-fn recorded(e: &sqlx::sqlite::SqliteRow) -> Result<Recorded, StoreError> {
-    let kind: String = e.try_get("kind")?;
+fn recorded(e: &impl Cells) -> Result<Recorded, StoreError> {
+    let kind: String = e.cell("kind")?;
     let corrupt = |why: String| StoreError::Corrupt(format!("event {kind}: {why}"));
-    let payload: String = e.try_get("payload")?;
+    let payload: String = e.cell("payload")?;
     let mut fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&payload).map_err(|e| corrupt(e.to_string()))?;
     fields.insert("kind".into(), kind.clone().into());
@@ -383,16 +410,16 @@ fn recorded(e: &sqlx::sqlite::SqliteRow) -> Result<Recorded, StoreError> {
         _ => {}
     }
     Ok(Recorded {
-        at: e.try_get("at")?,
-        actor: Actor::parse(e.try_get("actor")?),
+        at: e.cell("at")?,
+        actor: Actor::parse(&e.cell::<String>("actor")?),
         by: staff_name(e, "staff_id", "staff_name")?,
         event,
     })
 }
 
-fn staff_name(e: &sqlx::sqlite::SqliteRow, id: &str, name: &str) -> Result<Option<StaffName>, StoreError> {
-    let id: Option<i64> = e.try_get(id)?;
-    let name: Option<String> = e.try_get(name)?;
+fn staff_name(e: &impl Cells, id: &str, name: &str) -> Result<Option<StaffName>, StoreError> {
+    let id: Option<i64> = e.cell(id)?;
+    let name: Option<String> = e.cell(name)?;
     Ok(id.map(|id| StaffName { id, name: name.unwrap_or_default() }))
 }
 
@@ -408,29 +435,29 @@ fn payload(event: &Event) -> Result<String, serde_json::Error> {
 }
 
 /// A request row and its timeline, as the domain reads them.
-fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<Recorded>) -> Result<Loaded, StoreError> {
+fn loaded(row: &impl Cells, timeline: Vec<Recorded>) -> Result<Loaded, StoreError> {
     if timeline.first().map(Recorded::kind) != Some(EventKind::Received) {
         return Err(StoreError::Corrupt("the timeline does not start with received".into()));
     }
-    let problem: String = row.try_get("problem")?;
-    let phone: String = row.try_get("phone")?;
+    let problem: String = row.cell("problem")?;
+    let phone: String = row.cell("phone")?;
     let mut view = StatusView {
-        number: row.try_get("number")?,
+        number: row.cell("number")?,
         status: RequestStatus::Received,
         problem: Problem::parse(&problem).ok_or_else(|| StoreError::Corrupt(format!("problem {problem}")))?,
-        problem_detail: row.try_get("problem_detail")?,
-        place: row.try_get("place")?,
-        lat: row.try_get("lat")?,
-        lon: row.try_get("lon")?,
-        accuracy_m: row.try_get("accuracy_m")?,
-        access_notes: row.try_get("access_notes")?,
+        problem_detail: row.cell("problem_detail")?,
+        place: row.cell("place")?,
+        lat: row.cell("lat")?,
+        lon: row.cell("lon")?,
+        accuracy_m: row.cell("accuracy_m")?,
+        access_notes: row.cell("access_notes")?,
         vehicle: Vehicle {
-            make: row.try_get("vehicle_make")?,
-            model: row.try_get("vehicle_model")?,
-            colour: row.try_get("vehicle_colour")?,
-            plate: row.try_get("vehicle_plate")?,
+            make: row.cell("vehicle_make")?,
+            model: row.cell("vehicle_model")?,
+            colour: row.cell("vehicle_colour")?,
+            plate: row.cell("vehicle_plate")?,
         },
-        someone_inside: row.try_get("someone_inside")?,
+        someone_inside: row.cell("someone_inside")?,
         phone_display: Phone::from_stored(phone.clone()).international(),
         phone,
         callback_requested: false,
@@ -441,22 +468,22 @@ fn loaded(row: &sqlx::sqlite::SqliteRow, timeline: Vec<Recorded>) -> Result<Load
     };
     let progress = view.derive();
     Ok(Loaded {
-        id: row.try_get("id")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        customer_name: row.try_get("name")?,
-        notes: row.try_get("notes")?,
-        source: row.try_get("source")?,
-        partner: row.try_get("partner")?,
-        token: row.try_get("token")?,
-        locale: row.try_get("locale")?,
+        id: row.cell("id")?,
+        version: row.cell("version")?,
+        created_at: row.cell("created_at")?,
+        customer_name: row.cell("name")?,
+        notes: row.cell("notes")?,
+        source: row.cell("source")?,
+        partner: row.cell("partner")?,
+        token: row.cell("token")?,
+        locale: row.cell("locale")?,
         view,
         progress,
     })
 }
 
 pub(super) async fn insert_event(
-    conn: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     request_id: i64,
     at: i64,
     actor: Actor,
@@ -467,18 +494,21 @@ pub(super) async fn insert_event(
         Event::Assigned { technician } | Event::Escalated { technician: Some(technician), .. } => Some(technician.id),
         _ => None,
     };
-    sqlx::query(
-        "INSERT INTO request_events (request_id, at, kind, actor, staff_id, technician_id, payload) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(request_id)
-    .bind(at)
-    .bind(event.kind().as_str())
-    .bind(actor.as_str())
-    .bind(by)
-    .bind(technician)
-    .bind(payload(event).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-    .execute(conn)
-    .await?;
+    let payload = payload(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    on!(conn, |conn| {
+        sqlx::query(
+            "INSERT INTO request_events (request_id, at, kind, actor, staff_id, technician_id, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(request_id)
+        .bind(at)
+        .bind(event.kind().as_str())
+        .bind(actor.as_str())
+        .bind(by)
+        .bind(technician)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    });
     Ok(())
 }

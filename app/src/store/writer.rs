@@ -4,11 +4,11 @@
 //! together: one sync for the lot. Under a flood the batches grow and the syncs per request fall;
 //! alone, a request waits for no one.
 
-use sqlx::{Acquire, QueryBuilder, SqliteConnection};
+use sqlx::{Acquire, QueryBuilder};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    StoreError, now_ms,
+    Backend, Conn, StoreError, now_ms, on,
     requests::{Created, Idempotency, NewRecord},
 };
 use crate::domain::{EventKind, RequestNumber, StatusToken};
@@ -31,14 +31,16 @@ pub(super) enum Inserted {
     KeyTaken,
 }
 
-/// Runs until every `Store` is gone. Its connection is its own, taken from the pool for good.
+/// Runs until every `Store` is gone. Its connection is its own, taken from the pool for good. On PostgreSQL each
+/// instance has its writer; their batches commit side by side.
 pub(super) async fn write_creates(
-    mut conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    mut conn: Backend<sqlx::pool::PoolConnection<sqlx::Sqlite>, sqlx::pool::PoolConnection<sqlx::Postgres>>,
     mut jobs: mpsc::Receiver<CreateJob>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     while jobs.recv_many(&mut batch, BATCH).await > 0 {
-        match commit(&mut conn, &batch).await {
+        let committed = on!(&mut conn, |c| commit((&mut **c).into(), &batch).await);
+        match committed {
             Ok(results) => {
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(result);
@@ -61,7 +63,7 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Copies committed pages from the WAL into the database file, beside the writer rather than in its way: a
 /// passive checkpoint waits for nobody, and the writer never stops to sync the database file. Ends with the
 /// writer.
-pub(super) async fn checkpoints(pool: super::Pool, writer: mpsc::WeakSender<CreateJob>) {
+pub(super) async fn checkpoints(pool: sqlx::SqlitePool, writer: mpsc::WeakSender<CreateJob>) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -75,42 +77,41 @@ pub(super) async fn checkpoints(pool: super::Pool, writer: mpsc::WeakSender<Crea
     }
 }
 
-async fn commit(
-    conn: &mut SqliteConnection,
-    batch: &[CreateJob],
-) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    let mut together = tx.begin().await?;
-    let results = match insert_all(&mut together, batch).await {
-        Ok(results) => {
-            together.commit().await?;
-            results
-        }
-        // A constraint one request broke fails the statement for all: undo, and write them one by one, each in a
-        // savepoint of its own, so that one fails alone.
-        Err(e) if only_this_request(&e) => {
-            together.rollback().await?;
-            let mut results = Vec::with_capacity(batch.len());
-            for job in batch {
-                let mut alone = tx.begin().await?;
-                match insert_all(&mut alone, std::slice::from_ref(job)).await {
-                    Ok(mut result) => {
-                        alone.commit().await?;
-                        results.append(&mut result);
-                    }
-                    Err(e) if only_this_request(&e) => {
-                        alone.rollback().await?;
-                        results.push(Err(e.into()));
-                    }
-                    Err(e) => return Err(e),
-                }
+async fn commit(conn: Conn<'_>, batch: &[CreateJob]) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
+    on!(conn, |conn| {
+        let mut tx = conn.begin().await?;
+        let mut together = tx.begin().await?;
+        let results = match insert_all((&mut *together).into(), batch).await {
+            Ok(results) => {
+                together.commit().await?;
+                results
             }
-            results
-        }
-        Err(e) => return Err(e),
-    };
-    tx.commit().await?;
-    Ok(results)
+            // A constraint one request broke fails the statement for all: undo, and write them one by one, each in a
+            // savepoint of its own, so that one fails alone.
+            Err(e) if only_this_request(&e) => {
+                together.rollback().await?;
+                let mut results = Vec::with_capacity(batch.len());
+                for job in batch {
+                    let mut alone = tx.begin().await?;
+                    match insert_all((&mut *alone).into(), std::slice::from_ref(job)).await {
+                        Ok(mut result) => {
+                            alone.commit().await?;
+                            results.append(&mut result);
+                        }
+                        Err(e) if only_this_request(&e) => {
+                            alone.rollback().await?;
+                            results.push(Err(e.into()));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                results
+            }
+            Err(e) => return Err(e),
+        };
+        tx.commit().await?;
+        Ok(results)
+    })
 }
 
 /// A constraint one request broke (its own data): undone by its savepoint, the rest of the batch unharmed.
@@ -122,134 +123,134 @@ fn only_this_request(e: &sqlx::Error) -> bool {
 /// The requests, their `received` events and their idempotency keys, a statement for each kind of row however
 /// many requests there are (each statement is a hop to SQLite's thread, and hops, not rows, are what cost). A
 /// number or a key already taken is an answer, not an error: an error would undo the statement for everyone.
-async fn insert_all(
-    conn: &mut SqliteConnection,
-    batch: &[CreateJob],
-) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
-    let now = now_ms();
-    let mut stored: Vec<Option<Created>> = vec![None; batch.len()];
-    for attempt in 0..NUMBER_ATTEMPTS {
-        let waiting: Vec<usize> = (0..batch.len()).filter(|&i| stored[i].is_none()).collect();
-        if waiting.is_empty() {
-            break;
-        }
-        let drawn: Vec<(RequestNumber, StatusToken)> = {
-            // Four readable characters give 390,625 numbers; after a few collisions in a row we lengthen.
-            let mut rng = rand::rng();
-            let len = if attempt < NUMBER_ATTEMPTS / 2 { 4 } else { 5 };
-            waiting.iter().map(|_| (RequestNumber::random(&mut rng, len), StatusToken::random(&mut rng))).collect()
-        };
-        let mut insert = QueryBuilder::new(
-            "INSERT INTO help_requests (number, token, source, problem, problem_detail, phone, name, lat, lon, \
+async fn insert_all(conn: Conn<'_>, batch: &[CreateJob]) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
+    on!(conn, |conn| {
+        let now = now_ms();
+        let mut stored: Vec<Option<Created>> = vec![None; batch.len()];
+        for attempt in 0..NUMBER_ATTEMPTS {
+            let waiting: Vec<usize> = (0..batch.len()).filter(|&i| stored[i].is_none()).collect();
+            if waiting.is_empty() {
+                break;
+            }
+            let drawn: Vec<(RequestNumber, StatusToken)> = {
+                // Four readable characters give 390,625 numbers; after a few collisions in a row we lengthen.
+                let mut rng = rand::rng();
+                let len = if attempt < NUMBER_ATTEMPTS / 2 { 4 } else { 5 };
+                waiting.iter().map(|_| (RequestNumber::random(&mut rng, len), StatusToken::random(&mut rng))).collect()
+            };
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO help_requests (number, token, source, problem, problem_detail, phone, name, lat, lon, \
              accuracy_m, place, access_notes, vehicle_make, vehicle_model, vehicle_colour, vehicle_plate, notes, \
              someone_inside, created_at, partner_id, due_at, locale) ",
-        );
-        insert.push_values(waiting.iter().zip(&drawn), |mut row, (&i, (number, token))| {
-            let (record, r) = (&batch[i].record, &batch[i].record.request);
-            row.push_bind(number.as_str())
-                .push_bind(token.as_str())
-                .push_bind(record.source)
-                .push_bind(r.problem.as_str())
-                .push_bind(&r.problem_detail)
-                .push_bind(r.phone.e164())
-                .push_bind(&r.name)
-                .push_bind(r.coordinates.map(|c| c.lat))
-                .push_bind(r.coordinates.map(|c| c.lon))
-                .push_bind(r.coordinates.and_then(|c| c.accuracy_m))
-                .push_bind(&r.place)
-                .push_bind(&r.access_notes)
-                .push_bind(&r.vehicle.make)
-                .push_bind(&r.vehicle.model)
-                .push_bind(&r.vehicle.colour)
-                .push_bind(&r.vehicle.plate)
-                .push_bind(&r.notes)
-                .push_bind(r.someone_inside)
-                .push_bind(now)
-                .push_bind(record.partner_id)
-                .push_bind(now)
-                .push_bind(r.locale.map(leptos_i18n::Locale::as_str));
-        });
-        // Two drawing the same number in one statement: the second is skipped like any other taken number.
-        insert.push(" ON CONFLICT (number) DO NOTHING RETURNING id, number");
-        for (id, number) in insert.build_query_as::<(i64, String)>().fetch_all(&mut *conn).await? {
-            if let Some(k) = drawn.iter().position(|(drawn, _)| drawn.as_str() == number) {
-                let token = drawn[k].1.as_str().to_owned();
-                stored[waiting[k]] = Some(Created { id, number, token });
+            );
+            insert.push_values(waiting.iter().zip(&drawn), |mut row, (&i, (number, token))| {
+                let (record, r) = (&batch[i].record, &batch[i].record.request);
+                row.push_bind(number.as_str())
+                    .push_bind(token.as_str())
+                    .push_bind(record.source)
+                    .push_bind(r.problem.as_str())
+                    .push_bind(&r.problem_detail)
+                    .push_bind(r.phone.e164())
+                    .push_bind(&r.name)
+                    .push_bind(r.coordinates.map(|c| c.lat))
+                    .push_bind(r.coordinates.map(|c| c.lon))
+                    .push_bind(r.coordinates.and_then(|c| c.accuracy_m))
+                    .push_bind(&r.place)
+                    .push_bind(&r.access_notes)
+                    .push_bind(&r.vehicle.make)
+                    .push_bind(&r.vehicle.model)
+                    .push_bind(&r.vehicle.colour)
+                    .push_bind(&r.vehicle.plate)
+                    .push_bind(&r.notes)
+                    .push_bind(r.someone_inside)
+                    .push_bind(now)
+                    .push_bind(record.partner_id)
+                    .push_bind(now)
+                    .push_bind(r.locale.map(leptos_i18n::Locale::as_str));
+            });
+            // Two drawing the same number in one statement: the second is skipped like any other taken number.
+            insert.push(" ON CONFLICT (number) DO NOTHING RETURNING id, number");
+            for (id, number) in insert.build_query_as::<(i64, String)>().fetch_all(&mut *conn).await? {
+                if let Some(k) = drawn.iter().position(|(drawn, _)| drawn.as_str() == number) {
+                    let token = drawn[k].1.as_str().to_owned();
+                    stored[waiting[k]] = Some(Created { id, number, token });
+                }
             }
         }
-    }
-    let new: Vec<(usize, &Created)> = stored.iter().enumerate().filter_map(|(i, c)| Some((i, c.as_ref()?))).collect();
-    if new.is_empty() {
-        return Ok(stored.into_iter().map(|_| Err(no_free_number())).collect());
-    }
-    let mut received = QueryBuilder::new("INSERT INTO request_events (request_id, at, kind, actor, staff_id) ");
-    received.push_values(&new, |mut row, &(i, created)| {
-        let record = &batch[i].record;
-        row.push_bind(created.id)
-            .push_bind(now)
-            .push_bind(EventKind::Received.as_str())
-            .push_bind(record.actor.as_str())
-            .push_bind(record.staff_id);
-    });
-    received.build().execute(&mut *conn).await?;
-
-    // A key is taken anew only once expired (as of the latest sender in the batch: they are milliseconds apart);
-    // one still in force belongs to the request stored first, and this one is undone.
-    let keyed: Vec<(usize, &Created, &Idempotency)> =
-        new.iter().filter_map(|&(i, created)| Some((i, created, batch[i].record.idempotency.as_ref()?))).collect();
-    let mut key_taken = vec![false; batch.len()];
-    if let Some(not_before) = keyed.iter().map(|(_, _, key)| key.not_before_ms).max() {
-        let mut keys =
-            QueryBuilder::new("INSERT INTO idempotency_keys (caller, key, fingerprint, request_id, created_at) ");
-        keys.push_values(&keyed, |mut row, &(_, created, key)| {
-            row.push_bind(&key.caller)
-                .push_bind(&key.key)
-                .push_bind(&key.fingerprint)
-                .push_bind(created.id)
-                .push_bind(now);
+        let new: Vec<(usize, &Created)> =
+            stored.iter().enumerate().filter_map(|(i, c)| Some((i, c.as_ref()?))).collect();
+        if new.is_empty() {
+            return Ok(stored.into_iter().map(|_| Err(no_free_number())).collect());
+        }
+        let mut received = QueryBuilder::new("INSERT INTO request_events (request_id, at, kind, actor, staff_id) ");
+        received.push_values(&new, |mut row, &(i, created)| {
+            let record = &batch[i].record;
+            row.push_bind(created.id)
+                .push_bind(now)
+                .push_bind(EventKind::Received.as_str())
+                .push_bind(record.actor.as_str())
+                .push_bind(record.staff_id);
         });
-        keys.push(
-            " ON CONFLICT (caller, key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+        received.build().execute(&mut *conn).await?;
+
+        // A key is taken anew only once expired (as of the latest sender in the batch: they are milliseconds apart);
+        // one still in force belongs to the request stored first, and this one is undone.
+        let keyed: Vec<(usize, &Created, &Idempotency)> =
+            new.iter().filter_map(|&(i, created)| Some((i, created, batch[i].record.idempotency.as_ref()?))).collect();
+        let mut key_taken = vec![false; batch.len()];
+        if let Some(not_before) = keyed.iter().map(|(_, _, key)| key.not_before_ms).max() {
+            let mut keys =
+                QueryBuilder::new("INSERT INTO idempotency_keys (caller, key, fingerprint, request_id, created_at) ");
+            keys.push_values(&keyed, |mut row, &(_, created, key)| {
+                row.push_bind(&key.caller)
+                    .push_bind(&key.key)
+                    .push_bind(&key.fingerprint)
+                    .push_bind(created.id)
+                    .push_bind(now);
+            });
+            keys.push(
+                " ON CONFLICT (caller, key) DO UPDATE SET fingerprint = excluded.fingerprint, \
              request_id = excluded.request_id, created_at = excluded.created_at \
              WHERE idempotency_keys.created_at < ",
-        );
-        keys.push_bind(not_before).push(" RETURNING request_id");
-        let owners: Vec<i64> = keys.build_query_scalar().fetch_all(&mut *conn).await?;
-        let undone: Vec<i64> = keyed
-            .iter()
-            .filter(|(_, created, _)| !owners.contains(&created.id))
-            .map(|&(i, created, _)| {
-                key_taken[i] = true;
-                created.id
-            })
-            .collect();
-        if !undone.is_empty() {
-            for table in ["request_events WHERE request_id", "help_requests WHERE id"] {
-                let mut undo = QueryBuilder::new(format!("DELETE FROM {table} IN ("));
-                let mut ids = undo.separated(", ");
-                for id in &undone {
-                    ids.push_bind(*id);
+            );
+            keys.push_bind(not_before).push(" RETURNING request_id");
+            let owners: Vec<i64> = keys.build_query_scalar().fetch_all(&mut *conn).await?;
+            let undone: Vec<i64> = keyed
+                .iter()
+                .filter(|(_, created, _)| !owners.contains(&created.id))
+                .map(|&(i, created, _)| {
+                    key_taken[i] = true;
+                    created.id
+                })
+                .collect();
+            if !undone.is_empty() {
+                for table in ["request_events WHERE request_id", "help_requests WHERE id"] {
+                    let mut undo = QueryBuilder::new(format!("DELETE FROM {table} IN ("));
+                    let mut ids = undo.separated(", ");
+                    for id in &undone {
+                        ids.push_bind(*id);
+                    }
+                    undo.push(")").build().execute(&mut *conn).await?;
                 }
-                undo.push(")").build().execute(&mut *conn).await?;
             }
         }
-    }
-    // Texts and calls, for the requests that stay: one statement per kind of row, as above, would need the
-    // audience's members in Rust; these are a few statements per request.
-    for &(i, created) in &new {
-        if !key_taken[i] {
-            super::outbox::enqueue(&mut *conn, created.id, now, &batch[i].record.queue).await?;
+        // Texts and calls, for the requests that stay: one statement per kind of row, as above, would need the
+        // audience's members in Rust; these are a few statements per request.
+        for &(i, created) in &new {
+            if !key_taken[i] {
+                super::outbox::enqueue((&mut *conn).into(), created.id, now, &batch[i].record.queue).await?;
+            }
         }
-    }
-    Ok(stored
-        .into_iter()
-        .zip(key_taken)
-        .map(|(created, taken)| match created {
-            None => Err(no_free_number()),
-            Some(_) if taken => Ok(Inserted::KeyTaken),
-            Some(created) => Ok(Inserted::New(created)),
-        })
-        .collect())
+        Ok(stored
+            .into_iter()
+            .zip(key_taken)
+            .map(|(created, taken)| match created {
+                None => Err(no_free_number()),
+                Some(_) if taken => Ok(Inserted::KeyTaken),
+                Some(created) => Ok(Inserted::New(created)),
+            })
+            .collect())
+    })
 }
 
 fn no_free_number() -> StoreError {

@@ -19,6 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use app::session::SessionStore;
 use app::{App, customer::FormEcho, i18n::td_string, paths, shell};
 use axum::{
     Router,
@@ -33,7 +34,6 @@ use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use tower_sessions::{Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{
     AppState, assets, auth,
@@ -43,7 +43,7 @@ use crate::{
 
 pub use live::FeedSlots;
 
-pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>, body_timeout: Duration) -> Router {
+pub fn router(state: AppState, sessions: SessionManagerLayer<SessionStore>, body_timeout: Duration) -> Router {
     let routes = app_routes();
     let services = state.services.clone();
     let context = move || page_context(&services);

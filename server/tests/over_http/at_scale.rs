@@ -7,7 +7,6 @@ use std::time::Duration;
 use crate::common::{StaffClient, TestApp, flat_tire, spawn_app_with};
 use app::domain::Role;
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 const MIN: i64 = 60_000;
 
@@ -20,10 +19,9 @@ async fn request(app: &TestApp, body: Value) -> String {
     created["number"].as_str().unwrap().to_owned()
 }
 
-/// Straight from the app's SQLite file: what the store keeps beside the timeline.
-async fn sql(app: &TestApp, query: &str) -> Vec<sqlx::sqlite::SqliteRow> {
-    let mut db = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
-    sqlx::query(query).fetch_all(&mut db).await.unwrap()
+/// Straight from the app's database: what the store keeps beside the timeline.
+async fn sql(app: &TestApp, query: &str) -> Vec<sqlx::any::AnyRow> {
+    sqlx::query(query).fetch_all(&mut app.db().await).await.unwrap()
 }
 
 async fn due_at(app: &TestApp, number: &str) -> (Option<i64>, Option<i64>, i64) {

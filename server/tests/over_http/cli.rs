@@ -26,7 +26,7 @@ fn text(out: &Output) -> String {
 #[test]
 fn staff_are_added_listed_and_disabled_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let added = server(&db, &["user", "add", "Ana", "--name", "Ana Lima", "--role", "technician"], "secret horse 42\n");
     assert!(added.status.success(), "{}", text(&added));
     assert_eq!(String::from_utf8_lossy(&added.stdout).trim(), "added ana (Ana Lima) as technician");
@@ -79,7 +79,7 @@ fn staff_are_added_listed_and_disabled_from_the_command_line() {
 #[test]
 fn texts_and_calls_need_every_provider_setting_and_a_public_address() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let serve = |extra: &[&str]| {
         let mut args =
             vec!["--site-root", "target/none", "--twilio-account-sid", "AC1", "--twilio-from", "+12025550100"];
@@ -99,7 +99,7 @@ fn texts_and_calls_need_every_provider_setting_and_a_public_address() {
 #[test]
 fn an_unknown_time_zone_is_refused_at_start_with_what_to_write() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let refused =
         server(&db, &["--site-root", "target/none", "--addr", "127.0.0.1:0", "--time-zone", "Mars/Olympus"], "");
     assert!(!refused.status.success());
@@ -109,7 +109,7 @@ fn an_unknown_time_zone_is_refused_at_start_with_what_to_write() {
 #[test]
 fn partners_are_added_listed_and_revoked_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let added = server(&db, &["partner", "add", "acme-insurance", "--limit", "600"], "");
     assert!(added.status.success(), "{}", text(&added));
     let printed = String::from_utf8_lossy(&added.stdout).to_string();
@@ -183,7 +183,7 @@ async fn log_in(base: &str, login: &str, password: &str) -> (u16, String) {
 #[tokio::test]
 async fn demo_accounts_are_printed_and_get_new_passwords_at_each_start() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (mut first, base, accounts, _) = start_demo(&db, port);
     let logins: Vec<&str> = accounts.iter().map(|(l, _)| l.as_str()).collect();
@@ -205,7 +205,7 @@ async fn demo_accounts_are_printed_and_get_new_passwords_at_each_start() {
 #[tokio::test]
 async fn demo_leaves_a_disabled_demo_account_disabled_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (mut first, _, accounts, _) = start_demo(&db, port);
     first.kill().unwrap();
@@ -247,6 +247,31 @@ async fn a_backup_taken_while_requests_come_in_holds_every_one_answered_before_i
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.db");
     let db = app.database_url.clone();
+    if crate::common::postgres().is_some() {
+        // PostgreSQL is backed up with its own tools, as the README says: `server backup` says so, and pg_dump
+        // (one snapshot) restored into a new database holds the same as SQLite's copy would.
+        let refused = server(&db, &["backup", copy.to_str().unwrap()], "");
+        assert!(!refused.status.success());
+        assert!(text(&refused).contains("pg_dump"), "{}", text(&refused));
+        let dump = dir.path().join("roadcall.dump");
+        let dumped = tokio::task::spawn_blocking({
+            let (db, dump) = (db.clone(), dump.clone());
+            move || Command::new("pg_dump").args(["--format=custom", "--file", dump.to_str().unwrap(), &db]).output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(dumped.status.success(), "{}", text(&dumped));
+        sending.await.unwrap();
+        let restored = crate::common::fresh_database(dir.path());
+        let loaded = Command::new("pg_restore").args(["--dbname", &restored, dump.to_str().unwrap()]).output().unwrap();
+        assert!(loaded.status.success(), "{}", text(&loaded));
+        assert_backup_whole(&crate::common::any_pool(&restored).await).await;
+        // The restored database serves: the app opens it (its migrations already applied) and reads it.
+        let store = app::store::Store::open(&restored).await.unwrap();
+        assert!(store.count_requests().await.unwrap() >= 5);
+        return;
+    }
     let made = tokio::task::spawn_blocking({
         let copy = copy.clone();
         move || server(&db, &["backup", copy.to_str().unwrap()], "")
@@ -266,17 +291,22 @@ async fn a_backup_taken_while_requests_come_in_holds_every_one_answered_before_i
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", copy.display())).await.unwrap();
     let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
     assert_eq!(check, "ok");
-    let (requests, received): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM help_requests), (SELECT COUNT(*) FROM request_events WHERE kind = 'received')",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert!((5..=45).contains(&requests), "{requests}");
-    assert_eq!(received, requests, "each request with its first event: one moment, not a torn copy");
+    assert_backup_whole(&crate::common::any_pool(&format!("sqlite://{}", copy.display())).await).await;
 
     // A file already there is never overwritten.
     let again = server(&app.database_url, &["backup", copy.to_str().unwrap()], "");
     assert!(!again.status.success());
     assert!(text(&again).contains("already exists"), "{}", text(&again));
+}
+
+/// A backup holds the requests answered before it began, each with its first event: one moment, not a torn copy.
+async fn assert_backup_whole(pool: &sqlx::AnyPool) {
+    let (requests, received): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM help_requests), (SELECT COUNT(*) FROM request_events WHERE kind = 'received')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!((5..=45).contains(&requests), "{requests}");
+    assert_eq!(received, requests, "each request with its first event");
 }

@@ -9,7 +9,6 @@ use std::{
 
 use app::{domain::Role, paths};
 use serde_json::Value;
-use sqlx::Connection;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -278,13 +277,16 @@ async fn healthz_proves_a_write_and_answers_503_while_the_database_cannot_write(
     assert_eq!(r.text().await.unwrap(), "ok");
 
     // The check wrote its row: a read alone would not have.
-    let db = format!("sqlite://{}", app.data_dir().join("roadcall.db").display());
-    let mut other = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    let mut other = app.db().await;
     let (checked_at,): (i64,) = sqlx::query_as("SELECT checked_at FROM health").fetch_one(&mut other).await.unwrap();
     assert!(checked_at > 0);
 
     // Another process holds the write lock (as a stuck writer, or a full disk, leaves every write failing).
-    sqlx::query("BEGIN EXCLUSIVE").execute(&mut other).await.unwrap();
+    let lock = match crate::common::postgres() {
+        Some(_) => "BEGIN; LOCK TABLE health IN ACCESS EXCLUSIVE MODE",
+        None => "BEGIN EXCLUSIVE",
+    };
+    sqlx::raw_sql(lock).execute(&mut other).await.unwrap();
     let started = Instant::now();
     let r = health().await.unwrap();
     assert_eq!(r.status(), 503);
@@ -295,7 +297,7 @@ async fn healthz_proves_a_write_and_answers_503_while_the_database_cannot_write(
     // Reads still work meanwhile: this is what `SELECT 1` would have called healthy.
     assert_eq!(app.status(&token).await["callback_requested"], false);
 
-    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while health().await.unwrap().status() != 200 {
         assert!(Instant::now() < deadline, "healthz did not recover once the lock was gone");
@@ -310,7 +312,7 @@ fn free_port() -> u16 {
 #[tokio::test]
 async fn sigterm_drains_healthz_503_closes_feeds_and_exits_0_within_the_bound() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = Command::new(env!("CARGO_BIN_EXE_server"))

@@ -6,14 +6,13 @@ use std::{
     collections::{HashMap, HashSet},
     fs::File,
     process::{Child, Command, Stdio},
-    str::FromStr,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::AnyPool;
 
 const CYCLES: u32 = 20;
 const SENDERS: usize = 8;
@@ -158,7 +157,7 @@ fn next_sent(cycle: u32, sender: usize, i: u32) -> Sent {
 }
 
 /// Every request in the store: token → (number, place), and how often each place occurs.
-async fn stored(pool: &SqlitePool) -> (HashMap<String, (String, String)>, HashMap<String, u32>) {
+async fn stored(pool: &AnyPool) -> (HashMap<String, (String, String)>, HashMap<String, u32>) {
     let rows: Vec<(String, String, Option<String>)> =
         sqlx::query_as("SELECT token, number, place FROM help_requests").fetch_all(pool).await.unwrap();
     let mut places = HashMap::new();
@@ -175,7 +174,7 @@ async fn stored(pool: &SqlitePool) -> (HashMap<String, (String, String)>, HashMa
 async fn acknowledged_requests_survive_a_kill_9_loop_exactly_once() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let log = dir.path().join("server.log");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -186,7 +185,7 @@ async fn acknowledged_requests_survive_a_kill_9_loop_exactly_once() {
 
     let partner = partner_key(&db);
     let mut server = start(&client, &db, &log, &[]).await;
-    let pool = SqlitePool::connect_with(SqliteConnectOptions::from_str(&db).unwrap()).await.unwrap();
+    let pool = crate::common::any_pool(&db).await;
     let mut acknowledged: Vec<Ack> = Vec::new();
     let mut kills_mid_write = 0;
 

@@ -561,16 +561,15 @@ async fn a_plain_forms_redirect_survives_odd_input() {
 
 #[tokio::test]
 async fn a_service_in_moscow_shows_moscow_times_and_its_days_run_from_moscow_midnight() {
-    use sqlx::Connection;
     let app = spawn_app_with(&["--time-zone", "Europe/Moscow"]).await;
     let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
     let (late, token) = request(&app).await;
     let (early, _) = request(&app).await;
     // 2026-11-24 23:59 and 2026-11-25 00:01 in Moscow: both on the 24th in UTC.
     const NOV_24_2059Z: i64 = 1_795_553_940_000;
-    let mut db = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+    let mut db = app.db().await;
     for (number, at) in [(&late, NOV_24_2059Z), (&early, NOV_24_2059Z + 2 * MIN)] {
-        sqlx::query("UPDATE help_requests SET created_at = ?1 WHERE number = ?2")
+        sqlx::query("UPDATE help_requests SET created_at = $1 WHERE number = $2")
             .bind(at)
             .bind(number)
             .execute(&mut db)

@@ -2,12 +2,24 @@
 //! constraint fails alone, and any other failure fails its whole batch with nobody told "saved".
 use std::collections::HashSet;
 
-use crate::common::{TestApp, flat_tire, spawn_app_with};
-use sqlx::{Connection, Row};
+use crate::common::{TestApp, flat_tire, postgres, spawn_app_with};
+use sqlx::Row;
 
-async fn sql(app: &TestApp, query: &str) -> Vec<sqlx::sqlite::SqliteRow> {
-    let mut db = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
-    sqlx::raw_sql(query).fetch_all(&mut db).await.unwrap()
+async fn sql(app: &TestApp, query: &str) -> Vec<sqlx::any::AnyRow> {
+    sqlx::raw_sql(query).fetch_all(&mut app.db().await).await.unwrap()
+}
+
+/// A trigger on new requests whose notes are `notes`, doing `then`: each backend's own syntax.
+fn trigger(name: &str, notes: &str, sqlite: &str, postgres_body: &str) -> String {
+    if postgres().is_some() {
+        format!(
+            "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.notes = '{notes}' THEN {postgres_body} END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER {name} BEFORE INSERT ON help_requests FOR EACH ROW EXECUTE FUNCTION {name}();"
+        )
+    } else {
+        format!("CREATE TRIGGER {name} BEFORE INSERT ON help_requests WHEN NEW.notes = '{notes}' BEGIN {sqlite} END;")
+    }
 }
 
 /// Sends `n` creates at once, the one at `poisoned` with the notes `poison`, the others `n-<i>`; answers by notes.
@@ -29,13 +41,9 @@ async fn stored_notes(app: &TestApp) -> HashSet<String> {
 async fn one_request_that_breaks_a_constraint_fails_alone_and_the_rest_are_stored() {
     let app = spawn_app_with(&["--partner-limit-per-minute", "10000"]).await;
     // A request with these notes breaks a unique constraint on its way in (a stand-in for any bad row).
-    sql(
-        &app,
-        "CREATE TABLE taken (v TEXT UNIQUE); INSERT INTO taken VALUES ('x'); \
-         CREATE TRIGGER breaks_a_constraint BEFORE INSERT ON help_requests WHEN NEW.notes = 'bad row' \
-         BEGIN INSERT INTO taken VALUES ('x'); END;",
-    )
-    .await;
+    let breaks = "INSERT INTO taken VALUES ('x');";
+    let bad_row = trigger("breaks_a_constraint", "bad row", breaks, breaks);
+    sql(&app, &format!("CREATE TABLE taken (v TEXT UNIQUE); INSERT INTO taken VALUES ('x'); {bad_row}")).await;
     let answers = send_together(&app, 48, 17, "bad row").await;
     let stored = stored_notes(&app).await;
     for (notes, status) in &answers {
@@ -54,12 +62,13 @@ async fn one_request_that_breaks_a_constraint_fails_alone_and_the_rest_are_store
 async fn any_other_failure_fails_the_whole_batch_and_nobody_is_told_saved() {
     let app = spawn_app_with(&["--partner-limit-per-minute", "10000"]).await;
     // Not a constraint of the request's own (as a full disk or an I/O error would be): the batch fails as one.
-    sql(
-        &app,
-        "CREATE TRIGGER fails_the_batch BEFORE INSERT ON help_requests WHEN NEW.notes = 'disk trouble' \
-         BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
-    )
-    .await;
+    let fails = trigger(
+        "fails_the_batch",
+        "disk trouble",
+        "SELECT RAISE(ABORT, 'disk trouble');",
+        "RAISE EXCEPTION 'disk trouble';",
+    );
+    sql(&app, &fails).await;
     let answers = send_together(&app, 48, 5, "disk trouble").await;
     let stored = stored_notes(&app).await;
     let mut saved = 0;

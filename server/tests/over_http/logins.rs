@@ -133,3 +133,33 @@ async fn a_login_that_waits_too_long_for_its_turn_is_told_to_try_again() {
     drop(all);
     assert_eq!(attempt(&app, "10.0.0.1", "sam", PASSWORD).await.0, 200, "a busy answer is not a failure");
 }
+
+/// A NUL can be sent in a login, a link or a search, and no stored login, token, number or phone has one.
+/// PostgreSQL refuses NUL in text outright: it must be an unknown key there too, never a 503.
+#[tokio::test]
+async fn a_nul_in_what_is_looked_up_finds_nothing_on_either_backend() {
+    let app = spawn_app().await;
+    let dee = app.staff("dee", "Dee Okafor", Role::Dispatcher).await;
+    let ana = app.staff("ana", "Ana Lima", Role::Technician).await;
+    let login = app
+        .client
+        .post(app.url("/login"))
+        .header("accept", "application/json")
+        .form(&[("login", "dee\u{0}"), ("password", "a long enough password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401, "a login with a NUL is nobody's");
+    for path in ["/r/AbCd%00", "/api/v1/requests/AbCd%00"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let (status, _) = ana.get_json("/staff/api/jobs/AB%00C").await;
+    assert_eq!(status, 404, "a job number with a NUL");
+    let (status, _) = ana.get_json("/tech/jobs/AB%00C").await;
+    assert!(status < 500, "the job page with a NUL: {status}");
+    for q in ["AB%00C", "%2B1202555%000123"] {
+        let (status, page) = dee.get_json(&format!("/staff/api/dispatch/search?q={q}")).await;
+        assert!(status == 200 || status == 422, "searching {q}: {status} {page}");
+    }
+}

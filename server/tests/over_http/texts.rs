@@ -261,11 +261,10 @@ async fn while_the_provider_is_down_texts_wait_and_dispatch_is_told_then_each_go
 /// it goes out, once.
 #[tokio::test]
 async fn a_text_queued_before_a_crash_goes_out_once_after_the_restart() {
-    use std::str::FromStr;
     let fake = FakeTwilio::start().await;
     fake.set_down(true);
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = crate::common::fresh_database(dir.path());
     let log = dir.path().join("server.log");
     let client = reqwest::Client::new();
     let key = crate::crash::partner_key(&db);
@@ -281,8 +280,7 @@ async fn a_text_queued_before_a_crash_goes_out_once_after_the_restart() {
         .await
         .unwrap();
     assert!(created["number"].is_string(), "{created}");
-    let pool =
-        sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::from_str(&db).unwrap()).await.unwrap();
+    let pool = crate::common::any_pool(&db).await;
     let state = || async {
         sqlx::query_as::<_, (String, i64)>("SELECT state, attempts FROM outbox WHERE staff_id IS NULL")
             .fetch_optional(&pool)
@@ -419,9 +417,9 @@ async fn each_member_is_texted_and_called_once_per_wait_however_many_rungs_alert
 #[tokio::test]
 async fn a_sender_that_dies_leaves_what_it_never_handed_over_to_be_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let url = crate::common::fresh_database(dir.path());
     let store = app::store::Store::open(&url).await.unwrap();
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let pool = crate::common::any_pool(&url).await;
     sqlx::query(
         "INSERT INTO help_requests (id, number, token, source, problem, phone, created_at) \
          VALUES (1, 'RC-AAAA', 't', 'web', 'flat_tire', '+12015550123', 0)",
@@ -432,7 +430,7 @@ async fn a_sender_that_dies_leaves_what_it_never_handed_over_to_be_sent() {
     for (purpose, wait) in [("page", Some(0)), ("page", Some(1)), ("received", None), ("on_the_way", None)] {
         sqlx::query(
             "INSERT INTO outbox (request_id, channel, purpose, to_phone, wait_began, due_at, created_at, updated_at) \
-             VALUES (1, 'sms', ?, '+12015550123', ?, 0, 0, 0)",
+             VALUES (1, 'sms', $1, '+12015550123', $2, 0, 0, 0)",
         )
         .bind(purpose)
         .bind(wait)
@@ -448,7 +446,7 @@ async fn a_sender_that_dies_leaves_what_it_never_handed_over_to_be_sent() {
     store.mark_sending(claimed[2].id, "received text").await.unwrap();
     let again: Vec<i64> = store.claim_due(7_000, 5_000, 50).await.unwrap().iter().map(|c| c.id).collect();
     assert_eq!(again, [claimed[0].id, claimed[1].id, claimed[3].id]);
-    let lost: (String, String) = sqlx::query_as("SELECT state, detail FROM outbox WHERE id = ?")
+    let lost: (String, String) = sqlx::query_as("SELECT state, detail FROM outbox WHERE id = $1")
         .bind(claimed[2].id)
         .fetch_one(&pool)
         .await

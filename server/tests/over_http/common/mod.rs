@@ -12,7 +12,7 @@ pub struct TestApp {
     pub services: app::services::Services,
     /// A partner's API key, made at start as `server partner add` would.
     pub partner_key: String,
-    /// The app's SQLite file, for tests that must reach under the app (a damaged row, say).
+    /// The app's database, for tests that must reach under the app (a damaged row, say).
     pub database_url: String,
     _dir: tempfile::TempDir,
 }
@@ -21,9 +21,43 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// The server the suite runs on when it runs on PostgreSQL (tests/run.sh starts one and sets this); unset: SQLite.
+pub fn postgres() -> Option<String> {
+    std::env::var("ROADCALL_TEST_POSTGRES").ok().filter(|url| !url.is_empty())
+}
+
+/// A new, empty database for one test: a SQLite file in `dir`, or on PostgreSQL a database of its own. Callable
+/// from plain and async tests alike (it makes the database on a thread of its own).
+pub fn fresh_database(dir: &std::path::Path) -> String {
+    let Some(server) = postgres() else { return format!("sqlite://{}/roadcall.db", dir.display()) };
+    let name = format!("test_{:016x}", rand::random::<u64>());
+    let create = format!("CREATE DATABASE {name}");
+    let url = server.clone();
+    std::thread::spawn(move || {
+        use sqlx::{Connection, Executor};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+            admin.execute(create.as_str()).await.unwrap();
+            admin.close().await.unwrap();
+        });
+    })
+    .join()
+    .unwrap();
+    let (_, query) = server.split_once('?').unwrap_or((&server, ""));
+    let base = server.split_once("localhost/").map_or(server.as_str(), |(base, _)| base);
+    format!("{base}localhost/{name}?{query}")
+}
+
+/// A pool straight to a database by its URL, whichever backend.
+pub async fn any_pool(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(url).await.unwrap()
+}
+
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let db = fresh_database(dir.path());
     let mut args = vec!["server", "--addr", "127.0.0.1:0", "--database-url", &db];
     // No built site unless a test brings its own.
     if !extra.contains(&"--site-root") {
@@ -43,6 +77,13 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 }
 
 impl TestApp {
+    /// A connection straight to the app's database, whichever backend: for tests that must reach under the app.
+    pub async fn db(&self) -> sqlx::AnyConnection {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        sqlx::AnyConnection::connect(&self.database_url).await.unwrap()
+    }
+
     /// Where this app's SQLite file lives.
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
