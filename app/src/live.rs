@@ -1,5 +1,5 @@
-//! The live feed: who must hear that a request changed. In-process today; a cross-instance feed (PostgreSQL
-//! LISTEN/NOTIFY) implements the same trait when several app instances share one database.
+//! The live feed: who must hear that a request changed. In-process on SQLite; on PostgreSQL, where several app
+//! instances share one database, the store's `SharedFeed` also tells the others (LISTEN/NOTIFY).
 
 use tokio::sync::broadcast;
 
@@ -12,6 +12,27 @@ pub enum Changed {
     /// The crew, not a request: someone went on or off duty, a phone subscribed to alerts, a backup was set.
     /// Boards that show who is on duty reload.
     Crew,
+    /// Anything may have changed unheard (the feed between instances was cut): every view reloads.
+    Everything,
+}
+
+impl Changed {
+    /// As it travels between instances: ids only, never what changed.
+    pub fn to_wire(self) -> String {
+        match self {
+            Changed::Request(id) => format!("r{id}"),
+            Changed::Crew => "crew".into(),
+            Changed::Everything => "all".into(),
+        }
+    }
+
+    pub fn from_wire(text: &str) -> Option<Changed> {
+        match text {
+            "crew" => Some(Changed::Crew),
+            "all" => Some(Changed::Everything),
+            _ => text.strip_prefix('r')?.parse().ok().map(Changed::Request),
+        }
+    }
 }
 
 pub trait LiveFeed: Send + Sync + 'static {
@@ -44,5 +65,20 @@ impl LiveFeed for LocalFeed {
 
     fn subscribe(&self) -> broadcast::Receiver<Changed> {
         self.sender.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Changed;
+
+    #[test]
+    fn changes_travel_as_ids_and_come_back_the_same() {
+        for change in [Changed::Request(42), Changed::Crew, Changed::Everything] {
+            assert_eq!(Changed::from_wire(&change.to_wire()), Some(change));
+        }
+        for junk in ["", "r", "rx", "r-", "crewe", "42"] {
+            assert_eq!(Changed::from_wire(junk), None, "{junk:?}");
+        }
     }
 }

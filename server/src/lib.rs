@@ -22,7 +22,6 @@ use app::session::SessionStore;
 use app::{
     domain::{Ladder, Region},
     i18n::td_string,
-    live::LocalFeed,
     services::{AlertSettings, Alerts, AlertsError, Logins, Messaging, Paging, Services, Settings},
     store::{Store, StoreError},
     twilio::{Twilio, TwilioAccount},
@@ -244,8 +243,8 @@ async fn services(config: &Config, public_url: &str) -> Result<Services, StartEr
         }
     };
     Ok(Services {
+        live: store.live_feed(),
         store,
-        live: Arc::new(LocalFeed::new()),
         settings: Arc::new(Settings {
             default_region,
             call_us: config.call_us.clone(),

@@ -4,6 +4,7 @@
 //! The few that must differ say so beside each other.
 
 mod checklists;
+mod feed;
 mod outbox;
 mod partners;
 mod push;
@@ -18,6 +19,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+pub use feed::SharedFeed;
 pub use outbox::{Claimed, Queue, Receipt};
 pub use partners::{NewPartner, Partner};
 pub use push::{Audience, DeviceSaved, NewDevice, Subscription};
@@ -136,6 +138,8 @@ pub struct Store {
     pool: Pool,
     /// New requests go to the writer task, which commits those waiting together (`writer`).
     creates: tokio::sync::mpsc::Sender<writer::CreateJob>,
+    /// This process among the instances sharing a PostgreSQL: the live feed skips its own notices.
+    instance: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -169,16 +173,25 @@ impl Store {
         });
         crate::clock::not_before(last.unwrap_or(0));
         let (creates, jobs) = tokio::sync::mpsc::channel(writer::QUEUE);
+        let instance: std::sync::Arc<str> = format!("{:016x}", rand::random::<u64>()).into();
         match &pool {
             Backend::Sqlite(p) => {
-                tokio::spawn(writer::write_creates(Backend::Sqlite(p.acquire().await?), jobs));
+                tokio::spawn(writer::write_creates(Backend::Sqlite(p.acquire().await?), jobs, instance.clone()));
                 tokio::spawn(writer::checkpoints(p.clone(), creates.downgrade()));
             }
             Backend::Postgres(p) => {
-                tokio::spawn(writer::write_creates(Backend::Postgres(p.acquire().await?), jobs));
+                tokio::spawn(writer::write_creates(Backend::Postgres(p.acquire().await?), jobs, instance.clone()));
             }
         }
-        Ok(Store { pool, creates })
+        Ok(Store { pool, creates, instance })
+    }
+
+    /// The live feed for this database: this process's own on SQLite, shared by every instance on PostgreSQL.
+    pub fn live_feed(&self) -> std::sync::Arc<dyn crate::live::LiveFeed> {
+        match &self.pool {
+            Backend::Sqlite(_) => std::sync::Arc::new(crate::live::LocalFeed::new()),
+            Backend::Postgres(pool) => std::sync::Arc::new(SharedFeed::start(pool.clone(), self.instance.clone())),
+        }
     }
 
     /// Which database this is, for the log: never its password.

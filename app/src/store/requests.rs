@@ -14,6 +14,7 @@ use crate::domain::{
     Actor, Event, EventKind, NewHelpRequest, Phone, Problem, Progress, Recorded, RequestStatus, StaffName, StatusView,
     Vehicle,
 };
+use crate::live::Changed;
 
 /// A request as read, with the version an append must match.
 #[derive(Clone, Debug, PartialEq)]
@@ -258,6 +259,7 @@ impl Store {
             }
             insert_event((&mut *tx).into(), request_id, now, actor, by, event).await?;
             super::outbox::enqueue((&mut *tx).into(), request_id, now, queue).await?;
+            super::feed::notify((&mut *tx).into(), &self.instance, [Changed::Request(request_id)]).await?;
             tx.commit().await?;
             Ok(true)
         })

@@ -36,10 +36,11 @@ pub(super) enum Inserted {
 pub(super) async fn write_creates(
     mut conn: Backend<sqlx::pool::PoolConnection<sqlx::Sqlite>, sqlx::pool::PoolConnection<sqlx::Postgres>>,
     mut jobs: mpsc::Receiver<CreateJob>,
+    instance: std::sync::Arc<str>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     while jobs.recv_many(&mut batch, BATCH).await > 0 {
-        let committed = on!(&mut conn, |c| commit((&mut **c).into(), &batch).await);
+        let committed = on!(&mut conn, |c| commit((&mut **c).into(), &batch, &instance).await);
         match committed {
             Ok(results) => {
                 for (job, result) in batch.drain(..).zip(results) {
@@ -77,7 +78,11 @@ pub(super) async fn checkpoints(pool: sqlx::SqlitePool, writer: mpsc::WeakSender
     }
 }
 
-async fn commit(conn: Conn<'_>, batch: &[CreateJob]) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
+async fn commit(
+    conn: Conn<'_>,
+    batch: &[CreateJob],
+    instance: &str,
+) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
     on!(conn, |conn| {
         let mut tx = conn.begin().await?;
         let mut together = tx.begin().await?;
@@ -109,6 +114,12 @@ async fn commit(conn: Conn<'_>, batch: &[CreateJob]) -> Result<Vec<Result<Insert
             }
             Err(e) => return Err(e),
         };
+        // The other instances' boards hear of the new requests when they are committed, not before.
+        let new = results.iter().filter_map(|r| match r {
+            Ok(Inserted::New(created)) => Some(crate::live::Changed::Request(created.id)),
+            _ => None,
+        });
+        super::feed::notify((&mut *tx).into(), instance, new).await?;
         tx.commit().await?;
         Ok(results)
     })

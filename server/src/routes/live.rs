@@ -410,7 +410,7 @@ impl Watchers {
                     return;
                 }
                 change = changes.recv() => match change {
-                    Ok(change) => ours(&change),
+                    Ok(change) => change == Changed::Everything || ours(&change),
                     // Fell behind: a change it missed may have touched the view.
                     Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => return,
@@ -420,7 +420,7 @@ impl Watchers {
             // Changes that came meanwhile are in the view about to be loaded.
             loop {
                 match changes.try_recv() {
-                    Ok(change) => stale |= ours(&change),
+                    Ok(change) => stale |= change == Changed::Everything || ours(&change),
                     Err(TryRecvError::Lagged(_)) => stale = true,
                     Err(_) => break,
                 }

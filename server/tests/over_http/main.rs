@@ -12,6 +12,7 @@ mod customer_flow;
 mod dispatch;
 mod fuzz;
 mod group_commit;
+mod instances;
 mod languages;
 mod limits;
 mod logins;

@@ -58,6 +58,11 @@ pub async fn any_pool(url: &str) -> sqlx::AnyPool {
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_database(dir.path());
+    start(db, dir, extra, None).await
+}
+
+/// The app on `db`, in this process: its own port, pool, writer, ladder and live feed.
+async fn start(db: String, dir: tempfile::TempDir, extra: &[&str], partner_key: Option<String>) -> TestApp {
     let mut args = vec!["server", "--addr", "127.0.0.1:0", "--database-url", &db];
     // No built site unless a test brings its own.
     if !extra.contains(&"--site-root") {
@@ -72,8 +77,19 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let services = server.services.clone();
     tokio::spawn(server.serve());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let partner_key = services.add_partner("test-partner", None).await.unwrap().0;
+    let partner_key = match partner_key {
+        Some(key) => key,
+        None => services.add_partner("test-partner", None).await.unwrap().0,
+    };
     TestApp { base, client, services, partner_key, database_url: db.clone(), _dir: dir }
+}
+
+impl TestApp {
+    /// Another instance of the app on this one's database (PostgreSQL), as a second server behind a load
+    /// balancer would be: the same partner key works on both.
+    pub async fn another_instance(&self, extra: &[&str]) -> TestApp {
+        start(self.database_url.clone(), tempfile::tempdir().unwrap(), extra, Some(self.partner_key.clone())).await
+    }
 }
 
 impl TestApp {
