@@ -25,7 +25,7 @@ step "integration and crash tests again, on PostgreSQL"
 ROADCALL_TEST_POSTGRES=$(bash tests/postgres.sh)
 export ROADCALL_TEST_POSTGRES
 trap 'bash tests/postgres.sh stop "$ROADCALL_TEST_POSTGRES"' EXIT
-cargo test -p server --features app/ssr --test over_http -- --skip migrations::
+cargo test -p server -p app --features app/ssr --test over_http -- --skip migrations::
 
 step "release build"
 # --split: the staff pages are lazy routes in their own wasm chunks, so a customer downloads only their page.

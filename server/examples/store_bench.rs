@@ -1,5 +1,6 @@
 //! Benchmark (not a test): the dispatch board and the escalation ladder with 200,000 closed and 2,000 open
-//! requests in one SQLite file, and the ladder's idle CPU. Figures from one run, printed as table rows for
+//! requests in one SQLite file (or, with BENCH_POSTGRES set to a server's URL as tests/postgres.sh prints it, in
+//! a new PostgreSQL database), and the ladder's idle CPU. Figures from one run, printed as table rows for
 //! tests/bench/RESULTS.md. Run: cargo run --release -p server --example store_bench [closed] [open]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -16,7 +17,17 @@ async fn main() {
     let closed: i64 = args.next().map(|a| a.parse().unwrap()).unwrap_or(200_000);
     let open: i64 = args.next().map(|a| a.parse().unwrap()).unwrap_or(2_000);
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/roadcall.db", dir.path().display());
+    let postgres = std::env::var("BENCH_POSTGRES").ok().filter(|url| !url.is_empty());
+    let db = match &postgres {
+        Some(server) => {
+            use sqlx::Executor;
+            let name = format!("bench_{:08x}", rand::random::<u32>());
+            let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            server.replacen("localhost/postgres", &format!("localhost/{name}"), 1)
+        }
+        None => format!("sqlite://{}/roadcall.db", dir.path().display()),
+    };
     let config = Config::try_parse_from([
         "server",
         "--addr",
@@ -37,7 +48,11 @@ async fn main() {
 
     let started = Instant::now();
     let now = app::store::now_ms();
-    seed(&db, closed, open, now).await;
+    if postgres.is_some() {
+        seed_postgres(&db, closed, open, now).await;
+    } else {
+        seed(&db, closed, open, now).await;
+    }
     println!("seeded {closed} closed and {open} open requests in {:.1} s", started.elapsed().as_secs_f64());
 
     let board = time(5, || async { services.dispatch_board(&admin, 1).await.unwrap() }).await;
@@ -59,7 +74,8 @@ async fn main() {
     stop.cancel();
     ladder.await.unwrap();
 
-    println!("\n| measure ({closed} closed, {open} open) | figure |\n|---|---:|");
+    let on = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+    println!("\n| measure ({on}, {closed} closed, {open} open) | figure |\n|---|---:|");
     println!(
         "| dispatch board, page 1 ({} of {} cards), median of 5 | {:.1} ms |",
         shown.open.len(),
@@ -97,6 +113,35 @@ fn cpu_ms() -> i64 {
     let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
     let ticks: i64 = fields[11].parse::<i64>().unwrap() + fields[12].parse::<i64>().unwrap();
     ticks * 10
+}
+
+/// The same rows as `seed`, made by PostgreSQL itself (a row at a time over the socket would take minutes).
+async fn seed_postgres(db: &str, closed: i64, open: i64, now: i64) {
+    let mut conn = sqlx::PgConnection::connect(db).await.unwrap();
+    sqlx::query(
+        "INSERT INTO help_requests (number, token, source, problem, phone, place, created_at, closed_at, due_at) \
+         SELECT 'RC-B' || lpad(i::text, 7, '0'), 'bench-token-' || lpad(i::text, 12, '0') || '-xxxxxxxxxxxxxxxx', \
+         'api', 'flat_tire', '+12015550123', 'Exit 9', at, \
+         CASE WHEN i < $1 THEN at + 3600000 END, CASE WHEN i >= $1 THEN at END \
+         FROM (SELECT i, CASE WHEN i >= $1 THEN $3 - 1000 ELSE $3 - 86400000 - ($1 - i) * 60000 END AS at \
+         FROM generate_series(0::bigint, $1 + $2 - 1) AS i) AS s ORDER BY i",
+    )
+    .bind(closed)
+    .bind(open)
+    .bind(now)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO request_events (request_id, at, kind, actor) \
+         SELECT r.id, r.created_at + k.n * 60000, k.kind, 'system' FROM help_requests r \
+         JOIN (VALUES (0, 'received'), (1, 'accepted'), (2, 'done')) AS k (n, kind) \
+         ON k.n = 0 OR r.closed_at IS NOT NULL ORDER BY r.id, k.n",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();
 }
 
 /// Requests written straight into the file, as years of service would leave them: closed ones with a received,

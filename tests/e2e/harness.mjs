@@ -21,13 +21,21 @@ async function freePort() {
   });
 }
 
-/// The real release server on a free port with a fresh SQLite file. `restart()` kills it with SIGKILL (no
-/// chance to tidy up) and starts it again on the same port and database.
-export async function startServer(extraArgs = []) {
+/// A new, empty database on the PostgreSQL server at `server` (a URL, as tests/postgres.sh prints): its URL.
+export function freshPostgres(server) {
+  const name = `bench_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  execFileSync('psql', ['-q', '-c', `CREATE DATABASE ${name}`, server]);
+  return server.replace(/localhost\/[^?]*/, `localhost/${name}`);
+}
+
+/// The real release server on a free port with a fresh SQLite file, or on `database` (another instance on the
+/// same PostgreSQL, say, with that one's `partnerKey`). `restart()` kills it with SIGKILL (no chance to tidy up)
+/// and starts it again on the same port and database.
+export async function startServer(extraArgs = [], shared = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'roadcall-e2e-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const database = `sqlite://${dir}/roadcall.db`;
+  const database = shared.database ?? `sqlite://${dir}/roadcall.db`;
   const args = [
     '--addr', `127.0.0.1:${port}`,
     '--database-url', database,
@@ -53,9 +61,13 @@ export async function startServer(extraArgs = []) {
     await exited;
   };
   // A partner key, made with the CLI as an operator would, for the tests that send as a partner.
-  const added = execFileSync(join(root, 'target/release/server'), ['partner', 'add', 'e2e', '--database-url', database],
-    { cwd: root, env: { ...process.env, RUST_LOG: 'warn' } });
-  partnerKeys.set(base, added.toString().trim().split('\n').pop());
+  if (shared.partnerKey) {
+    partnerKeys.set(base, shared.partnerKey);
+  } else {
+    const added = execFileSync(join(root, 'target/release/server'), ['partner', 'add', 'e2e', '--database-url', database],
+      { cwd: root, env: { ...process.env, RUST_LOG: 'warn' } });
+    partnerKeys.set(base, added.toString().trim().split('\n').pop());
+  }
   let proc = await run();
   return {
     base,

@@ -231,7 +231,12 @@ async fn open_sqlite(url: &str) -> Result<sqlx::SqlitePool, StoreError> {
 /// PostgreSQL: every instance has its own pool; sqlx's migrator holds an advisory lock, so instances that start
 /// together migrate once. A commit returns once PostgreSQL has it on disk (`synchronous_commit`, on by default).
 async fn open_postgres(url: &str) -> Result<sqlx::PgPool, StoreError> {
-    let options = PgConnectOptions::from_str(url)?.application_name("roadcall");
+    // A plan for the values at hand, every time: a generic plan cached for a prepared statement cannot tell
+    // "due by now" (a few rows, by index) from "due by anything" (a scan), and the ladder's steady pass took
+    // 18 ms instead of under one.
+    let options = PgConnectOptions::from_str(url)?
+        .application_name("roadcall")
+        .options([("plan_cache_mode", "force_custom_plan")]);
     let pool =
         PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
     sqlx::migrate!("migrations/postgres").run(&pool).await?;
