@@ -6,10 +6,17 @@
 set -euo pipefail
 if [ "${1:-}" = stop ]; then
     dir=$(printf '%s' "${2:?the URL printed at start}" | sed -n 's/.*host=\([^&]*\).*/\1/p')
-    case "$dir" in /tmp/roadcall-pg.*) ;; *) echo "not a test cluster: $dir" >&2; exit 2 ;; esac
+    case "$dir" in /tmp/roadcall-pg.*/* | */..* | *..*) echo "not a test cluster: $dir" >&2; exit 2 ;; /tmp/roadcall-pg.*) ;;
+        *) echo "not a test cluster: $dir" >&2; exit 2 ;; esac
     bin=$(cat "$dir/bin")
     if [ "$(id -u)" = 0 ]; then as=(runuser -u postgres --); else as=(); fi
-    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+    # A fast stop, or an immediate one if that fails: the folder goes only once nothing runs from it.
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 \
+        || "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    if [ -f "$dir/data/postmaster.pid" ] && kill -0 "$(head -n 1 "$dir/data/postmaster.pid")" 2>/dev/null; then
+        echo "the test cluster in $dir is still running; left in place" >&2
+        exit 1
+    fi
     rm -rf "$dir"
     exit 0
 fi
@@ -23,6 +30,9 @@ if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
 fi
 dir=$(mktemp -d /tmp/roadcall-pg.XXXXXX)
 printf '%s' "$bin" > "$dir/bin"
+# A start that fails leaves nothing behind.
+started=0
+trap '[ "$started" = 1 ] || bash "$0" stop "host=$dir" >/dev/null 2>&1 || true' EXIT
 if [ "$(id -u)" = 0 ]; then
     # root: the package's own unprivileged account runs it.
     chown postgres "$dir"
@@ -36,4 +46,5 @@ fi
 # running side by side, each app with its own pool.
 "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -s \
     -o "-c listen_addresses='' -k $dir -c max_connections=400 -c shared_buffers=64MB" start >&2
+started=1
 printf 'postgres://roadcall@localhost/postgres?host=%s\n' "$dir"

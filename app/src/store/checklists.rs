@@ -41,6 +41,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         on!(&self.pool, |pool| {
             let mut tx = pool.begin().await?;
+            super::lock_for_writing((&mut *tx).into(), "checklist_items").await?;
             // Written first, to hold the write lock before reading (see `replace_checklist`).
             sqlx::query("UPDATE checklist_items SET position = position").execute(&mut *tx).await?;
             let edited = sqlx::query("SELECT 1 FROM checklist_items WHERE retired_at IS NOT NULL LIMIT 1")
@@ -72,6 +73,7 @@ impl Store {
     pub async fn replace_checklist(&self, template: &ChecklistTemplate) -> Result<(), StoreError> {
         on!(&self.pool, |pool| {
             let mut tx = pool.begin().await?;
+            super::lock_for_writing((&mut *tx).into(), "checklist_items").await?;
             // Written first, so the transaction holds SQLite's write lock (waiting its turn) before it reads: a read
             // first and a write after fails at once ("database is locked") when another write came in between.
             sqlx::query("UPDATE checklist_items SET position = position WHERE problem = $1 AND retired_at IS NULL")

@@ -67,18 +67,37 @@ pub(crate) trait Dialect {
     /// After a `SELECT … LIMIT` that picks rows to claim: rows another transaction is claiming are passed over,
     /// not waited for (PostgreSQL's row locks; SQLite has one writer at a time and no such clause).
     const SKIP_LOCKED: &'static str;
+    /// Begins a read that sees one moment across its statements. SQLite's read transaction does already;
+    /// PostgreSQL's default (read committed) sees each statement's own moment.
+    const SNAPSHOT: &'static str;
 }
 
 impl Dialect for sqlx::SqlitePool {
     const SKIP_LOCKED: &'static str = "";
+    const SNAPSHOT: &'static str = "BEGIN";
 }
 
 impl Dialect for sqlx::PgPool {
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 }
 
 fn skip_locked<P: Dialect>(_: &P) -> &'static str {
     P::SKIP_LOCKED
+}
+
+fn snapshot<P: Dialect>(_: &P) -> &'static str {
+    P::SNAPSHOT
+}
+
+/// Takes `table` for this transaction's writes, before it reads what it will decide on. SQLite's transactions
+/// take its one write lock with their first write (each caller writes first); PostgreSQL locks rows, and rows
+/// not yet there lock nothing, so it takes the table (other writers wait, readers do not).
+async fn lock_for_writing(conn: Conn<'_>, table: &'static str) -> Result<(), sqlx::Error> {
+    if let Backend::Postgres(conn) = conn {
+        sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")).execute(conn).await?;
+    }
+    Ok(())
 }
 
 /// A value stored in a column, read the same on both backends.
@@ -174,14 +193,10 @@ impl Store {
         crate::clock::not_before(last.unwrap_or(0));
         let (creates, jobs) = tokio::sync::mpsc::channel(writer::QUEUE);
         let instance: std::sync::Arc<str> = format!("{:016x}", rand::random::<u64>()).into();
-        match &pool {
-            Backend::Sqlite(p) => {
-                tokio::spawn(writer::write_creates(Backend::Sqlite(p.acquire().await?), jobs, instance.clone()));
-                tokio::spawn(writer::checkpoints(p.clone(), creates.downgrade()));
-            }
-            Backend::Postgres(p) => {
-                tokio::spawn(writer::write_creates(Backend::Postgres(p.acquire().await?), jobs, instance.clone()));
-            }
+        let first = writer::acquire(&pool).await?;
+        tokio::spawn(writer::write_creates(pool.clone(), first, jobs, instance.clone()));
+        if let Backend::Sqlite(p) = &pool {
+            tokio::spawn(writer::checkpoints(p.clone(), creates.downgrade()));
         }
         Ok(Store { pool, creates, instance })
     }

@@ -67,8 +67,9 @@ impl Store {
     ) -> Result<DeviceSaved, StoreError> {
         on!(&self.pool, |pool| {
             let mut tx = pool.begin().await?;
-            // Written first, so the transaction holds SQLite's write lock through the checks below: two devices
-            // subscribing at once cannot both take the last place.
+            super::lock_for_writing((&mut *tx).into(), "push_subscriptions").await?;
+            // Written first, so the transaction holds SQLite's write lock (PostgreSQL's: the table's, above)
+            // through the checks below: two devices subscribing at once cannot both take the last place.
             sqlx::query("DELETE FROM push_subscriptions WHERE staff_id = $1 AND (device_id = $2 OR endpoint = $3)")
                 .bind(staff_id)
                 .bind(device.device_id)

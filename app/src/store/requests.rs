@@ -210,17 +210,20 @@ impl Store {
     }
 
     pub async fn request_id_by_token(&self, token: &str) -> Result<Option<i64>, StoreError> {
-        if !findable(token) {
+        self.request_id_by("token", token).await
+    }
+
+    pub async fn request_id_by_number(&self, number: &str) -> Result<Option<i64>, StoreError> {
+        self.request_id_by("number", number).await
+    }
+
+    /// The request whose `column` (one of ours, never input) holds `key`.
+    async fn request_id_by(&self, column: &'static str, key: &str) -> Result<Option<i64>, StoreError> {
+        if !findable(key) {
             return Ok(None);
         }
-        on!(&self.pool, |pool| {
-            Ok(sqlx::query("SELECT id FROM help_requests WHERE token = $1")
-                .bind(token)
-                .fetch_optional(pool)
-                .await?
-                .map(|row| row.try_get("id"))
-                .transpose()?)
-        })
+        let sql = format!("SELECT id FROM help_requests WHERE {column} = $1");
+        on!(&self.pool, |pool| Ok(sqlx::query_scalar(&sql).bind(key).fetch_optional(pool).await?))
     }
 
     /// Appends `event`, done by `actor` (and the member of staff `by`), with the texts and calls it sets going
@@ -265,20 +268,6 @@ impl Store {
         })
     }
 
-    pub async fn request_id_by_number(&self, number: &str) -> Result<Option<i64>, StoreError> {
-        if !findable(number) {
-            return Ok(None);
-        }
-        on!(&self.pool, |pool| {
-            Ok(sqlx::query("SELECT id FROM help_requests WHERE number = $1")
-                .bind(number)
-                .fetch_optional(pool)
-                .await?
-                .map(|row| row.try_get("id"))
-                .transpose()?)
-        })
-    }
-
     /// One request with its whole timeline; a request that cannot be read is an error here.
     pub async fn load(&self, request_id: i64) -> Result<Option<Loaded>, StoreError> {
         let mut batch = self.load_set(Selection::One(request_id)).await?;
@@ -310,7 +299,7 @@ impl Store {
     /// transaction so the events match the requests. A request that cannot be read is set aside, not fatal.
     async fn load_set(&self, selection: Selection<'_>) -> Result<Batch, StoreError> {
         on!(&self.pool, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(super::snapshot(pool)).await?;
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT r.id, r.number, r.problem, r.problem_detail, r.phone, r.name, r.notes, r.lat, r.lon, \
                  r.accuracy_m, r.place, r.access_notes, r.vehicle_make, r.vehicle_model, r.vehicle_colour, \

@@ -31,16 +31,30 @@ pub(super) enum Inserted {
     KeyTaken,
 }
 
-/// Runs until every `Store` is gone. Its connection is its own, taken from the pool for good. On PostgreSQL each
-/// instance has its writer; their batches commit side by side.
+type Connection = Backend<sqlx::pool::PoolConnection<sqlx::Sqlite>, sqlx::pool::PoolConnection<sqlx::Postgres>>;
+
+/// Runs until every `Store` is gone. Its connection is its own, taken from the pool and kept, until a batch
+/// fails: then the next batch takes a new one (a database restarted or failed over has cut the old). On
+/// PostgreSQL each instance has its writer; their batches commit side by side.
 pub(super) async fn write_creates(
-    mut conn: Backend<sqlx::pool::PoolConnection<sqlx::Sqlite>, sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    pool: super::Pool,
+    first: Connection,
     mut jobs: mpsc::Receiver<CreateJob>,
     instance: std::sync::Arc<str>,
 ) {
+    let mut conn = Some(first);
     let mut batch = Vec::with_capacity(BATCH);
     while jobs.recv_many(&mut batch, BATCH).await > 0 {
-        let committed = on!(&mut conn, |c| commit((&mut **c).into(), &batch, &instance).await);
+        let committed = match &mut conn {
+            Some(conn) => on!(conn, |c| commit((&mut **c).into(), &batch, &instance).await),
+            None => match acquire(&pool).await {
+                Ok(new) => on!(conn.insert(new), |c| commit((&mut **c).into(), &batch, &instance).await),
+                Err(e) => Err(e),
+            },
+        };
+        if committed.is_err() {
+            conn = None;
+        }
         match committed {
             Ok(results) => {
                 for (job, result) in batch.drain(..).zip(results) {
@@ -56,6 +70,13 @@ pub(super) async fn write_creates(
             }
         }
     }
+}
+
+pub(super) async fn acquire(pool: &super::Pool) -> Result<Connection, sqlx::Error> {
+    Ok(match pool {
+        Backend::Sqlite(pool) => Backend::Sqlite(pool.acquire().await?),
+        Backend::Postgres(pool) => Backend::Postgres(pool.acquire().await?),
+    })
 }
 
 /// How often the WAL is copied into the database file.
@@ -212,7 +233,11 @@ async fn insert_all(conn: Conn<'_>, batch: &[CreateJob]) -> Result<Vec<Result<In
         if let Some(not_before) = keyed.iter().map(|(_, _, key)| key.not_before_ms).max() {
             let mut keys =
                 QueryBuilder::new("INSERT INTO idempotency_keys (caller, key, fingerprint, request_id, created_at) ");
-            keys.push_values(&keyed, |mut row, &(_, created, key)| {
+            // Each key once per statement: PostgreSQL refuses a statement that meets one key twice, and the second
+            // of two in one batch is a retry of the first (undone below, like any key already taken).
+            let mut seen = std::collections::HashSet::new();
+            let once = keyed.iter().filter(|(_, _, key)| seen.insert((&key.caller, &key.key)));
+            keys.push_values(once, |mut row, &(_, created, key)| {
                 row.push_bind(&key.caller)
                     .push_bind(&key.key)
                     .push_bind(&key.fingerprint)

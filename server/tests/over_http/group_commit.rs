@@ -87,3 +87,30 @@ async fn any_other_failure_fails_the_whole_batch_and_nobody_is_told_saved() {
     // The writer goes on: the next request is stored.
     assert_eq!(app.create(flat_tire()).await.status(), 201);
 }
+
+/// One key sent many times at once lands in one commit of the writer: the first request is stored and the others
+/// name it; nobody beside them fails (PostgreSQL refuses one statement that touches one key twice).
+#[tokio::test]
+async fn one_key_sent_many_times_at_once_makes_one_request_and_fails_nobody_beside_it() {
+    use app::services::Source;
+    let app = spawn_app_with(&["--partner-limit-per-minute", "10000"]).await;
+    let draft: app::domain::HelpRequestDraft = serde_json::from_value(flat_tire()).unwrap();
+    // All queued before the writer runs (one thread: the writer's turn comes after every sender's).
+    let sends = (0..40).map(|i| {
+        let (services, draft) = (app.services.clone(), draft.clone());
+        async move {
+            let key = if i % 2 == 0 { Some("double-tap") } else { None };
+            services.submit(&draft, Source::Partner(1), key).await.map(|s| (key.is_some(), s.token, s.replayed))
+        }
+    });
+    let answers: Vec<_> = futures::future::join_all(sends).await.into_iter().map(Result::unwrap).collect();
+    let keyed: HashSet<&String> = answers.iter().filter(|(k, ..)| *k).map(|(_, token, _)| token).collect();
+    assert_eq!(keyed.len(), 1, "one request for the key");
+    assert_eq!(answers.iter().filter(|(k, _, replayed)| *k && !replayed).count(), 1, "stored once, named 19 times");
+    assert_eq!(answers.iter().filter(|(k, ..)| !k).count(), 20, "the keyless ones beside them are stored");
+    assert_eq!(stored_notes_count(&app).await, 21);
+}
+
+async fn stored_notes_count(app: &TestApp) -> usize {
+    sql(app, "SELECT id FROM help_requests").await.len()
+}

@@ -204,3 +204,32 @@ async fn a_cut_feed_between_instances_makes_every_open_view_reload() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn creates_go_on_after_the_database_cuts_every_connection() {
+    if postgres().is_none() {
+        return;
+    }
+    let a = spawn_app().await;
+    assert_eq!(a.create(flat_tire()).await.status(), 201);
+    // Every connection the app holds is cut, as a database restart or a failover does.
+    let mut db = a.db().await;
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    // The create that meets the cut may fail (its sender is told so, and nothing of it is stored); the next ones
+    // are stored on a new connection.
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(a.create(flat_tire()).await.status().as_u16());
+        if answers.last() == Some(&201) {
+            break;
+        }
+    }
+    assert_eq!(answers.last(), Some(&201), "{answers:?}");
+    assert_eq!(a.client.get(a.url("/healthz")).send().await.unwrap().status(), 200);
+}
