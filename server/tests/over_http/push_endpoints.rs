@@ -262,3 +262,22 @@ async fn the_test_alert_says_only_delivered_or_not_reached() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("1 of 2 devices reached"));
 }
+
+/// Devices subscribing at the same moment cannot both take a member's last place (on PostgreSQL, where writing
+/// first locks only rows that exist, the table is locked for it).
+#[tokio::test]
+async fn devices_subscribing_at_once_never_pass_the_limit() {
+    use app::store::{DeviceSaved, NewDevice};
+    let app = spawn_app().await;
+    let sam = app.staff("sam", "Sam Rivera", Role::Technician).await;
+    let ids: Vec<(String, String)> =
+        (0..12).map(|i| (format!("device-{i}"), format!("https://push.example.com/send/{i}"))).collect();
+    let saves = ids.iter().map(|(device_id, endpoint)| {
+        let device = NewDevice { device_id, endpoint, p256dh: "key", auth: "auth" };
+        let store = app.services.store.clone();
+        async move { store.save_subscription(sam.id, &device, 2).await.unwrap() }
+    });
+    let saved = futures::future::join_all(saves).await;
+    assert_eq!(saved.iter().filter(|s| **s == DeviceSaved::Saved).count(), 2, "{saved:?}");
+    assert_eq!(devices(&sam).await, 2);
+}
